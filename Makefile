@@ -1,0 +1,33 @@
+# The documented commands: `make demo` and `make test`. Both create .venv and install when needed.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PACKAGES := packages/core_flows packages/superres \
+            apps/seed_gan apps/anonymizer apps/geomap apps/art_restore apps/traffic_signs
+PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): tools/constraints.txt $(PYPROJECTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c tools/constraints.txt pytest ruff $(foreach p,$(PACKAGES),-e $(p))
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/python tools/demo.py --out out/demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check packages apps tools
+
+bench: $(STAMP)
+	$(BIN)/core-flows bench conv --batch 16 --channels 32 --size 32 --kernel-size 3
+
+clean:
+	rm -rf $(VENV) out

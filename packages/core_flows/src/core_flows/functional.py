@@ -1,0 +1,146 @@
+"""Stateless functions on tensors: causal k×k convolutions, their exact inverses and log-determinants.
+
+Notation: PyTorch cross-correlation, ``weight`` of shape ``[C, C, k, k]``, images ``[B, C, H, W]``.
+A causal convolution pads ``k - 1`` rows and columns on one side only, so each output pixel depends
+on the input pixel at the same place and on pixels before it in the order's raster direction. The
+``order`` names the corner the receptive field points to: ``"TL"`` (top-left, pads top and left),
+``"TR"``, ``"BL"``, ``"BR"``. The weight tap that multiplies the current pixel is the *corner tap*
+``weight[:, :, ci, cj]`` with ``(ci, cj) = corner_index(order, k)``; the convolution is invertible
+if and only if that ``C × C`` matrix is, and ``log|det| = H·W·log|det(corner tap)|``.
+
+References:
+    Karami et al., "Invertible Convolutional Flow", NeurIPS 2019 (CInC).
+    Nagar et al., "FInC Flow: Fast and Invertible k×k Convolutions for Normalizing Flows",
+    VISAPP 2023, arXiv:2301.09266.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from core_flows.ops import causal_inverse
+
+__all__ = [
+    "ORDERS",
+    "inverse_backends",
+    "corner_index",
+    "corner_tap",
+    "causal_conv2d",
+    "causal_conv2d_inverse",
+    "causal_conv2d_logdet",
+    "causal_conv2d_matrix",
+]
+
+ORDERS = ("TL", "TR", "BL", "BR")
+
+# Padding (left, right, top, bottom) in units of k - 1, and the image dims to flip so that an order
+# becomes TL: the solvers only know TL and every other corner is TL seen in a mirror.
+_PAD = {"TL": (1, 0, 1, 0), "TR": (0, 1, 1, 0), "BL": (1, 0, 0, 1), "BR": (0, 1, 0, 1)}
+_FLIP = {"TL": (), "TR": (-1,), "BL": (-2,), "BR": (-2, -1)}
+
+
+def inverse_backends() -> tuple[str, ...]:
+    """Names accepted by :func:`causal_conv2d_inverse`'s ``backend`` argument."""
+    return ("auto", *causal_inverse.SOLVERS)
+
+
+def _check_order(order: str) -> None:
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+
+
+def _check_weight(weight: Tensor, x: Tensor | None = None, name: str = "x") -> None:
+    if weight.ndim != 4 or weight.shape[0] != weight.shape[1] or weight.shape[2] != weight.shape[3]:
+        raise ValueError(f"weight must have shape [C, C, k, k], got {list(weight.shape)}")
+    if x is not None:
+        if x.ndim != 4:
+            raise ValueError(f"{name} must have shape [B, C, H, W], got {list(x.shape)}")
+        if x.shape[1] != weight.shape[0]:
+            raise ValueError(
+                f"{name} has {x.shape[1]} channels but weight has {weight.shape[0]} channels"
+            )
+
+
+def corner_index(order: str, kernel_size: int) -> tuple[int, int]:
+    """Position ``(row, col)`` in the kernel of the tap that multiplies the current pixel."""
+    _check_order(order)
+    last = kernel_size - 1
+    return (last if order[0] == "T" else 0, last if order[1] == "L" else 0)
+
+
+def corner_tap(weight: Tensor, order: str = "TL") -> Tensor:
+    """The ``[C, C]`` corner tap of ``weight`` (``[C, C, k, k]``) for ``order``."""
+    _check_weight(weight)
+    i, j = corner_index(order, weight.shape[-1])
+    return weight[:, :, i, j]
+
+
+def causal_conv2d(x: Tensor, weight: Tensor, order: str = "TL") -> Tensor:
+    """Causal convolution ``y = conv2d(pad_order(x), weight)``.
+
+    Args:
+        x: input ``[B, C, H, W]``.
+        weight: kernel ``[C, C, k, k]``.
+        order: corner the receptive field points to, one of ``TL``, ``TR``, ``BL``, ``BR``.
+
+    Returns:
+        ``[B, C, H, W]``, same size as ``x``.
+    """
+    _check_order(order)
+    _check_weight(weight, x)
+    p = weight.shape[-1] - 1
+    return F.conv2d(F.pad(x, tuple(p * s for s in _PAD[order])), weight)
+
+
+def causal_conv2d_inverse(
+    y: Tensor, weight: Tensor, order: str = "TL", backend: str = "auto"
+) -> Tensor:
+    """Exact inverse of :func:`causal_conv2d`: the ``x`` with ``causal_conv2d(x, weight, order) == y``.
+
+    Differentiable in ``y`` and ``weight`` through its own backward (one transposed solve and one
+    convolution weight-gradient), never through the solver's loop.
+
+    Args:
+        y: output of the convolution ``[B, C, H, W]``.
+        weight: kernel ``[C, C, k, k]``; its corner tap must be non-singular.
+        order: ``TL``, ``TR``, ``BL`` or ``BR``.
+        backend: ``"wavefront"`` (anti-diagonals in parallel, ``H + W - 1`` steps),
+            ``"sequential"`` (pixel by pixel in raster order, the CInC schedule, ``H·W`` steps),
+            ``"dense"`` (solves the full ``CHW × CHW`` system; small sizes only), or ``"auto"``
+            (the fastest available for the tensor's device).
+
+    Returns:
+        ``x`` of shape ``[B, C, H, W]``.
+
+    Raises:
+        ValueError: on bad shapes, an unknown order or backend, or a singular corner tap.
+    """
+    _check_order(order)
+    _check_weight(weight, y, name="y")
+    if weight.dtype != y.dtype:
+        raise ValueError(f"weight dtype {weight.dtype} differs from y dtype {y.dtype}")
+    backend = causal_inverse.resolve_backend(backend, y)
+    dims = _FLIP[order]
+    if dims:
+        y, weight = y.flip(dims), weight.flip(dims)
+    x = causal_inverse.CausalConvInverse.apply(y, weight, backend)
+    return x.flip(dims) if dims else x
+
+
+def causal_conv2d_logdet(weight: Tensor, height: int, width: int, order: str = "TL") -> Tensor:
+    """``log|det|`` of the causal convolution on an ``height × width`` image (a scalar tensor)."""
+    return torch.linalg.slogdet(corner_tap(weight, order))[1] * (height * width)
+
+
+def causal_conv2d_matrix(weight: Tensor, height: int, width: int, order: str = "TL") -> Tensor:
+    """The dense ``[CHW, CHW]`` matrix ``M`` with ``causal_conv2d(x).flatten() == M @ x.flatten()``.
+
+    Meant for tests and small references: memory grows as ``(C·H·W)²``.
+    """
+    _check_weight(weight)
+    c = weight.shape[0]
+    n = c * height * width
+    basis = torch.eye(n, dtype=weight.dtype, device=weight.device).view(n, c, height, width)
+    return causal_conv2d(basis, weight, order).reshape(n, n).T

@@ -1,0 +1,185 @@
+"""Invertible k×k convolutions: CInC, FInC, the FInC unit and their Inverse-Flow counterparts.
+
+References:
+    Karami et al., "Invertible Convolutional Flow", NeurIPS 2019 (CInC).
+    Nagar et al., "FInC Flow: Fast and Invertible k×k Convolutions for Normalizing Flows",
+    arXiv:2301.09266.
+    Nagar et al., "Inverse-Flow" (the FInC layer used in the sampling direction).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from core_flows.functional import (
+    ORDERS,
+    causal_conv2d,
+    causal_conv2d_inverse,
+    corner_index,
+    inverse_backends,
+)
+from core_flows.layers.base import FlowLayer
+
+__all__ = [
+    "CInCConv2d",
+    "FInCConv2d",
+    "FInCUnit",
+    "InverseConv2d",
+    "InverseFlowUnit",
+]
+
+
+class _CausalConv(FlowLayer):
+    """Parameters of one causal k×k convolution with a lower-triangular corner tap.
+
+    The corner tap is built as ``tril(free, -1) + diag(d)`` with ``d = exp(log_diag)`` (learnable,
+    never zero) or ``d = 1`` (volume preserving), so every weight the optimiser reaches is invertible.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: int = 3,
+        order: str = "TL",
+        unit_diagonal: bool = False,
+        backend: str = "auto",
+    ):
+        super().__init__()
+        if channels < 1:
+            raise ValueError(f"channels must be >= 1, got {channels}")
+        if kernel_size < 1:
+            raise ValueError(f"kernel_size must be >= 1, got {kernel_size}")
+        if backend not in inverse_backends():
+            raise ValueError(f"backend must be one of {inverse_backends()}, got {backend!r}")
+        ci, cj = corner_index(order, kernel_size)
+        self.order, self.backend = order, backend
+        # Small off-corner taps keep the inverse (a recursive filter) well inside its stable range.
+        std = 0.1 / math.sqrt(channels * kernel_size**2)
+        self.weight = nn.Parameter(torch.randn(channels, channels, kernel_size, kernel_size) * std)
+        self.log_diag = None if unit_diagonal else nn.Parameter(torch.zeros(channels))
+        onehot = torch.zeros(1, 1, kernel_size, kernel_size)
+        onehot[..., ci, cj] = 1.0
+        self.register_buffer("_corner", onehot, persistent=False)
+        self._ci, self._cj = ci, cj
+
+    def kernel(self) -> Tensor:
+        """The effective weight ``[C, C, k, k]`` with its structured corner tap."""
+        free = self.weight[:, :, self._ci, self._cj]
+        diag = torch.ones_like(free[0]) if self.log_diag is None else self.log_diag.exp()
+        corner = torch.tril(free, -1) + torch.diag(diag)
+        return self.weight * (1 - self._corner) + corner[:, :, None, None] * self._corner
+
+    def _logdet(self, x: Tensor) -> Tensor:
+        """``log|det|`` of the convolution on ``x``'s size, per sample ``[B]``."""
+        if self.log_diag is None:
+            return x.new_zeros(x.shape[0])
+        return (self.log_diag.sum() * (x.shape[2] * x.shape[3])).expand(x.shape[0])
+
+    def _conv(self, x: Tensor) -> Tensor:
+        return causal_conv2d(x, self.kernel().to(x.dtype), self.order)
+
+    def _solve(self, y: Tensor) -> Tensor:
+        return causal_conv2d_inverse(y, self.kernel().to(y.dtype), self.order, self.backend)
+
+    def extra_repr(self) -> str:
+        c, _, k, _ = self.weight.shape
+        return f"{c}, kernel_size={k}, order={self.order!r}, unit_diagonal={self.log_diag is None}"
+
+
+class CInCConv2d(_CausalConv):
+    """CInC convolution: causal k×k conv with a learnable non-zero diagonal in the corner tap.
+
+    ``forward`` convolves (``[B, C, H, W]`` → same), ``inverse`` solves exactly.
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 3, order: str = "TL", backend: str = "auto"):
+        super().__init__(channels, kernel_size, order, unit_diagonal=False, backend=backend)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        return self._conv(x), self._logdet(x)
+
+    def inverse(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        return self._solve(z), -self._logdet(z)
+
+
+class FInCConv2d(CInCConv2d):
+    """FInC convolution: causal k×k conv whose corner tap is unit lower-triangular (logdet 0)."""
+
+    def __init__(self, channels: int, kernel_size: int = 3, order: str = "TL", backend: str = "auto"):
+        _CausalConv.__init__(self, channels, kernel_size, order, unit_diagonal=True, backend=backend)
+
+
+class InverseConv2d(_CausalConv):
+    """Inverse-Flow convolution: ``forward`` (density) solves, ``inverse`` (sampling) convolves.
+
+    Sampling costs one plain convolution; training pays for the solve and its transposed backward.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: int = 3,
+        order: str = "TL",
+        unit_diagonal: bool = True,
+        backend: str = "auto",
+    ):
+        super().__init__(channels, kernel_size, order, unit_diagonal=unit_diagonal, backend=backend)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        return self._solve(x), -self._logdet(x)
+
+    def inverse(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        return self._conv(z), self._logdet(z)
+
+
+def _quadrant_sizes(channels: int) -> list[int]:
+    if channels < 4:
+        raise ValueError(f"a four-quadrant unit needs channels >= 4, got {channels}")
+    return [channels // 4 + (1 if i < channels % 4 else 0) for i in range(4)]
+
+
+class _QuadrantUnit(FlowLayer):
+    """Channels split in four groups, group j through its own conv with corner ``ORDERS[j]``."""
+
+    def _build(self, channels: int, make) -> None:
+        self.sizes = _quadrant_sizes(channels)
+        self.convs = nn.ModuleList(make(c, order) for c, order in zip(self.sizes, ORDERS))
+
+    def _run(self, x: Tensor, direction: str) -> tuple[Tensor, Tensor]:
+        outs, logdet = [], x.new_zeros(x.shape[0])
+        for conv, part in zip(self.convs, x.split(self.sizes, dim=1)):
+            out, ld = getattr(conv, direction)(part)
+            outs.append(out)
+            logdet = logdet + ld
+        return torch.cat(outs, dim=1), logdet
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        return self._run(x, "forward")
+
+    def inverse(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        return self._run(z, "inverse")
+
+
+class FInCUnit(_QuadrantUnit):
+    """FInC unit: four FInC convolutions, one per corner (TL, TR, BL, BR), on quarters of the channels.
+
+    The receptive fields of the four quadrants together cover the whole k×k neighbourhood; a 1×1
+    convolution after the unit mixes the groups. Volume preserving.
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 3, backend: str = "auto"):
+        super().__init__()
+        self._build(channels, lambda c, order: FInCConv2d(c, kernel_size, order, backend))
+
+
+class InverseFlowUnit(_QuadrantUnit):
+    """Inverse-Flow unit: the FInC unit used the other way (solve for density, conv for sampling)."""
+
+    def __init__(self, channels: int, kernel_size: int = 3, backend: str = "auto"):
+        super().__init__()
+        self._build(
+            channels, lambda c, order: InverseConv2d(c, kernel_size, order, backend=backend)
+        )

@@ -1,0 +1,188 @@
+"""Solvers for the inverse of a top-left causal convolution, and the autograd function around them.
+
+Every solver takes ``y [B, C, H, W]`` and ``weight [C, C, k, k]`` of a TL convolution and returns
+``x`` with ``conv2d(pad_TL(x), weight) == y``. Other corners are reduced to TL by flips in
+:mod:`core_flows.functional`. Pixel ``(h, w)`` obeys
+
+    x[:, :, h, w] = L⁻¹ (y[:, :, h, w] − Σ_{(a, b) ≠ (0, 0)} K[:, :, k-1-a, k-1-b] x[:, :, h-a, w-b])
+
+with ``L = K[:, :, k-1, k-1]`` the corner tap. Pixels on one anti-diagonal ``h + w = d`` do not
+depend on each other, so the wavefront solver needs ``H + W - 1`` steps, each one matrix product
+over batch × pixels of the diagonal, with every channel solved at once through the precomputed
+``L⁻¹`` (float64, folded into the kernel).
+
+A GPU backend registers itself in :data:`SOLVERS` under its name; ``"auto"`` picks it for CUDA
+tensors when it is available.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from core_flows.errors import NotInvertibleError
+
+__all__ = [
+    "SOLVERS",
+    "CausalConvInverse",
+    "corner_inverse",
+    "dense_solve",
+    "resolve_backend",
+    "schedule_solve",
+    "sequential_solve",
+    "transposed_solve",
+    "wavefront_solve",
+]
+
+Solver = Callable[[Tensor, Tensor], Tensor]
+
+
+def corner_inverse(weight: Tensor) -> Tensor:
+    """``L⁻¹`` of the TL corner tap in float64; raises :class:`NotInvertibleError` if singular."""
+    corner = weight[:, :, -1, -1].detach().to(torch.float64)
+    diag = torch.diagonal(corner)
+    if torch.equal(corner, torch.tril(corner)) and bool((diag == 0).any()):
+        bad = torch.nonzero(diag == 0).flatten().tolist()
+        raise NotInvertibleError(
+            f"the convolution is not invertible: its corner tap has zero diagonal entries at "
+            f"channels {bad}"
+        )
+    inv, info = torch.linalg.inv_ex(corner)
+    if int(info) != 0 or not bool(torch.isfinite(inv).all()):
+        raise NotInvertibleError("the convolution is not invertible: its corner tap is a singular matrix")
+    return inv
+
+
+@lru_cache(maxsize=64)
+def _schedule(height: int, width: int, k: int, kind: str, device: torch.device):
+    """Index tensors per step: flat positions of the step's pixels and of their k×k patches.
+
+    Positions index the padded, channels-last buffer ``[B, (H+k-1)·(W+k-1), C]``.
+    """
+    p = k - 1
+    wp = width + p
+    taps = torch.arange(k)
+    if kind == "wavefront":
+        groups = []
+        for d in range(height + width - 1):
+            hs = torch.arange(max(0, d - width + 1), min(d, height - 1) + 1)
+            groups.append((hs, d - hs))
+    else:  # sequential: one pixel at a time, raster order
+        groups = [
+            (torch.tensor([h]), torch.tensor([w])) for h in range(height) for w in range(width)
+        ]
+    steps = []
+    for hs, ws in groups:
+        # patch of pixel (h, w) in padded coordinates: rows h..h+k-1, columns w..w+k-1
+        rows = hs[:, None, None] + taps[None, :, None]
+        cols = ws[:, None, None] + taps[None, None, :]
+        patch = (rows * wp + cols).flatten().to(device)
+        out = ((hs + p) * wp + (ws + p)).to(device)
+        pix = (hs * width + ws).to(device)
+        steps.append((patch, out, pix))
+    return steps
+
+
+def schedule_solve(y: Tensor, weight: Tensor, kind: str) -> Tensor:
+    """Solve step by step over a schedule of independent pixel groups (``wavefront``/``sequential``)."""
+    b, c, h, w = y.shape
+    k = weight.shape[-1]
+    p = k - 1
+    work = torch.float32 if y.dtype in (torch.float16, torch.bfloat16) else y.dtype
+    linv = corner_inverse(weight)
+    # x = L⁻¹y − (L⁻¹K) * x: fold L⁻¹ into the kernel (in float64) so one product per step remains.
+    kt = torch.einsum("oc,cikl->oikl", linv, weight.detach().to(torch.float64))
+    kmat = kt.permute(2, 3, 1, 0).reshape(k * k * c, c).to(work)  # rows (i, j, c_in), cols c_out
+    yt = torch.einsum("oc,bchw->bhwo", linv.to(work), y.to(work)).reshape(b, h * w, c)
+    # The current pixel's tap multiplies x at that pixel, still zero in the buffer: no mask needed.
+    xp = y.new_zeros(b, (h + p) * (w + p), c, dtype=work)
+    for patch, out, pix in _schedule(h, w, k, kind, y.device):
+        n = pix.numel()
+        patches = xp.index_select(1, patch).reshape(b * n, k * k * c)
+        xn = torch.addmm(yt.index_select(1, pix).reshape(b * n, c), patches, kmat, alpha=-1)
+        xp.index_copy_(1, out, xn.view(b, n, c))
+    x = xp.view(b, h + p, w + p, c)[:, p:, p:, :].permute(0, 3, 1, 2)
+    return x.to(y.dtype).contiguous()
+
+
+def wavefront_solve(y: Tensor, weight: Tensor) -> Tensor:
+    """``H + W - 1`` steps, one anti-diagonal each, channels in parallel."""
+    return schedule_solve(y, weight, "wavefront")
+
+
+def sequential_solve(y: Tensor, weight: Tensor) -> Tensor:
+    """``H·W`` steps, one pixel each in raster order (the CInC paper's schedule)."""
+    return schedule_solve(y, weight, "sequential")
+
+
+def dense_solve(y: Tensor, weight: Tensor, max_dim: int = 16384) -> Tensor:
+    """Build the ``[CHW, CHW]`` matrix and solve with LU; a reference for small sizes."""
+    from core_flows.functional import causal_conv2d_matrix  # functional imports this module
+
+    b, c, h, w = y.shape
+    if c * h * w > max_dim:
+        raise ValueError(
+            f"backend 'dense' builds a {c * h * w}×{c * h * w} matrix; use it for C·H·W <= "
+            f"{max_dim} or choose backend 'wavefront'"
+        )
+    corner_inverse(weight)  # same error as the other solvers for a singular corner tap
+    matrix = causal_conv2d_matrix(weight.detach(), h, w, "TL")
+    return torch.linalg.solve(matrix, y.reshape(b, -1).T).T.reshape(b, c, h, w)
+
+
+SOLVERS: dict[str, Solver] = {
+    "wavefront": wavefront_solve,
+    "sequential": sequential_solve,
+    "dense": dense_solve,
+}
+
+# Backends tried in this order by "auto" on CUDA tensors (registered by GPU modules when usable).
+CUDA_PREFERENCE: list[str] = []
+
+
+def resolve_backend(backend: str, x: Tensor) -> str:
+    """Map ``"auto"`` to a concrete backend for ``x``'s device and check the name."""
+    if backend == "auto":
+        if x.is_cuda:
+            for name in CUDA_PREFERENCE:
+                if name in SOLVERS:
+                    return name
+        return "wavefront"
+    if backend not in SOLVERS:
+        raise ValueError(f"backend must be one of {('auto', *SOLVERS)}, got {backend!r}")
+    return backend
+
+
+def transposed_solve(g: Tensor, weight: Tensor, backend: str) -> Tensor:
+    """``T⁻ᵀ g`` for the TL convolution ``T``: reversing channels, rows and columns turns ``Tᵀ``
+    into another TL convolution, with ``Ks[i, o] = K[C-1-o, C-1-i]`` (no spatial flip)."""
+    ks = weight.flip(0, 1).transpose(0, 1)
+    return SOLVERS[backend](g.flip(1, 2, 3), ks).flip(1, 2, 3)
+
+
+class CausalConvInverse(torch.autograd.Function):
+    """``x = T⁻¹ y`` for a TL causal convolution ``T`` with its analytic backward:
+    ``dL/dy = T⁻ᵀ dL/dx`` and ``dL/dK = −conv2d_weight(pad_TL(x), dL/dy)``."""
+
+    @staticmethod
+    def forward(ctx, y: Tensor, weight: Tensor, backend: str) -> Tensor:
+        x = SOLVERS[backend](y, weight)
+        ctx.save_for_backward(x, weight)
+        ctx.backend = backend
+        return x
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_x: Tensor):
+        x, weight = ctx.saved_tensors
+        grad_y = transposed_solve(grad_x.contiguous(), weight, ctx.backend)
+        grad_w = None
+        if ctx.needs_input_grad[1]:
+            p = weight.shape[-1] - 1
+            grad_w = -torch.nn.grad.conv2d_weight(F.pad(x, (p, 0, p, 0)), weight.shape, grad_y)
+        return (grad_y if ctx.needs_input_grad[0] else None), grad_w, None
