@@ -14,7 +14,7 @@ from core_flows.functional import (
     inverse_backends,
 )
 from core_flows.ops.causal_inverse import transposed_solve
-from helpers import assert_close, make_weight, reference_matrix
+from flow_test_utils import assert_close, make_weight, reference_matrix
 
 SOLVER_BACKENDS = ["wavefront", "sequential", "dense"]
 

@@ -8,7 +8,7 @@ from torch.autograd.functional import jacobian
 
 import core_flows as cf
 from core_flows import functional as F
-from helpers import assert_close
+from flow_test_utils import assert_close
 
 # name -> (factory, channels of the test input)
 LAYERS = {

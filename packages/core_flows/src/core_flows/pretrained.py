@@ -12,7 +12,6 @@ import functools
 import inspect
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from core_flows.errors import CheckpointError
+from core_flows.utils import atomic_write
 
 __all__ = ["CONFIG_NAME", "WEIGHTS_NAME", "PretrainedMixin"]
 
@@ -36,17 +36,6 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     raise TypeError(f"config value {value!r} of type {type(value).__name__} is not JSON-serialisable")
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class PretrainedMixin:
@@ -79,8 +68,8 @@ class PretrainedMixin:
         directory.mkdir(parents=True, exist_ok=True)
         config = {"_class_name": type(self).__name__, **self.config}
         state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
-        _atomic_write(directory / WEIGHTS_NAME, lambda p: save_file(state, p))
-        _atomic_write(
+        atomic_write(directory / WEIGHTS_NAME, lambda p: save_file(state, p))
+        atomic_write(
             directory / CONFIG_NAME,
             lambda p: Path(p).write_text(json.dumps(config, indent=2) + "\n"),
         )

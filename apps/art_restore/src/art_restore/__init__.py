@@ -1,0 +1,3 @@
+"""Restoration of photographed artworks: one diffusion model for many degradations."""
+
+__version__ = "0.0.1"

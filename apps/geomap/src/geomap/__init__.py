@@ -1,0 +1,3 @@
+"""Unsupervised geological mapping of multispectral rasters with stacked autoencoders."""
+
+__version__ = "0.0.1"

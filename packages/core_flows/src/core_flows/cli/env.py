@@ -1,0 +1,22 @@
+"""``core-flows env``: versions, machine and GPU, for bug reports."""
+
+from __future__ import annotations
+
+import argparse
+
+from core_flows import __version__
+from core_flows.utils import environment, resolve_device
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("env", help="print versions and devices for bug reports",
+                            description="Print versions, machine and devices for bug reports.")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    info = {"core_flows": __version__, **environment(resolve_device("auto"))}
+    width = max(map(len, info))
+    for key, value in info.items():
+        print(f"{key:<{width}}  {value}")
+    return 0

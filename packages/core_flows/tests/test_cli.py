@@ -1,0 +1,58 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from core_flows.benchmark import bench_conv
+from core_flows.cli import main
+
+
+def test_help_explains_subcommands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "conv", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--batch", "--channels", "--size", "--kernel-size", "--backends", "--json"):
+        assert option in out
+
+
+def test_bench_conv_prints_table_and_writes_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    code = main(["-q", "bench", "conv", "--batch", "2", "--channels", "4", "--size", "6",
+                 "--repeats", "2", "--warmup", "0", "--json", str(path)])
+    assert code == 0
+    table = capsys.readouterr().out
+    assert "wavefront" in table and "sequential" in table and "dense" in table
+    result = json.loads(path.read_text())
+    rows = {r["backend"]: r for r in result["rows"]}
+    assert set(rows) == {"torch.conv2d", "wavefront", "sequential", "dense"}
+    for name in ("wavefront", "sequential", "dense"):
+        assert rows[name]["max_abs_error"] < 1e-4
+        assert rows[name]["median_ms"] > 0
+    assert result["environment"]["device"] == "cpu"
+
+
+def test_bench_skips_dense_for_large_images():
+    result = bench_conv(batch=1, channels=8, size=24, backends=["dense"], repeats=1, warmup=0)
+    assert "skipped" in result["rows"][1]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["bench", "conv", "--batch", "0"], "--batch must be >= 1"),
+        (["bench", "conv", "--backends", "magic", "--repeats", "1"], "unknown backend 'magic'"),
+        (["bench", "conv", "--device", "tpu"], "device must be"),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_console_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "core_flows", "env"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "torch" in out and "core_flows" in out
