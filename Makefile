@@ -13,7 +13,7 @@ install: $(STAMP)
 
 $(STAMP): tools/constraints.txt $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	$(BIN)/python -m pip install -qq --disable-pip-version-check \
 		-c tools/constraints.txt pytest ruff $(foreach p,$(PACKAGES),-e $(p))
 	@touch $@
 
@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python tools/demo.py --out out/demo
 
 test: $(STAMP)
+	$(BIN)/ruff check packages apps tools
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

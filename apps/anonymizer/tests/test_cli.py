@@ -2,7 +2,6 @@ import subprocess
 import sys
 
 import pytest
-
 from anonymizer.cli import main
 
 
@@ -19,6 +18,9 @@ def test_no_subcommand_is_a_usage_error():
 
 def test_console_script_is_installed():
     out = subprocess.run(
-        [sys.executable, "-m", "anonymizer.cli", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "anonymizer.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "anonymize 0.0.1"

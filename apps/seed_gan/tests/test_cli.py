@@ -2,7 +2,6 @@ import subprocess
 import sys
 
 import pytest
-
 from seed_gan.cli import main
 
 
@@ -19,6 +18,9 @@ def test_no_subcommand_is_a_usage_error():
 
 def test_console_script_is_installed():
     out = subprocess.run(
-        [sys.executable, "-m", "seed_gan.cli", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "seed_gan.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "seed-gan 0.0.1"

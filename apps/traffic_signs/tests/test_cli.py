@@ -2,7 +2,6 @@ import subprocess
 import sys
 
 import pytest
-
 from traffic_signs.cli import main
 
 
@@ -19,6 +18,9 @@ def test_no_subcommand_is_a_usage_error():
 
 def test_console_script_is_installed():
     out = subprocess.run(
-        [sys.executable, "-m", "traffic_signs.cli", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "traffic_signs.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "traffic-signs 0.0.1"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-
 from core_flows.functional import corner_index
 
 
@@ -16,7 +15,11 @@ def make_weight(c, k, order="TL", dtype=torch.float64, unit=False, triangular=Tr
     if triangular:
         corner = torch.tril(corner, -1)
     signs = torch.where(torch.rand(c, generator=g) < 0.5, -1.0, 1.0).to(dtype)
-    diag = torch.ones(c, dtype=dtype) if unit else signs * (0.8 + torch.rand(c, generator=g, dtype=dtype))
+    diag = (
+        torch.ones(c, dtype=dtype)
+        if unit
+        else signs * (0.8 + torch.rand(c, generator=g, dtype=dtype))
+    )
     ci, cj = corner_index(order, k)
     w[:, :, ci, cj] = corner + torch.diag(diag)
     return w

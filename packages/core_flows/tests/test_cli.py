@@ -3,7 +3,6 @@ import subprocess
 import sys
 
 import pytest
-
 from core_flows.benchmark import bench_conv
 from core_flows.cli import main
 
@@ -19,8 +18,25 @@ def test_help_explains_subcommands(capsys):
 
 def test_bench_conv_prints_table_and_writes_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
-    code = main(["-q", "bench", "conv", "--batch", "2", "--channels", "4", "--size", "6",
-                 "--repeats", "2", "--warmup", "0", "--json", str(path)])
+    code = main(
+        [
+            "-q",
+            "bench",
+            "conv",
+            "--batch",
+            "2",
+            "--channels",
+            "4",
+            "--size",
+            "6",
+            "--repeats",
+            "2",
+            "--warmup",
+            "0",
+            "--json",
+            str(path),
+        ]
+    )
     assert code == 0
     table = capsys.readouterr().out
     assert "wavefront" in table and "sequential" in table and "dense" in table
@@ -53,6 +69,7 @@ def test_bad_input_is_one_line_with_exit_2(argv, message, capsys):
 
 
 def test_console_entry_point_runs():
-    out = subprocess.run([sys.executable, "-m", "core_flows", "env"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "core_flows", "env"], capture_output=True, text=True, check=True
+    ).stdout
     assert "torch" in out and "core_flows" in out

@@ -2,7 +2,6 @@ import itertools
 
 import pytest
 import torch
-
 from core_flows import NotInvertibleError
 from core_flows.functional import (
     ORDERS,
@@ -131,9 +130,9 @@ def test_gradient_matches_dense_autograd():
     y = torch.randn(2, 3, 4, 5, dtype=torch.float64, requires_grad=True)
     g = torch.randn(2, 3, 4, 5, dtype=torch.float64)
     gy, gw = torch.autograd.grad((causal_conv2d_inverse(y, w, "TR") * g).sum(), (y, w))
-    x_dense = torch.linalg.solve(
-        causal_conv2d_matrix(w, 4, 5, "TR"), y.reshape(2, -1).T
-    ).T.reshape(y.shape)
+    x_dense = torch.linalg.solve(causal_conv2d_matrix(w, 4, 5, "TR"), y.reshape(2, -1).T).T.reshape(
+        y.shape
+    )
     gy_ref, gw_ref = torch.autograd.grad((x_dense * g).sum(), (y, w))
     assert_close(gy, gy_ref, atol=1e-10, what="dL/dy")
     assert_close(gw, gw_ref, atol=1e-10, what="dL/dK")

@@ -2,13 +2,12 @@
 
 import json
 
+import core_flows as cf
 import pytest
 import torch
-from torch.autograd.functional import jacobian
-
-import core_flows as cf
 from core_flows import functional as F
 from flow_test_utils import assert_close
+from torch.autograd.functional import jacobian
 
 # name -> (factory, channels of the test input)
 LAYERS = {
@@ -31,7 +30,9 @@ LAYERS = {
         4,
     ),
 }
-VOLUME_PRESERVING = [n for n in LAYERS if n.startswith("finc") or n in ("inverse_flow_unit", "squeeze")]
+VOLUME_PRESERVING = [
+    n for n in LAYERS if n.startswith("finc") or n in ("inverse_flow_unit", "squeeze")
+]
 
 
 def build(name, seed=0):
@@ -67,7 +68,7 @@ def test_logdet_matches_jacobian(name):
     _, logdet = layer(x)
     for i in range(x.shape[0]):
         xi = x[i : i + 1]
-        jac = jacobian(lambda v: layer(v.view_as(xi))[0].flatten(), xi.flatten())
+        jac = jacobian(lambda v, xi=xi: layer(v.view_as(xi))[0].flatten(), xi.flatten())
         sign, logabs = torch.linalg.slogdet(jac)
         assert sign != 0
         assert_close(logdet[i], logabs, atol=1e-8, what=f"logdet of sample {i}")

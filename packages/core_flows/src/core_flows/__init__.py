@@ -6,6 +6,7 @@ Every layer follows one contract: ``forward(x) -> (z, logdet)`` (data to latent)
 """
 
 from core_flows import functional
+from core_flows.errors import CheckpointError, NotInvertibleError
 from core_flows.layers import (
     ActNorm,
     AffineCoupling,
@@ -20,7 +21,6 @@ from core_flows.layers import (
     QuadCoupling,
     Squeeze,
 )
-from core_flows.errors import CheckpointError, NotInvertibleError
 
 __version__ = "0.1.0"
 

@@ -46,8 +46,14 @@ def time_function(
     return times
 
 
-def random_kernel(channels: int, kernel_size: int, order: str = "TL", dtype=torch.float32,
-                  device: torch.device | str = "cpu", seed: int = 0) -> torch.Tensor:
+def random_kernel(
+    channels: int,
+    kernel_size: int,
+    order: str = "TL",
+    dtype=torch.float32,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+) -> torch.Tensor:
     """A FInC-style kernel (unit lower-triangular corner tap, small off-corner taps)."""
     g = torch.Generator().manual_seed(seed)
     std = 0.1 / (channels**0.5 * kernel_size)
@@ -86,8 +92,15 @@ def bench_conv(
         y = causal_conv2d(x, weight)
         conv_times = time_function(lambda: causal_conv2d(x, weight), device, repeats, warmup)
         conv_ms = statistics.median(conv_times) * 1e3
-        rows.append({"op": "conv (forward)", "backend": "torch.conv2d", "median_ms": conv_ms,
-                     "min_ms": min(conv_times) * 1e3, "ratio_to_conv": 1.0})
+        rows.append(
+            {
+                "op": "conv (forward)",
+                "backend": "torch.conv2d",
+                "median_ms": conv_ms,
+                "min_ms": min(conv_times) * 1e3,
+                "ratio_to_conv": 1.0,
+            }
+        )
         for b in backends:
             row: dict[str, object] = {"op": "inverse", "backend": b}
             if b == "dense" and channels * size * size > DENSE_MAX_DIM:
@@ -96,17 +109,32 @@ def bench_conv(
                 continue
             # the sequential schedule is ~H·W steps: fewer repeats keep the benchmark short
             n = max(3, repeats // 4) if b == "sequential" else repeats
-            times = time_function(lambda b=b: causal_conv2d_inverse(y, weight, backend=b),
-                                  device, n, min(warmup, 1) if b == "sequential" else warmup)
+            times = time_function(
+                lambda b=b: causal_conv2d_inverse(y, weight, backend=b),
+                device,
+                n,
+                min(warmup, 1) if b == "sequential" else warmup,
+            )
             err = (causal_conv2d_inverse(y, weight, backend=b) - x).abs().max().item()
             med = statistics.median(times) * 1e3
-            row.update(median_ms=med, min_ms=min(times) * 1e3, ratio_to_conv=med / conv_ms,
-                       max_abs_error=err)
+            row.update(
+                median_ms=med,
+                min_ms=min(times) * 1e3,
+                ratio_to_conv=med / conv_ms,
+                max_abs_error=err,
+            )
             rows.append(row)
     return {
-        "config": {"batch": batch, "channels": channels, "height": size, "width": size,
-                   "kernel_size": kernel_size, "dtype": str(dtype).removeprefix("torch."),
-                   "repeats": repeats, "warmup": warmup},
+        "config": {
+            "batch": batch,
+            "channels": channels,
+            "height": size,
+            "width": size,
+            "kernel_size": kernel_size,
+            "dtype": str(dtype).removeprefix("torch."),
+            "repeats": repeats,
+            "warmup": warmup,
+        },
         "environment": environment(device),
         "rows": rows,
     }
@@ -116,16 +144,22 @@ def format_table(result: dict[str, object]) -> str:
     """Plain-text table of :func:`bench_conv`'s result."""
     cfg = result["config"]
     env = result["environment"]
-    head = (f"B={cfg['batch']} C={cfg['channels']} H=W={cfg['height']} k={cfg['kernel_size']} "
-            f"{cfg['dtype']} on {env.get('gpu') or env['device']} "
-            f"({env['cpu_threads']} CPU threads, torch {env['torch']})")
-    lines = [head, f"{'op':<16}{'backend':<14}{'median ms':>11}{'min ms':>10}{'× conv':>9}"
-             f"{'max |err|':>11}"]
+    head = (
+        f"B={cfg['batch']} C={cfg['channels']} H=W={cfg['height']} k={cfg['kernel_size']} "
+        f"{cfg['dtype']} on {env.get('gpu') or env['device']} "
+        f"({env['cpu_threads']} CPU threads, torch {env['torch']})"
+    )
+    lines = [
+        head,
+        f"{'op':<16}{'backend':<14}{'median ms':>11}{'min ms':>10}{'× conv':>9}{'max |err|':>11}",
+    ]
     for r in result["rows"]:
         if "skipped" in r:
             lines.append(f"{r['op']:<16}{r['backend']:<14}  skipped: {r['skipped']}")
             continue
         err = f"{r['max_abs_error']:.1e}" if "max_abs_error" in r else "-"
-        lines.append(f"{r['op']:<16}{r['backend']:<14}{r['median_ms']:>11.3f}{r['min_ms']:>10.3f}"
-                     f"{r['ratio_to_conv']:>9.2f}{err:>11}")
+        lines.append(
+            f"{r['op']:<16}{r['backend']:<14}{r['median_ms']:>11.3f}{r['min_ms']:>10.3f}"
+            f"{r['ratio_to_conv']:>9.2f}{err:>11}"
+        )
     return "\n".join(lines)

@@ -35,7 +35,9 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if value is None or isinstance(value, bool | int | float | str):
         return value
-    raise TypeError(f"config value {value!r} of type {type(value).__name__} is not JSON-serialisable")
+    raise TypeError(
+        f"config value {value!r} of type {type(value).__name__} is not JSON-serialisable"
+    )
 
 
 class PretrainedMixin:
@@ -85,7 +87,9 @@ class PretrainedMixin:
         config_path, weights_path = directory / CONFIG_NAME, directory / WEIGHTS_NAME
         for path in (config_path, weights_path):
             if not path.is_file():
-                raise CheckpointError(f"{path} not found: expected a folder written by save_pretrained")
+                raise CheckpointError(
+                    f"{path} not found: expected a folder written by save_pretrained"
+                )
         try:
             config = json.loads(config_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as err:

@@ -50,7 +50,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
 def environment(device: torch.device | None = None) -> dict[str, object]:
     """Versions, machine and device, for bug reports and beside every benchmark result."""
     info: dict[str, object] = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),

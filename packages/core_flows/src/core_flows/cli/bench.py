@@ -15,8 +15,12 @@ from core_flows.utils import atomic_write, resolve_device
 
 log = logging.getLogger(__name__)
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
-          "bfloat16": torch.bfloat16}
+DTYPES = {
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,8 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     conv.add_argument("--channels", type=int, default=32, help="channels C")
     conv.add_argument("--size", type=int, default=32, help="image height and width")
     conv.add_argument("--kernel-size", type=int, default=3, help="kernel size k")
-    conv.add_argument("--backends", default=",".join(SOLVERS),
-                      help=f"comma-separated inverse backends from {list(SOLVERS)}")
+    conv.add_argument(
+        "--backends",
+        default=",".join(SOLVERS),
+        help=f"comma-separated inverse backends from {list(SOLVERS)}",
+    )
     conv.add_argument("--dtype", choices=list(DTYPES), default="float32", help="tensor dtype")
     conv.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     conv.add_argument("--repeats", type=int, default=20, help="timed repeats per entry")
@@ -50,9 +57,15 @@ def run_conv(args: argparse.Namespace) -> int:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     device = resolve_device(args.device)
     result = bench_conv(
-        batch=args.batch, channels=args.channels, size=args.size, kernel_size=args.kernel_size,
-        device=device, backends=[b.strip() for b in args.backends.split(",") if b.strip()],
-        repeats=args.repeats, warmup=args.warmup, dtype=DTYPES[args.dtype],
+        batch=args.batch,
+        channels=args.channels,
+        size=args.size,
+        kernel_size=args.kernel_size,
+        device=device,
+        backends=[b.strip() for b in args.backends.split(",") if b.strip()],
+        repeats=args.repeats,
+        warmup=args.warmup,
+        dtype=DTYPES[args.dtype],
     )
     print(format_table(result))
     if args.json:

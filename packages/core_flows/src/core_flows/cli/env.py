@@ -9,8 +9,11 @@ from core_flows.utils import environment, resolve_device
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("env", help="print versions and devices for bug reports",
-                            description="Print versions, machine and devices for bug reports.")
+    parser = sub.add_parser(
+        "env",
+        help="print versions and devices for bug reports",
+        description="Print versions, machine and devices for bug reports.",
+    )
     parser.set_defaults(run=run)
 
 

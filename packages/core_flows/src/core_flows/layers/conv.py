@@ -95,7 +95,9 @@ class CInCConv2d(_CausalConv):
     ``forward`` convolves (``[B, C, H, W]`` → same), ``inverse`` solves exactly.
     """
 
-    def __init__(self, channels: int, kernel_size: int = 3, order: str = "TL", backend: str = "auto"):
+    def __init__(
+        self, channels: int, kernel_size: int = 3, order: str = "TL", backend: str = "auto"
+    ):
         super().__init__(channels, kernel_size, order, unit_diagonal=False, backend=backend)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -108,8 +110,12 @@ class CInCConv2d(_CausalConv):
 class FInCConv2d(CInCConv2d):
     """FInC convolution: causal k×k conv whose corner tap is unit lower-triangular (logdet 0)."""
 
-    def __init__(self, channels: int, kernel_size: int = 3, order: str = "TL", backend: str = "auto"):
-        _CausalConv.__init__(self, channels, kernel_size, order, unit_diagonal=True, backend=backend)
+    def __init__(
+        self, channels: int, kernel_size: int = 3, order: str = "TL", backend: str = "auto"
+    ):
+        _CausalConv.__init__(
+            self, channels, kernel_size, order, unit_diagonal=True, backend=backend
+        )
 
 
 class InverseConv2d(_CausalConv):

@@ -54,7 +54,9 @@ def corner_inverse(weight: Tensor) -> Tensor:
         )
     inv, info = torch.linalg.inv_ex(corner)
     if int(info) != 0 or not bool(torch.isfinite(inv).all()):
-        raise NotInvertibleError("the convolution is not invertible: its corner tap is a singular matrix")
+        raise NotInvertibleError(
+            "the convolution is not invertible: its corner tap is a singular matrix"
+        )
     return inv
 
 
