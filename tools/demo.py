@@ -42,15 +42,16 @@ def core_flows_section(out: Path) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import torch
+
     from core_flows import FInCUnit, Squeeze
 
     out.mkdir(parents=True, exist_ok=True)
     bench_json = out / "bench_conv.json"
     stdout = run_cli(
         "core-flows",
-        "-q",
         "bench",
         "conv",
+        "-q",
         "--batch",
         "16",
         "--channels",

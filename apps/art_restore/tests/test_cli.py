@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import pytest
+
 from art_restore.cli import main
 
 

@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import pytest
+
 from traffic_signs.cli import main
 
 

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+
 from core_flows.benchmark import bench_conv
 from core_flows.cli import main
 
@@ -20,9 +21,9 @@ def test_bench_conv_prints_table_and_writes_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
     code = main(
         [
-            "-q",
             "bench",
             "conv",
+            "-q",
             "--batch",
             "2",
             "--channels",

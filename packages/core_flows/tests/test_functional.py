@@ -2,6 +2,7 @@ import itertools
 
 import pytest
 import torch
+
 from core_flows import NotInvertibleError
 from core_flows.functional import (
     ORDERS,

@@ -2,12 +2,13 @@
 
 import json
 
-import core_flows as cf
 import pytest
 import torch
+from torch.autograd.functional import jacobian
+
+import core_flows as cf
 from core_flows import functional as F
 from flow_test_utils import assert_close
-from torch.autograd.functional import jacobian
 
 # name -> (factory, channels of the test input)
 LAYERS = {
@@ -18,6 +19,8 @@ LAYERS = {
     "finc_unit_uneven": (lambda: cf.FInCUnit(6, 3), 6),
     "inverse_conv": (lambda: cf.InverseConv2d(4, 3, "TR", unit_diagonal=False), 4),
     "inverse_flow_unit": (lambda: cf.InverseFlowUnit(8, 3), 8),
+    "emerging": (lambda: cf.EmergingConv2d(4, 3), 4),
+    "emerging_k5": (lambda: cf.EmergingConv2d(2, 5), 2),
     "affine_coupling": (lambda: cf.AffineCoupling(5, hidden_channels=8), 5),
     "quad_coupling": (lambda: cf.QuadCoupling(8, hidden_channels=8), 8),
     "actnorm": (lambda: cf.ActNorm(4), 4),

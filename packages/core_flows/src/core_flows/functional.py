@@ -31,6 +31,9 @@ __all__ = [
     "causal_conv2d_inverse",
     "causal_conv2d_logdet",
     "causal_conv2d_matrix",
+    "raster_mask",
+    "masked_conv2d",
+    "masked_conv2d_inverse",
 ]
 
 ORDERS = ("TL", "TR", "BL", "BR")
@@ -144,3 +147,31 @@ def causal_conv2d_matrix(weight: Tensor, height: int, width: int, order: str = "
     n = c * height * width
     basis = torch.eye(n, dtype=weight.dtype, device=weight.device).view(n, c, height, width)
     return causal_conv2d(basis, weight, order).reshape(n, n).T
+
+
+def raster_mask(channels: int, kernel_size: int) -> Tensor:
+    """Mask ``[C, C, k, k]`` of an autoregressive ("same"-padded) conv in raster order: rows above
+    the centre, the centre row left of it, and a lower-triangular centre tap (Emerging, PixelCNN)."""
+    if kernel_size % 2 == 0:
+        raise ValueError(f"a raster-masked convolution needs an odd kernel_size, got {kernel_size}")
+    c = kernel_size // 2
+    mask = torch.zeros(channels, channels, kernel_size, kernel_size)
+    mask[:, :, :c, :] = 1
+    mask[:, :, c, :c] = 1
+    mask[:, :, c, c] = torch.tril(torch.ones(channels, channels))
+    return mask
+
+
+def masked_conv2d(x: Tensor, weight: Tensor) -> Tensor:
+    """ "Same"-padded convolution with a raster-masked ``weight`` (see :func:`raster_mask`)."""
+    _check_weight(weight, x)
+    return F.conv2d(x, weight, padding=weight.shape[-1] // 2)
+
+
+def masked_conv2d_inverse(y: Tensor, weight: Tensor) -> Tensor:
+    """Exact inverse of :func:`masked_conv2d`, pixel by pixel in raster order (``H·W`` steps), as
+    the Emerging-convolutions paper solves it. Not differentiable (a sampling-time operation)."""
+    _check_weight(weight, y, name="y")
+    c = weight.shape[-1] // 2
+    with torch.no_grad():
+        return causal_inverse.schedule_solve(y, weight, "sequential", tap=(c, c))

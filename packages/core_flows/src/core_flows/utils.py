@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import tempfile
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["atomic_write", "environment", "resolve_device"]
+__all__ = ["atomic_write", "environment", "resolve_device", "write_json"]
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -45,6 +46,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json(path: str | os.PathLike, obj: object) -> Path:
+    """Write ``obj`` as indented JSON to ``path`` atomically."""
+    text = json.dumps(obj, indent=2) + "\n"
+    return atomic_write(path, lambda p: Path(p).write_text(text))
 
 
 def environment(device: torch.device | None = None) -> dict[str, object]:

@@ -7,9 +7,9 @@ import logging
 import sys
 
 from core_flows import __version__
-from core_flows.cli import bench, env
+from core_flows.cli import bench, env, evaluate, info, interpolate, sample, train
 
-SUBCOMMANDS = (bench, env)
+SUBCOMMANDS = (train, sample, evaluate, interpolate, info, bench, env)
 
 __all__ = ["build_parser", "main"]
 
@@ -18,10 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="core-flows",
         description="Normalizing flows with exactly invertible k×k convolutions "
-        "(CInC, FInC, Inverse-Flow): benchmarks and tools.",
+        "(CInC, FInC, Inverse-Flow): train, sample, evaluate and benchmark them.",
     )
     parser.add_argument("--version", action="version", version=f"core-flows {__version__}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only print results and errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in SUBCOMMANDS:
         module.add_parser(sub)
@@ -31,7 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+        format="%(message)s",
+    )
     try:
         return args.run(args) or 0
     except ValueError as err:  # bad input: one line, no traceback

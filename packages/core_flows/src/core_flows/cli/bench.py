@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 
 import torch
 
 from core_flows.benchmark import bench_conv, format_table
+from core_flows.cli.common import COMMON
 from core_flows.ops.causal_inverse import SOLVERS
-from core_flows.utils import atomic_write, resolve_device
+from core_flows.utils import resolve_device, write_json
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     what = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
     conv = what.add_parser(
         "conv",
+        parents=[COMMON],
         help="forward causal convolution vs each exact inverse backend",
         description="Time the forward causal k×k convolution and its exact inverse with each "
         "backend on one shape; prints a table (median of repeats, ratio to the forward "
@@ -69,6 +70,6 @@ def run_conv(args: argparse.Namespace) -> int:
     )
     print(format_table(result))
     if args.json:
-        atomic_write(args.json, lambda p: Path(p).write_text(json.dumps(result, indent=2) + "\n"))
+        write_json(args.json, result)
         log.info("Results saved to %s", args.json)
     return 0

@@ -42,9 +42,11 @@ __all__ = [
 Solver = Callable[[Tensor, Tensor], Tensor]
 
 
-def corner_inverse(weight: Tensor) -> Tensor:
-    """``L⁻¹`` of the TL corner tap in float64; raises :class:`NotInvertibleError` if singular."""
-    corner = weight[:, :, -1, -1].detach().to(torch.float64)
+def corner_inverse(weight: Tensor, tap: tuple[int, int] | None = None) -> Tensor:
+    """``L⁻¹`` in float64 of the tap ``weight[:, :, i, j]`` that multiplies the current pixel
+    (the TL corner unless ``tap`` says otherwise); raises :class:`NotInvertibleError` if singular."""
+    i, j = tap if tap is not None else (weight.shape[-2] - 1, weight.shape[-1] - 1)
+    corner = weight[:, :, i, j].detach().to(torch.float64)
     diag = torch.diagonal(corner)
     if torch.equal(corner, torch.tril(corner)) and bool((diag == 0).any()):
         bad = torch.nonzero(diag == 0).flatten().tolist()
@@ -61,13 +63,13 @@ def corner_inverse(weight: Tensor) -> Tensor:
 
 
 @lru_cache(maxsize=64)
-def _schedule(height: int, width: int, k: int, kind: str, device: torch.device):
+def _schedule(height: int, width: int, k: int, tap: tuple[int, int], kind: str, device):
     """Index tensors per step: flat positions of the step's pixels and of their k×k patches.
 
-    Positions index the padded, channels-last buffer ``[B, (H+k-1)·(W+k-1), C]``.
+    Positions index a padded, channels-last buffer ``[B, (H+k-1)·(W+k-1), C]`` in which the
+    current pixel ``(h, w)`` sits at ``(h + tap[0], w + tap[1])``.
     """
-    p = k - 1
-    wp = width + p
+    wp = width + k - 1
     taps = torch.arange(k)
     if kind == "wavefront":
         groups = []
@@ -84,32 +86,42 @@ def _schedule(height: int, width: int, k: int, kind: str, device: torch.device):
         rows = hs[:, None, None] + taps[None, :, None]
         cols = ws[:, None, None] + taps[None, None, :]
         patch = (rows * wp + cols).flatten().to(device)
-        out = ((hs + p) * wp + (ws + p)).to(device)
+        out = ((hs + tap[0]) * wp + (ws + tap[1])).to(device)
         pix = (hs * width + ws).to(device)
         steps.append((patch, out, pix))
     return steps
 
 
-def schedule_solve(y: Tensor, weight: Tensor, kind: str) -> Tensor:
-    """Solve step by step over a schedule of independent pixel groups (``wavefront``/``sequential``)."""
+def schedule_solve(
+    y: Tensor, weight: Tensor, kind: str, tap: tuple[int, int] | None = None
+) -> Tensor:
+    """Solve ``conv2d(pad(x), weight) == y`` over a schedule of independent pixel groups.
+
+    ``tap`` is the kernel position that multiplies the current pixel; the padding puts the image at
+    that offset (``(k-1, k-1)``, the TL causal convolution, by default). Every other non-zero tap
+    must point at pixels earlier in the schedule: ``wavefront`` (anti-diagonals) is valid for TL
+    causal kernels, ``sequential`` (raster order) also for raster-masked kernels (Emerging).
+    """
     b, c, h, w = y.shape
     k = weight.shape[-1]
-    p = k - 1
+    tap = tap if tap is not None else (k - 1, k - 1)
     work = torch.float32 if y.dtype in (torch.float16, torch.bfloat16) else y.dtype
-    linv = corner_inverse(weight)
+    linv = corner_inverse(weight, tap)
     # x = L⁻¹y − (L⁻¹K) * x: fold L⁻¹ into the kernel (in float64) so one product per step remains.
     kt = torch.einsum("oc,cikl->oikl", linv, weight.detach().to(torch.float64))
     kmat = kt.permute(2, 3, 1, 0).reshape(k * k * c, c).to(work)  # rows (i, j, c_in), cols c_out
-    yt = torch.einsum("oc,bchw->bhwo", linv.to(work), y.to(work)).reshape(b, h * w, c)
-    # The current pixel's tap multiplies x at that pixel, still zero in the buffer: no mask needed.
+    yt = torch.einsum("oc,bchw->bhwo", linv.to(work), y.detach().to(work)).reshape(b, h * w, c)
+    # The current pixel's tap multiplies x at that pixel, still zero in the buffer, and so do taps
+    # on pixels later in the schedule: no mask needed.
+    p = k - 1
     xp = y.new_zeros(b, (h + p) * (w + p), c, dtype=work)
-    for patch, out, pix in _schedule(h, w, k, kind, y.device):
+    for patch, out, pix in _schedule(h, w, k, tap, kind, y.device):
         n = pix.numel()
         patches = xp.index_select(1, patch).reshape(b * n, k * k * c)
         xn = torch.addmm(yt.index_select(1, pix).reshape(b * n, c), patches, kmat, alpha=-1)
         xp.index_copy_(1, out, xn.view(b, n, c))
-    x = xp.view(b, h + p, w + p, c)[:, p:, p:, :].permute(0, 3, 1, 2)
-    return x.to(y.dtype).contiguous()
+    x = xp.view(b, h + p, w + p, c)[:, tap[0] : tap[0] + h, tap[1] : tap[1] + w, :]
+    return x.permute(0, 3, 1, 2).to(y.dtype).contiguous()
 
 
 def wavefront_solve(y: Tensor, weight: Tensor) -> Tensor:

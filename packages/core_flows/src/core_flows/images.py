@@ -1,0 +1,67 @@
+"""Writing images and plots: sample grids and training curves (PNG, written atomically)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from core_flows.utils import atomic_write
+
+__all__ = ["image_grid", "plot_history", "save_grid"]
+
+
+def image_grid(images: Tensor, nrow: int = 8, pad: int = 1, upscale: int = 1) -> np.ndarray:
+    """Tile images ``[N, C, H, W]`` in ``[0, 1]`` into an ``uint8`` array ``[H', W', C]``
+    (C = 1 or 3), ``nrow`` per row, with ``pad`` white pixels between tiles."""
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"expected images [N, 1 or 3, H, W], got {list(images.shape)}")
+    x = images.detach().float().cpu().clamp(0, 1)
+    if upscale > 1:
+        x = x.repeat_interleave(upscale, 2).repeat_interleave(upscale, 3)
+    n, c, h, w = x.shape
+    cols = min(nrow, n)
+    rows = -(-n // cols)
+    grid = torch.ones(c, rows * (h + pad) + pad, cols * (w + pad) + pad)
+    for i in range(n):
+        r, q = divmod(i, cols)
+        top, left = pad + r * (h + pad), pad + q * (w + pad)
+        grid[:, top : top + h, left : left + w] = x[i]
+    return (grid.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def save_grid(
+    images: Tensor, path: str | os.PathLike, nrow: int = 8, pad: int = 1, upscale: int = 1
+) -> Path:
+    """Save :func:`image_grid` as a PNG at ``path`` (atomically)."""
+    from PIL import Image
+
+    array = image_grid(images, nrow, pad, upscale)
+    image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+    return atomic_write(path, lambda p: image.save(p, format="PNG"))
+
+
+def plot_history(history: Sequence[dict], path: str | os.PathLike, title: str = "") -> Path:
+    """Plot train/test bits per dim against epoch (and train steps) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(epochs, [h["train_bpd"] for h in history], "o-", label="train")
+    ax.plot(epochs, [h["test_bpd"] for h in history], "s-", label="test")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("bits / dim")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    out = atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
+    plt.close(fig)
+    return out
