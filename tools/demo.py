@@ -123,7 +123,51 @@ with the wavefront solver:</p>
 """
 
 
-SECTIONS = {"core_flows": core_flows_section}
+def flows_section(out: Path) -> str:
+    """Shipped flows: samples, an interpolation, live test bits/dim and the benchmark table."""
+    out.mkdir(parents=True, exist_ok=True)
+    parts, rows = [], []
+    for name in ("finc-digits", "inverse_flow-digits"):
+        samples, interp = out / f"{name}_samples.png", out / f"{name}_interpolation.png"
+        run_cli("core-flows", "sample", name, "--out", str(samples), "-n", "64", "-q")
+        run_cli("core-flows", "interpolate", name, "--out", str(interp), "--pairs", "4", "-q")
+        result = json.loads(run_cli("core-flows", "evaluate", name, "--data", "digits", "-q"))
+        rows.append([name, result["split"], result["images"], f"{result['bits_per_dim']:.3f}"])
+        parts.append(f"""<h3>{name}</h3>
+<p><code>core-flows sample {name}</code> (temperature 0.8) and
+<code>core-flows interpolate {name}</code> (one row per pair of test digits, latents of every level
+interpolated linearly):</p>
+<img src="flows/{samples.name}" alt="samples" style="width:45%">
+<img src="flows/{interp.name}" alt="interpolation" style="width:45%">""")
+    bench = []
+    for path in sorted(Path("docs/results").glob("bpd_*.json")):
+        result = json.loads(path.read_text())
+        body = [
+            [
+                r["preset"],
+                r["coupling"],
+                f"{r['parameters']:,}",
+                f"{r['test_bpd']:.3f}",
+                f"{r['vs_glow_percent']:+.1f}%",
+            ]
+            for r in result["rows"]
+        ]
+        bench.append(
+            f"<h4>{html.escape(result['data'])} ({result['args']['train_steps']} steps "
+            f"each, equal parameter budgets)</h4>"
+            + table(body, ["preset", "coupling", "parameters", "test bits/dim", "vs glow"])
+        )
+    return f"""
+<h2>core_flows: multi-scale flows trained on digits</h2>
+{"".join(parts)}
+<h3>Test bits/dim of the shipped models (<code>core-flows evaluate</code>, measured now)</h3>
+{table(rows, ["model", "split", "images", "bits/dim"])}
+<h3>Bits/dim of every preset (<code>tools/bench_bits_per_dim.py</code>, from docs/results)</h3>
+{"".join(bench) or "<p>No benchmark results in docs/results.</p>"}
+"""
+
+
+SECTIONS = {"core_flows": core_flows_section, "flows": flows_section}
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Demo</title>

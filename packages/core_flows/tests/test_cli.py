@@ -74,3 +74,45 @@ def test_console_entry_point_runs():
         [sys.executable, "-m", "core_flows", "env"], capture_output=True, text=True, check=True
     ).stdout
     assert "torch" in out and "core_flows" in out
+
+
+def test_train_sample_evaluate_interpolate_info_workflow(tmp_path, capsys):
+    run = tmp_path / "run"
+    tiny = ["--levels", "2", "--steps", "1", "--width", "8", "--batch-size", "128"]
+    assert main(["train", "--out", str(run), "--epochs", "1", "-q", *tiny]) == 0
+    assert (run / "model" / "config.json").is_file() and (run / "metrics.json").is_file()
+    # a second run into the same folder must not overwrite silently
+    assert main(["train", "--out", str(run), "--epochs", "1", "-q", *tiny]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main(["train", "--out", str(run), "--epochs", "2", "--resume", "-q", *tiny]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+
+    assert main(["sample", str(run), "--out", str(tmp_path / "s.png"), "-n", "4", "-q"]) == 0
+    assert (tmp_path / "s.png").is_file() and (tmp_path / "s.json").is_file()
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "-q", "--json", str(tmp_path / "e.json")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["images"] == 180 and 0 < result["bits_per_dim"] < 10
+    assert json.loads((tmp_path / "e.json").read_text()) == result
+    png = tmp_path / "i.png"
+    assert main(["interpolate", str(run), "--out", str(png), "--pairs", "2", "-q"]) == 0
+    assert png.is_file()
+    assert main(["info", str(run), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["config"]["preset"] == "finc" and info["parameters"] > 0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sample", "no-such-model"], "neither a model folder nor a shipped model"),
+        (["train", "--out", "x", "--data", "npz:/nonexistent.npz"], "does not exist"),
+        (["evaluate", "finc-digits", "--data", "lfw"], "the model expects"),
+    ],
+)
+def test_workflow_errors_are_one_line(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

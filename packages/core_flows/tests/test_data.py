@@ -1,0 +1,96 @@
+import gzip
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from core_flows.data import dequantize, load_images, quantize_levels
+
+
+def test_digits_and_lfw_are_bundled():
+    digits = load_images("digits")
+    assert digits.image_shape == (1, 8, 8) and digits.num_levels == 17
+    assert len(digits.train) + len(digits.test) == 1797 and int(digits.train.max()) == 16
+    lfw = load_images("lfw")
+    assert lfw.image_shape == (1, 24, 24) and lfw.num_levels == 256
+    assert len(lfw.train) + len(lfw.test) == 200
+
+
+def test_split_is_reproducible_and_disjoint():
+    a, b = load_images("digits", seed=3), load_images("digits", seed=3)
+    assert torch.equal(a.test, b.test)
+    assert not torch.equal(load_images("digits", seed=4).test, a.test)
+
+
+def test_dequantize_and_requantize():
+    x = torch.randint(0, 17, (100, 1, 8, 8), dtype=torch.uint8)
+    u = dequantize(x, 17, torch.Generator().manual_seed(0))
+    assert (u >= 0).all() and (u < 1).all()
+    assert torch.equal(torch.floor(u * 17).to(torch.uint8), x)
+    q = quantize_levels(torch.arange(256, dtype=torch.uint8), 256, 5)
+    assert int(q.max()) == 31 and int(q.min()) == 0
+    with pytest.raises(ValueError, match="levels"):
+        quantize_levels(x, 17, 5)
+
+
+def test_npz_loader(tmp_path):
+    arr = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
+    np.savez(tmp_path / "images.npz", x=arr)
+    data = load_images(f"npz:{tmp_path / 'images.npz'}", test_fraction=0.25)
+    assert data.image_shape == (3, 8, 8) and len(data.test) == 5
+    np.save(tmp_path / "bad.npy", arr.astype(np.float32) * 9)
+    with pytest.raises(ValueError, match="integer pixel values"):
+        load_images(f"npz:{tmp_path / 'bad.npy'}")
+
+
+def test_folder_loader_skips_corrupt_files(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        sub = tmp_path / ("a" if i % 2 else "b")
+        sub.mkdir(exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)).save(sub / f"{i}.png")
+    (tmp_path / "broken.jpg").write_bytes(b"not an image")
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    data = load_images(f"folder:{tmp_path}", image_size=16, channels=1, test_fraction=0.2)
+    assert data.image_shape == (1, 16, 16) and len(data.train) + len(data.test) == 6
+    assert "skipped 1 unreadable" in caplog.text
+    assert before == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}  # inputs untouched
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("mnist:{tmp}", "MNIST/raw/train-images-idx3-ubyte"),
+        ("cifar10:{tmp}", "cifar-10-batches-bin/data_batch_1.bin"),
+        ("celeba:{tmp}", "img_align_celeba"),
+        ("folder:{tmp}", "no images"),
+        ("imagenet", "unknown dataset"),
+    ],
+)
+def test_missing_local_data_names_the_expected_path(spec, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        load_images(spec.format(tmp=tmp_path))
+
+
+def test_mnist_idx_files_are_read(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name, n in (("train-images-idx3-ubyte", 7), ("t10k-images-idx3-ubyte", 3)):
+        header = np.array([2051, n, 28, 28], dtype=">i4").tobytes()
+        pixels = np.arange(n * 28 * 28, dtype=np.uint8).tobytes()
+        with gzip.open(raw / f"{name}.gz", "wb") as f:
+            f.write(header + pixels)
+    data = load_images(f"mnist:{tmp_path}")
+    assert data.train.shape == (7, 1, 28, 28) and data.test.shape == (3, 1, 28, 28)
+    assert int(data.train[0, 0, 0, 5]) == 5
+
+
+def test_cifar10_binary_files_are_read(tmp_path):
+    folder = tmp_path / "cifar-10-batches-bin"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+        rng.integers(0, 256, (2, 3073), dtype=np.uint8).tofile(folder / name)
+    data = load_images(f"cifar10:{tmp_path}")
+    assert data.train.shape == (10, 3, 32, 32) and data.test.shape == (2, 3, 32, 32)
