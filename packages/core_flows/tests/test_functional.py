@@ -79,7 +79,8 @@ def test_inverse_low_precision_keeps_dtype(dtype):
 def test_backends_agree_and_auto_is_wavefront_on_cpu():
     w = make_weight(3, 3, "BR")
     y = torch.randn(2, 3, 5, 7, dtype=torch.float64)
-    outs = {b: causal_conv2d_inverse(y, w, "BR", b) for b in inverse_backends()}
+    assert set(SOLVER_BACKENDS) < set(inverse_backends())
+    outs = {b: causal_conv2d_inverse(y, w, "BR", b) for b in ["auto", *SOLVER_BACKENDS]}
     for b in SOLVER_BACKENDS:
         assert_close(outs[b], outs["dense"], atol=1e-12, what=b)
     assert torch.equal(outs["auto"], outs["wavefront"])
@@ -164,5 +165,7 @@ def test_bad_arguments_raise_value_errors():
         causal_conv2d(y, w[:, :2])
     with pytest.raises(ValueError, match="dtype"):
         causal_conv2d_inverse(y.float(), w)
+    with pytest.raises(ValueError, match="TRITON_INTERPRET"):
+        causal_conv2d_inverse(y, w, backend="triton")
     with pytest.raises(ValueError, match="dense"):
         causal_conv2d_inverse(torch.randn(1, 3, 80, 80, dtype=torch.float64), w, backend="dense")

@@ -31,6 +31,7 @@ __all__ = [
     "causal_conv2d_inverse",
     "causal_conv2d_logdet",
     "causal_conv2d_matrix",
+    "quad_causal_conv2d_inverse",
     "raster_mask",
     "masked_conv2d",
     "masked_conv2d_inverse",
@@ -130,6 +131,33 @@ def causal_conv2d_inverse(
         y, weight = y.flip(dims), weight.flip(dims)
     x = causal_inverse.CausalConvInverse.apply(y, weight, backend)
     return x.flip(dims) if dims else x
+
+
+def quad_causal_conv2d_inverse(
+    y: Tensor, weights: list[Tensor], orders: list[str], backend: str = "auto"
+) -> Tensor:
+    """Inverse of a channel-grouped causal convolution (the FInC unit): group ``j`` holds
+    ``weights[j].shape[0]`` consecutive channels of ``y`` and is inverted with ``orders[j]``.
+
+    The ``triton`` backend solves every group in a single launch (and its backward in one more);
+    other backends invert the groups one after another.
+    """
+    if len(weights) != len(orders) or not weights:
+        raise ValueError("give one order per weight")
+    for order in orders:
+        _check_order(order)
+    sizes = [w.shape[0] for w in weights]
+    if y.ndim != 4 or y.shape[1] != sum(sizes):
+        raise ValueError(f"y must have shape [B, {sum(sizes)}, H, W], got {list(y.shape)}")
+    backend = causal_inverse.resolve_backend(backend, y)
+    if backend == "triton":
+        causal_inverse.check_triton(y, backend)
+        flips = [(o[0] == "B", o[1] == "R") for o in orders]
+        return causal_inverse.QuadConvInverse.apply(y, flips, *weights)
+    parts = y.split(sizes, dim=1)
+    return torch.cat(
+        [causal_conv2d_inverse(p, w, o, backend) for p, w, o in zip(parts, weights, orders)], dim=1
+    )
 
 
 def causal_conv2d_logdet(weight: Tensor, height: int, width: int, order: str = "TL") -> Tensor:

@@ -20,6 +20,7 @@ from core_flows.functional import (
     causal_conv2d_inverse,
     corner_index,
     inverse_backends,
+    quad_causal_conv2d_inverse,
 )
 from core_flows.layers.base import FlowLayer
 
@@ -148,13 +149,25 @@ def _quadrant_sizes(channels: int) -> list[int]:
 
 
 class _QuadrantUnit(FlowLayer):
-    """Channels split in four groups, group j through its own conv with corner ``ORDERS[j]``."""
+    """Channels split in four groups, group j through its own conv with corner ``ORDERS[j]``.
 
-    def _build(self, channels: int, make) -> None:
+    The direction that solves (``_solve_direction``) inverts all four groups in one call, a single
+    kernel launch with the ``triton`` backend.
+    """
+
+    _solve_direction = "inverse"
+
+    def _build(self, channels: int, backend: str, make) -> None:
         self.sizes = _quadrant_sizes(channels)
+        self.backend = backend
         self.convs = nn.ModuleList(make(c, order) for c, order in zip(self.sizes, ORDERS))
 
     def _run(self, x: Tensor, direction: str) -> tuple[Tensor, Tensor]:
+        if direction == self._solve_direction:
+            kernels = [conv.kernel().to(x.dtype) for conv in self.convs]
+            out = quad_causal_conv2d_inverse(x, kernels, list(ORDERS), self.backend)
+            logdet = -sum(conv._logdet(x) for conv in self.convs)
+            return out, logdet
         outs, logdet = [], x.new_zeros(x.shape[0])
         for conv, part in zip(self.convs, x.split(self.sizes, dim=1)):
             out, ld = getattr(conv, direction)(part)
@@ -178,14 +191,18 @@ class FInCUnit(_QuadrantUnit):
 
     def __init__(self, channels: int, kernel_size: int = 3, backend: str = "auto"):
         super().__init__()
-        self._build(channels, lambda c, order: FInCConv2d(c, kernel_size, order, backend))
+        self._build(channels, backend, lambda c, order: FInCConv2d(c, kernel_size, order, backend))
 
 
 class InverseFlowUnit(_QuadrantUnit):
     """Inverse-Flow unit: the FInC unit used the other way (solve for density, conv for sampling)."""
 
+    _solve_direction = "forward"
+
     def __init__(self, channels: int, kernel_size: int = 3, backend: str = "auto"):
         super().__init__()
         self._build(
-            channels, lambda c, order: InverseConv2d(c, kernel_size, order, backend=backend)
+            channels,
+            backend,
+            lambda c, order: InverseConv2d(c, kernel_size, order, backend=backend),
         )

@@ -11,13 +11,15 @@ depend on each other, so the wavefront solver needs ``H + W - 1`` steps, each on
 over batch × pixels of the diagonal, with every channel solved at once through the precomputed
 ``L⁻¹`` (float64, folded into the kernel).
 
-A GPU backend registers itself in :data:`SOLVERS` under its name; ``"auto"`` picks it for CUDA
-tensors when it is available.
+The Triton backends (``triton``, ``published``) live in :mod:`core_flows.ops.triton_wavefront`, which
+is imported only when one of them runs; ``"auto"`` picks ``triton`` for CUDA tensors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib.util
+import os
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import torch
@@ -30,6 +32,7 @@ from core_flows.errors import NotInvertibleError
 __all__ = [
     "SOLVERS",
     "CausalConvInverse",
+    "QuadConvInverse",
     "corner_inverse",
     "dense_solve",
     "resolve_backend",
@@ -149,24 +152,55 @@ def dense_solve(y: Tensor, weight: Tensor, max_dim: int = 16384) -> Tensor:
     return torch.linalg.solve(matrix, y.reshape(b, -1).T).T.reshape(b, c, h, w)
 
 
+def triton_available() -> bool:
+    """Whether the Triton package can be imported (it is only imported when a kernel runs)."""
+    return importlib.util.find_spec("triton") is not None
+
+
+def _interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def check_triton(y: Tensor, backend: str) -> None:
+    if not triton_available():
+        raise ValueError(f"backend {backend!r} needs triton: pip install 'core-flows[gpu]'")
+    if not (y.is_cuda or _interpreting()):
+        raise ValueError(
+            f"backend {backend!r} runs on CUDA tensors (or on CPU with TRITON_INTERPRET=1); "
+            f"got a {y.device.type} tensor, use backend 'wavefront'"
+        )
+
+
+def triton_solve(y: Tensor, weight: Tensor) -> Tensor:
+    """Persistent Triton kernel: anti-diagonals in one launch (see ``ops.triton_wavefront``)."""
+    check_triton(y, "triton")
+    from core_flows.ops import triton_wavefront
+
+    return triton_wavefront.quad_solve(y, [weight], [(False, False)]).to(y.dtype)
+
+
+def published_solve(y: Tensor, weight: Tensor) -> Tensor:
+    """The published FInC schedule: a launch per (anti-diagonal, channel), synchronised (baseline)."""
+    check_triton(y, "published")
+    from core_flows.ops import triton_wavefront
+
+    return triton_wavefront.published_solve(y, weight)
+
+
 SOLVERS: dict[str, Solver] = {
     "wavefront": wavefront_solve,
     "sequential": sequential_solve,
     "dense": dense_solve,
+    "triton": triton_solve,
+    "published": published_solve,
 }
-
-# Backends tried in this order by "auto" on CUDA tensors (registered by GPU modules when usable).
-CUDA_PREFERENCE: list[str] = []
 
 
 def resolve_backend(backend: str, x: Tensor) -> str:
-    """Map ``"auto"`` to a concrete backend for ``x``'s device and check the name."""
+    """Map ``"auto"`` to a concrete backend for ``x``'s device and check the name: the Triton
+    kernel for CUDA tensors when Triton is installed, the wavefront solver otherwise."""
     if backend == "auto":
-        if x.is_cuda:
-            for name in CUDA_PREFERENCE:
-                if name in SOLVERS:
-                    return name
-        return "wavefront"
+        return "triton" if x.is_cuda and triton_available() else "wavefront"
     if backend not in SOLVERS:
         raise ValueError(f"backend must be one of {('auto', *SOLVERS)}, got {backend!r}")
     return backend
@@ -200,3 +234,49 @@ class CausalConvInverse(torch.autograd.Function):
             p = weight.shape[-1] - 1
             grad_w = -torch.nn.grad.conv2d_weight(F.pad(x, (p, 0, p, 0)), weight.shape, grad_y)
         return (grad_y if ctx.needs_input_grad[0] else None), grad_w, None
+
+
+class QuadConvInverse(torch.autograd.Function):
+    """Inverse of a FInC/Inverse-Flow unit's four causal convolutions in one Triton launch, with
+    the transposed solve of the backward also in one launch.
+
+    Group ``j`` (``weights[j].shape[0]`` consecutive channels) is convolved with ``weights[j]`` in
+    the corner ``flips[j] = (flip_h, flip_w)``.
+    """
+
+    @staticmethod
+    def forward(ctx, y: Tensor, flips: Sequence[tuple[bool, bool]], *weights: Tensor) -> Tensor:
+        from core_flows.ops import triton_wavefront
+
+        x = triton_wavefront.quad_solve(y, weights, flips).to(y.dtype)
+        ctx.save_for_backward(x, *weights)
+        ctx.flips = flips
+        return x
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_x: Tensor):
+        from core_flows.ops import triton_wavefront
+
+        x, *weights = ctx.saved_tensors
+        # T⁻ᵀ per group: the TL solve of the channel-transposed kernel, seen through the opposite
+        # corner with the group's channels reversed (see transposed_solve for one group).
+        grad_y = triton_wavefront.quad_solve(
+            grad_x.contiguous(),
+            [w.flip(-2, -1).transpose(0, 1) for w in weights],
+            [(not fh, not fw) for fh, fw in ctx.flips],
+            reverse_channels=True,
+        ).to(grad_x.dtype)
+        grad_ws = []
+        sizes = [w.shape[0] for w in weights]
+        for w, (fh, fw), xj, gj, need in zip(
+            weights, ctx.flips, x.split(sizes, 1), grad_y.split(sizes, 1), ctx.needs_input_grad[2:]
+        ):
+            if not need:
+                grad_ws.append(None)
+                continue
+            p = w.shape[-1] - 1
+            # pad (left, right, top, bottom) on the corner's sides, as causal_conv2d does
+            padded = F.pad(xj, (p * (not fw), p * fw, p * (not fh), p * fh))
+            grad_ws.append(-torch.nn.grad.conv2d_weight(padded, w.shape, gj))
+        return (grad_y if ctx.needs_input_grad[0] else None), None, *grad_ws
