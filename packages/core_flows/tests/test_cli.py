@@ -116,3 +116,55 @@ def test_workflow_errors_are_one_line(argv, message, capsys, tmp_path, monkeypat
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_bench_sampling_and_train_write_tables_json_and_plot(tmp_path, capsys):
+    path, plot = tmp_path / "sampling.json", tmp_path / "sampling.png"
+    argv = [
+        "bench",
+        "sampling",
+        "-q",
+        "--configs",
+        "mnist",
+        "--batches",
+        "1,2",
+        "--width",
+        "8",
+        "--steps",
+        "1",
+        "--repeats",
+        "1",
+        "--json",
+        str(path),
+        "--plot",
+        str(plot),
+    ]
+    assert main(argv) == 0
+    result = json.loads(path.read_text())
+    rows = {(r["preset"], r["batch"]): r for r in result["rows"]}
+    assert rows[("glow", 1)]["sample_vs_glow"] == 1.0
+    for preset in ("cinc", "finc", "inverse_flow", "emerging"):
+        assert rows[(preset, 2)]["sample_ms"] > 0 and rows[(preset, 2)]["parameters"] > 0
+    assert "skipped" in rows[("finc-published", 1)]  # a GPU kernel; CPU tests have no CUDA
+    assert plot.is_file()
+    assert (
+        main(
+            [
+                "bench",
+                "train",
+                "--config",
+                "mnist",
+                "--batch",
+                "2",
+                "--width",
+                "8",
+                "--steps",
+                "1",
+                "--repeats",
+                "1",
+            ]
+        )
+        == 0
+    )
+    table = capsys.readouterr().out
+    assert "inverse_flow" in table and "× finc" in table

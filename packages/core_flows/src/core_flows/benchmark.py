@@ -16,7 +16,16 @@ from core_flows.functional import causal_conv2d, causal_conv2d_inverse, corner_i
 from core_flows.ops.causal_inverse import SOLVERS
 from core_flows.utils import environment
 
-__all__ = ["bench_conv", "format_table", "time_function"]
+__all__ = [
+    "bench_conv",
+    "bench_sampling",
+    "bench_train",
+    "format_sampling_table",
+    "format_table",
+    "format_train_table",
+    "plot_sampling",
+    "time_function",
+]
 
 # The dense backend builds a (CHW)² matrix; above this size it is reported as skipped.
 DENSE_MAX_DIM = 4096
@@ -163,3 +172,225 @@ def format_table(result: dict[str, object]) -> str:
             f"{r['ratio_to_conv']:>9.2f}{err:>11}"
         )
     return "\n".join(lines)
+
+
+SAMPLING_PRESETS = ("glow", "cinc", "finc", "inverse_flow", "emerging", "finc-published")
+
+
+def _timed(fn, device: torch.device, repeats: int, budget_s: float) -> list[float]:
+    """Like :func:`time_function`, but an entry whose first call exceeds ``budget_s`` is timed once."""
+    first = time_function(fn, device, repeats=1, warmup=1)
+    if first[0] > budget_s:
+        return first
+    return time_function(fn, device, repeats=repeats, warmup=0)
+
+
+def _build(preset: str, config: str, width: int, steps: int | None, device, kernel_size: int = 3):
+    from core_flows.models import PAPER_CONFIGS, build_flow
+
+    cfg = PAPER_CONFIGS[config]
+    name, _, variant = preset.partition("-")
+    backend = "published" if variant == "published" else "auto"
+    flow = build_flow(
+        name,
+        cfg["image_shape"],
+        cfg["levels"],
+        steps or cfg["steps"],
+        width,
+        kernel_size,
+        backend=backend,
+    )
+    return flow.to(device).eval()
+
+
+def _published_usable(device: torch.device) -> str | None:
+    from core_flows.ops.causal_inverse import triton_available
+
+    if not triton_available():
+        return "triton is not installed"
+    if device.type != "cuda":
+        return "the published schedule is a GPU kernel; no CUDA device"
+    return None
+
+
+def bench_sampling(
+    configs: Sequence[str] = ("mnist", "cifar10", "imagenet32", "imagenet64"),
+    batches: Sequence[int] = (1, 100),
+    presets: Sequence[str] = SAMPLING_PRESETS,
+    width: int = 512,
+    steps: int | None = None,
+    device: torch.device | str = "cpu",
+    repeats: int = 10,
+    budget_s: float = 5.0,
+) -> dict[str, object]:
+    """Parameters, forward (density) time and sampling time of each preset on the papers' configs,
+    with every time also as a ratio to glow's in the same run. Random weights: speed does not
+    depend on training. ``steps`` overrides K (to fit small machines)."""
+    from core_flows.models import PAPER_CONFIGS
+
+    device = torch.device(device)
+    for p in presets:
+        if p not in SAMPLING_PRESETS:
+            raise ValueError(f"unknown preset {p!r}; choose from {SAMPLING_PRESETS}")
+    for c in configs:
+        if c not in PAPER_CONFIGS:
+            raise ValueError(f"unknown config {c!r}; choose from {list(PAPER_CONFIGS)}")
+    rows: list[dict[str, object]] = []
+    for config in configs:
+        for batch in batches:
+            glow: dict[str, float] = {}
+            for preset in presets:
+                row: dict[str, object] = {"config": config, "batch": batch, "preset": preset}
+                reason = _published_usable(device) if preset.endswith("published") else None
+                if reason:
+                    rows.append({**row, "skipped": reason})
+                    continue
+                torch.manual_seed(0)
+                flow = _build(preset, config, width, steps, device)
+                x = torch.rand(batch, *flow.image_shape, device=device)
+                with torch.inference_mode():
+                    fwd = _timed(lambda f=flow, x=x: f.log_prob(x), device, repeats, budget_s)
+                    smp = _timed(lambda f=flow, n=batch: f.sample(n), device, repeats, budget_s)
+                row.update(
+                    parameters=sum(p.numel() for p in flow.parameters()),
+                    forward_ms=statistics.median(fwd) * 1e3,
+                    sample_ms=statistics.median(smp) * 1e3,
+                    repeats=len(smp),
+                )
+                if preset == "glow":
+                    glow = {"forward": row["forward_ms"], "sample": row["sample_ms"]}
+                if glow:
+                    row["forward_vs_glow"] = row["forward_ms"] / glow["forward"]
+                    row["sample_vs_glow"] = row["sample_ms"] / glow["sample"]
+                rows.append(row)
+    return {
+        "config": {
+            "configs": list(configs),
+            "batches": list(batches),
+            "width": width,
+            "steps": steps,
+            "repeats": repeats,
+        },
+        "environment": environment(device),
+        "rows": rows,
+    }
+
+
+def bench_train(
+    config: str = "cifar10",
+    batch: int = 16,
+    presets: Sequence[str] = ("glow", "finc", "inverse_flow"),
+    width: int = 512,
+    steps: int | None = None,
+    device: torch.device | str = "cpu",
+    repeats: int = 10,
+) -> dict[str, object]:
+    """Time of one optimiser step (forward, backward, Adam) per preset, with ratios to finc."""
+    device = torch.device(device)
+    rows = []
+    for preset in presets:
+        torch.manual_seed(0)
+        flow = _build(preset, config, width, steps, device).train()
+        x = torch.rand(batch, *flow.image_shape, device=device)
+        flow.initialize(x)
+        opt = torch.optim.Adam(flow.parameters(), lr=1e-4)
+
+        def step(flow=flow, opt=opt, x=x):
+            opt.zero_grad(set_to_none=True)
+            flow.bits_per_dim(x).mean().backward()
+            opt.step()
+
+        times = time_function(step, device, repeats, warmup=2)
+        rows.append(
+            {
+                "preset": preset,
+                "parameters": sum(p.numel() for p in flow.parameters()),
+                "step_ms": statistics.median(times) * 1e3,
+            }
+        )
+    ref = next((r["step_ms"] for r in rows if r["preset"] == "finc"), None)
+    for r in rows:
+        r["vs_finc"] = r["step_ms"] / ref if ref else None
+    return {
+        "config": {
+            "config": config,
+            "batch": batch,
+            "width": width,
+            "steps": steps,
+            "repeats": repeats,
+        },
+        "environment": environment(device),
+        "rows": rows,
+    }
+
+
+def format_sampling_table(result: dict[str, object]) -> str:
+    env = result["environment"]
+    cfg = result["config"]
+    lines = [
+        f"sampling on {env.get('gpu') or env['device']} (torch {env['torch']}), width "
+        f"{cfg['width']}, K {'per paper' if cfg['steps'] is None else cfg['steps']}",
+        f"{'config':<11}{'batch':>6}  {'preset':<15}{'params':>12}{'forward ms':>12}"
+        f"{'× glow':>8}{'sample ms':>12}{'× glow':>8}",
+    ]
+    for r in result["rows"]:
+        head = f"{r['config']:<11}{r['batch']:>6}  {r['preset']:<15}"
+        if "skipped" in r:
+            lines.append(f"{head}skipped: {r['skipped']}")
+            continue
+        fv = f"{r['forward_vs_glow']:.2f}" if "forward_vs_glow" in r else "-"
+        sv = f"{r['sample_vs_glow']:.2f}" if "sample_vs_glow" in r else "-"
+        lines.append(
+            f"{head}{r['parameters']:>12,}{r['forward_ms']:>12.2f}{fv:>8}"
+            f"{r['sample_ms']:>12.2f}{sv:>8}"
+        )
+    return "\n".join(lines)
+
+
+def format_train_table(result: dict[str, object]) -> str:
+    env = result["environment"]
+    cfg = result["config"]
+    lines = [
+        f"training step on {env.get('gpu') or env['device']}: {cfg['config']}, batch "
+        f"{cfg['batch']}, width {cfg['width']}",
+        f"{'preset':<15}{'params':>12}{'step ms':>12}{'× finc':>9}",
+    ]
+    for r in result["rows"]:
+        vs = f"{r['vs_finc']:.2f}" if r["vs_finc"] else "-"
+        lines.append(f"{r['preset']:<15}{r['parameters']:>12,}{r['step_ms']:>12.2f}{vs:>9}")
+    return "\n".join(lines)
+
+
+def plot_sampling(result: dict[str, object], path) -> None:
+    """Sampling time against image size, one panel per batch size, one line per preset."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from core_flows.models import PAPER_CONFIGS
+    from core_flows.utils import atomic_write
+
+    rows = [r for r in result["rows"] if "sample_ms" in r]
+    batches = sorted({r["batch"] for r in rows})
+    fig, axes = plt.subplots(1, len(batches), figsize=(5 * len(batches), 3.8), squeeze=False)
+    for ax, batch in zip(axes[0], batches):
+        for preset in dict.fromkeys(r["preset"] for r in rows):
+            pts = sorted(
+                (PAPER_CONFIGS[r["config"]]["image_shape"][1], r["sample_ms"] / 1e3, r["config"])
+                for r in rows
+                if r["batch"] == batch and r["preset"] == preset
+            )
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=preset)
+        ax.set_yscale("log")
+        ax.set_xlabel("image side (pixels)")
+        ax.set_ylabel("sampling time (s)")
+        ax.set_title(f"batch {batch}")
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].legend(fontsize=8)
+    env = result["environment"]
+    fig.suptitle(f"sampling time on {env.get('gpu') or env['device']}", fontsize=10)
+    fig.tight_layout()
+    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
+    plt.close(fig)
