@@ -1,7 +1,9 @@
-"""pytest plugin for the whole monorepo: no network in tests, `gpu` tests only where CUDA is."""
+"""pytest plugin for the whole monorepo: no network in tests, `gpu` tests only where CUDA is, and
+Triton kernels through the Triton interpreter on machines without CUDA."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -20,17 +22,26 @@ def _no_network(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
+def _has_cuda() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def pytest_configure(config):
+    # Triton reads this when it is first imported, so it must be set before any test imports it.
+    if not _has_cuda():
+        os.environ.setdefault("TRITON_INTERPRET", "1")
+
+
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
 
 
 def pytest_collection_modifyitems(config, items):
-    try:
-        import torch
-
-        has_cuda = torch.cuda.is_available()
-    except ImportError:
-        has_cuda = False
+    has_cuda = _has_cuda()
     skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
     skip_slow = pytest.mark.skip(reason="slow: pass --runslow")
     for item in items:

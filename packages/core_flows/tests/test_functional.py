@@ -152,7 +152,8 @@ def test_singular_corner_raises(backend):
         causal_conv2d_inverse(torch.randn(1, 2, 4, 4, dtype=torch.float64), w, backend=backend)
 
 
-def test_bad_arguments_raise_value_errors():
+def test_bad_arguments_raise_value_errors(monkeypatch):
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     w = make_weight(3, 3)
     y = torch.randn(1, 3, 4, 4, dtype=torch.float64)
     with pytest.raises(ValueError, match="order"):

@@ -1,28 +1,31 @@
-"""Triton backends against the wavefront reference: on CPU through the Triton interpreter, on a
-GPU when one is present (the `gpu` tests, larger shapes)."""
+"""Triton backends against the wavefront reference: on CPU through the Triton interpreter (turned on
+by tools/pytest_offline.py before Triton is imported), on a GPU when one is present (the `gpu`
+tests, larger shapes)."""
 
-import os
+import importlib
 
 import pytest
 import torch
 
-if not torch.cuda.is_available():  # must be set before the kernel module is imported
-    os.environ.setdefault("TRITON_INTERPRET", "1")
-
-pytest.importorskip("triton")
-
-import core_flows as cf  # noqa: E402
-from core_flows.functional import (  # noqa: E402
+import core_flows as cf
+from core_flows.functional import (
     ORDERS,
     causal_conv2d,
     causal_conv2d_inverse,
     quad_causal_conv2d_inverse,
 )
-from core_flows.ops import triton_wavefront  # noqa: E402
-from flow_test_utils import assert_close, make_weight  # noqa: E402
+from flow_test_utils import assert_close, make_weight
+
+pytest.importorskip("triton")
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 FLIPS = [(o[0] == "B", o[1] == "R") for o in ORDERS]
+
+
+@pytest.fixture
+def triton_wavefront():
+    """The kernel module (without CUDA the test plugin has turned on the Triton interpreter)."""
+    return importlib.import_module("core_flows.ops.triton_wavefront")
 
 
 def quad_case(sizes, k, h, w, batch=1, dtype=torch.float32, seed=0):
@@ -50,7 +53,7 @@ def reference(y, weights):
 
 
 @pytest.mark.parametrize("sizes,k,h,w", [((1, 2, 1, 2), 3, 3, 5), ((2, 1, 1, 1), 2, 4, 3)])
-def test_quad_kernel_matches_wavefront_in_one_launch(sizes, k, h, w):
+def test_quad_kernel_matches_wavefront_in_one_launch(sizes, k, h, w, triton_wavefront):
     x, y, weights = quad_case(sizes, k, h, w)
     out = torch.full_like(y, float("nan"))  # every pixel must be written
     got = triton_wavefront.quad_solve(y, weights, FLIPS, out=out)
@@ -58,7 +61,7 @@ def test_quad_kernel_matches_wavefront_in_one_launch(sizes, k, h, w):
     assert_close(got, x, atol=1e-5, what="round trip")
 
 
-def test_transposed_quad_solve_matches_wavefront():
+def test_transposed_quad_solve_matches_wavefront(triton_wavefront):
     _, y, weights = quad_case((1, 2, 1, 1), 3, 3, 4, seed=3)
     sizes = [w.shape[0] for w in weights]
     g = torch.randn_like(y)

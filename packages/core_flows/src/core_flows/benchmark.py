@@ -89,7 +89,12 @@ def bench_conv(
     ``median_ms``, ``min_ms``, ``ratio_to_conv`` and ``max_abs_error`` (round trip), or ``skipped``.
     """
     device = torch.device(device)
-    backends = list(backends or SOLVERS)
+    if (
+        backends is None
+    ):  # the Triton backends are GPU kernels; on CPU only the interpreter runs them
+        gpu_only = ("triton", "published")
+        backends = [b for b in SOLVERS if device.type == "cuda" or b not in gpu_only]
+    backends = list(backends)
     for b in backends:
         if b not in SOLVERS:
             raise ValueError(f"unknown backend {b!r}; choose from {list(SOLVERS)}")

@@ -51,8 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     conv.add_argument("--kernel-size", type=int, default=3, help="kernel size k")
     conv.add_argument(
         "--backends",
-        default=",".join(SOLVERS),
-        help=f"comma-separated inverse backends from {list(SOLVERS)}",
+        help=f"comma-separated inverse backends from {list(SOLVERS)} (default: all that run on "
+        "the device; triton and published need CUDA)",
     )
     conv.add_argument("--dtype", choices=list(DTYPES), default="float32", help="tensor dtype")
     conv.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -183,7 +183,7 @@ def run_conv(args: argparse.Namespace) -> int:
         size=args.size,
         kernel_size=args.kernel_size,
         device=device,
-        backends=[b.strip() for b in args.backends.split(",") if b.strip()],
+        backends=_split(args.backends) if args.backends else None,
         repeats=args.repeats,
         warmup=args.warmup,
         dtype=DTYPES[args.dtype],
