@@ -96,8 +96,6 @@ def main() -> int:
         num_levels=data.num_levels,
     )
     target = count_parameters(glow)
-    steps_per_epoch = len(data.train) // args.batch_size
-    epochs = -(-args.train_steps // steps_per_epoch)
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
     for preset, coupling in variants:
@@ -126,13 +124,12 @@ def main() -> int:
             coupling=coupling,
             num_levels=data.num_levels,
         )
-        config = TrainConfig(
-            epochs=epochs,
-            batch_size=args.batch_size,
+        config = TrainConfig.for_steps(
+            args.train_steps,
+            len(data.train),
+            args.batch_size,
             lr=args.lr,
             warmup_steps=args.warmup_steps,
-            max_steps=args.train_steps,
-            eval_every=max(1, epochs // 10),
             sample_count=16,
             seed=args.seed,
             device="cpu",

@@ -69,7 +69,6 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "out" / "default_flows")
     args = parser.parse_args()
     data = load_images("digits")
-    epochs = -(-args.train_steps // (len(data.train) // args.batch_size))
     for preset in args.presets.split(","):
         name = f"{preset}-digits"
         torch.manual_seed(0)
@@ -81,13 +80,12 @@ def main() -> int:
             args.width,
             num_levels=data.num_levels,
         )
-        config = TrainConfig(
-            epochs=epochs,
-            batch_size=args.batch_size,
+        config = TrainConfig.for_steps(
+            args.train_steps,
+            len(data.train),
+            args.batch_size,
             lr=args.lr,
             warmup_steps=args.warmup_steps,
-            max_steps=args.train_steps,
-            eval_every=max(1, epochs // 10),
             device="cpu",
             seed=0,
         )

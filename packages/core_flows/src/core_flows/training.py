@@ -50,6 +50,13 @@ class TrainConfig:
     device: str = "auto"
     progress: bool = True
 
+    @classmethod
+    def for_steps(cls, steps: int, train_images: int, batch_size: int, **kwargs) -> TrainConfig:
+        """A config that stops after ``steps`` optimiser steps, evaluating about ten times."""
+        epochs = -(-steps // max(1, train_images // batch_size))
+        kwargs.setdefault("eval_every", max(1, epochs // 10))
+        return cls(epochs=epochs, batch_size=batch_size, max_steps=steps, **kwargs)
+
 
 class _BitsPerDim(nn.Module):
     """The training loss as a module's forward, so DDP wrappers see the whole computation."""
