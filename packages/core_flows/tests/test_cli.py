@@ -109,6 +109,9 @@ def test_train_sample_evaluate_interpolate_info_workflow(tmp_path, capsys):
         (["sample", "no-such-model"], "neither a model folder nor a shipped model"),
         (["train", "--out", "x", "--data", "npz:/nonexistent.npz"], "does not exist"),
         (["evaluate", "finc-digits", "--data", "lfw"], "the model expects"),
+        (["evaluate", "finc-digits", "--batch-size", "0"], "--batch-size must be >= 1"),
+        (["sample", "finc-digits", "--nrow", "-1"], "--nrow and --upscale"),
+        (["train", "--out", "x", "--max-steps", "0"], "--max-steps must be >= 1"),
     ],
 )
 def test_workflow_errors_are_one_line(argv, message, capsys, tmp_path, monkeypatch):

@@ -167,6 +167,8 @@ def test_bad_arguments_raise_value_errors(monkeypatch):
     with pytest.raises(ValueError, match="dtype"):
         causal_conv2d_inverse(y.float(), w)
     with pytest.raises(ValueError, match="TRITON_INTERPRET"):
+        causal_conv2d_inverse(y.float(), w.float(), backend="triton")
+    with pytest.raises(ValueError, match="float64"):  # the kernels compute in float32
         causal_conv2d_inverse(y, w, backend="triton")
     with pytest.raises(ValueError, match="dense"):
         causal_conv2d_inverse(torch.randn(1, 3, 80, 80, dtype=torch.float64), w, backend="dense")

@@ -199,3 +199,13 @@ def test_shipped_models_reproduce_their_model_cards(name):
     assert abs(measured - claimed) < 1e-3, f"card says {claimed}, measured {measured:.4f}"
     assert measured < 3.0  # trained: a uniform model scores log2(17) = 4.09
     assert torch.isfinite(flow.sample(4)).all()
+
+
+def test_rejected_resume_keeps_the_original_run(small_digits, tmp_path):
+    config = TrainConfig(epochs=1, batch_size=128, sample_count=4, progress=False, device="cpu")
+    train(build_flow("finc", (1, 8, 8), 2, 1, 8, num_levels=17), small_digits, tmp_path, config)
+    before = (tmp_path / "train_config.json").read_text()
+    other = build_flow("glow", (1, 8, 8), 2, 1, 8, num_levels=17)
+    with pytest.raises(ValueError, match="different model config"):
+        train(other, small_digits, tmp_path, config, resume=True)
+    assert (tmp_path / "train_config.json").read_text() == before

@@ -20,6 +20,8 @@ def image_grid(images: Tensor, nrow: int = 8, pad: int = 1, upscale: int = 1) ->
     (C = 1 or 3), ``nrow`` per row, with ``pad`` white pixels between tiles."""
     if images.ndim != 4 or images.shape[1] not in (1, 3):
         raise ValueError(f"expected images [N, 1 or 3, H, W], got {list(images.shape)}")
+    if nrow < 1 or pad < 0 or upscale < 1:
+        raise ValueError(f"need nrow >= 1, pad >= 0, upscale >= 1; got {nrow}, {pad}, {upscale}")
     x = images.detach().float().cpu().clamp(0, 1)
     if upscale > 1:
         x = x.repeat_interleave(upscale, 2).repeat_interleave(upscale, 3)

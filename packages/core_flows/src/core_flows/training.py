@@ -82,6 +82,8 @@ def evaluate_bits_per_dim(
     fixed seed, so repeated evaluations agree)."""
     if len(images) == 0:
         raise ValueError("no images to evaluate")
+    if batch_size < 1:
+        raise ValueError(f"batch size must be >= 1, got {batch_size}")
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -103,6 +105,7 @@ def _save_checkpoint(out_dir: Path, model, optimizer, scheduler, epoch, step, hi
         "epoch": epoch,
         "step": step,
         "history": json.dumps(history),
+        "rng": torch.get_rng_state(),
     }
     atomic_write(out_dir / STATE_FILE, lambda p: torch.save(state, p))
 
@@ -148,15 +151,13 @@ def train(
     torch.manual_seed(config.seed)
     accelerator = Accelerator(cpu=resolve_device(config.device).type == "cpu")
     main = accelerator.is_main_process
+    state = _load_checkpoint(out_dir, model) if resume else None  # validate before writing
     if main:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "train_config.json").write_text(
-            json.dumps(
-                {"train": asdict(config), "model": model.config, "data": data.name}, indent=2
-            )
+        write_json(
+            out_dir / "train_config.json",
+            {"train": asdict(config), "model": model.config, "data": data.name},
         )
-
-    state = _load_checkpoint(out_dir, model) if resume else None
     model.to(accelerator.device)
     if state is None:
         init = data.train[torch.randperm(len(data.train))[: config.init_samples]]
@@ -168,9 +169,16 @@ def train(
     history: list[dict] = []
     start_epoch, step = 0, 0
     if state is not None:
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_epoch, step, history = state["epoch"], state["step"], json.loads(state["history"])
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            start_epoch, step = state["epoch"], state["step"]
+            history = json.loads(state["history"])
+            torch.set_rng_state(state["rng"])  # dequantisation noise continues, not replays
+        except (KeyError, ValueError, RuntimeError, TypeError) as err:
+            raise ValueError(
+                f"cannot resume: {out_dir / STATE_FILE} is incomplete ({err})"
+            ) from None
         log.info("Resuming from epoch %d (step %d)", start_epoch, step)
 
     loader = torch.utils.data.DataLoader(

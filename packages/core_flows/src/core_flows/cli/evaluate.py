@@ -36,6 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     flow = load_flow(args.model, args.device)
     data = load_data(args)
     if tuple(data.image_shape) != flow.image_shape or data.num_levels != flow.num_levels:

@@ -41,8 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.overwrite:
         raise ValueError(f"{args.out} exists; pass --overwrite to replace it")
-    if args.pairs < 1 or args.points < 2:
-        raise ValueError("--pairs must be >= 1 and --points >= 2")
+    if args.pairs < 1 or args.points < 2 or args.upscale < 1:
+        raise ValueError("--pairs and --upscale must be >= 1 and --points >= 2")
     flow = load_flow(args.model, args.device)
     data = load_data(args)
     if tuple(data.image_shape) != flow.image_shape:

@@ -50,6 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.num_samples < 1:
         raise ValueError(f"--num-samples must be >= 1, got {args.num_samples}")
+    if (args.nrow is not None and args.nrow < 1) or args.upscale < 1:
+        raise ValueError("--nrow and --upscale must be >= 1")
     if args.temperature < 0:
         raise ValueError(f"--temperature must be >= 0, got {args.temperature}")
     if args.out.exists() and not args.overwrite:

@@ -80,7 +80,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if (args.out / MODEL_DIR).exists() and not (args.resume or args.overwrite):
         raise ValueError(f"{args.out} already holds a run; pass --resume or --overwrite")
-    for name in ("epochs", "batch_size", "levels", "steps", "width", "kernel_size", "eval_every"):
+    names = ("epochs", "batch_size", "levels", "steps", "width", "kernel_size", "eval_every")
+    for name in (*names, "max_steps"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {value}")

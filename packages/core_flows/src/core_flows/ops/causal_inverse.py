@@ -164,6 +164,10 @@ def _interpreting() -> bool:
 def check_triton(y: Tensor, backend: str) -> None:
     if not triton_available():
         raise ValueError(f"backend {backend!r} needs triton: pip install 'core-flows[gpu]'")
+    if y.dtype == torch.float64:
+        raise ValueError(
+            f"backend {backend!r} computes in float32; use backend 'wavefront' for float64"
+        )
     if not (y.is_cuda or _interpreting()):
         raise ValueError(
             f"backend {backend!r} runs on CUDA tensors (or on CPU with TRITON_INTERPRET=1); "
@@ -198,9 +202,10 @@ SOLVERS: dict[str, Solver] = {
 
 def resolve_backend(backend: str, x: Tensor) -> str:
     """Map ``"auto"`` to a concrete backend for ``x``'s device and check the name: the Triton
-    kernel for CUDA tensors when Triton is installed, the wavefront solver otherwise."""
+    kernel for float32/16 CUDA tensors when Triton is installed, the wavefront solver otherwise."""
     if backend == "auto":
-        return "triton" if x.is_cuda and triton_available() else "wavefront"
+        gpu = x.is_cuda and x.dtype != torch.float64 and triton_available()
+        return "triton" if gpu else "wavefront"  # float64 keeps the exact-precision CPU path
     if backend not in SOLVERS:
         raise ValueError(f"backend must be one of {('auto', *SOLVERS)}, got {backend!r}")
     return backend
