@@ -12,6 +12,7 @@ from core_flows.functional import (
     causal_conv2d_matrix,
     corner_index,
     inverse_backends,
+    quad_causal_conv2d_inverse,
 )
 from core_flows.ops.causal_inverse import transposed_solve
 from flow_test_utils import assert_close, make_weight, reference_matrix
@@ -172,3 +173,21 @@ def test_bad_arguments_raise_value_errors(monkeypatch):
         causal_conv2d_inverse(y, w, backend="triton")
     with pytest.raises(ValueError, match="dense"):
         causal_conv2d_inverse(torch.randn(1, 3, 80, 80, dtype=torch.float64), w, backend="dense")
+
+
+@pytest.mark.parametrize("sizes", [(2, 2, 2, 2), (2, 1, 1, 1)])  # grouped solve, per-group loop
+def test_quad_inverse_round_trip_and_gradcheck(sizes):
+    weights = [
+        make_weight(c, 3, o, triangular=False, seed=j).requires_grad_()
+        for j, (c, o) in enumerate(zip(sizes, ORDERS))
+    ]
+    x = torch.randn(2, sum(sizes), 3, 4, dtype=torch.float64)
+    parts = x.split(list(sizes), 1)
+    y = torch.cat([causal_conv2d(p, w, o) for p, w, o in zip(parts, weights, ORDERS)], 1)
+    got = quad_causal_conv2d_inverse(y, weights, list(ORDERS), "wavefront")
+    assert_close(got, x, atol=1e-10, what="quad round trip")
+    y = y.detach().requires_grad_()
+    assert torch.autograd.gradcheck(
+        lambda y, *ws: quad_causal_conv2d_inverse(y, list(ws), list(ORDERS), "wavefront"),
+        (y, *weights),
+    )

@@ -104,27 +104,35 @@ def schedule_solve(
     that offset (``(k-1, k-1)``, the TL causal convolution, by default). Every other non-zero tap
     must point at pixels earlier in the schedule: ``wavefront`` (anti-diagonals) is valid for TL
     causal kernels, ``sequential`` (raster order) also for raster-masked kernels (Emerging).
+
+    ``y`` ``[B, C, H, W]`` with ``weight`` ``[C, C, k, k]``, or ``G`` independent systems at once:
+    ``y`` ``[G, B, C, H, W]`` with ``weight`` ``[G, C, C, k, k]`` (one batched product per step).
     """
-    b, c, h, w = y.shape
+    if y.ndim == 4:
+        return schedule_solve(y[None], weight[None], kind, tap)[0]
+    g, b, c, h, w = y.shape
     k = weight.shape[-1]
     tap = tap if tap is not None else (k - 1, k - 1)
     work = torch.float32 if y.dtype in (torch.float16, torch.bfloat16) else y.dtype
-    linv = corner_inverse(weight, tap)
+    linv = torch.stack([corner_inverse(wg, tap) for wg in weight])
     # x = L⁻¹y − (L⁻¹K) * x: fold L⁻¹ into the kernel (in float64) so one product per step remains.
-    kt = torch.einsum("oc,cikl->oikl", linv, weight.detach().to(torch.float64))
-    kmat = kt.permute(2, 3, 1, 0).reshape(k * k * c, c).to(work)  # rows (i, j, c_in), cols c_out
-    yt = torch.einsum("oc,bchw->bhwo", linv.to(work), y.detach().to(work)).reshape(b, h * w, c)
+    kt = torch.einsum("goc,gcikl->goikl", linv, weight.detach().to(torch.float64))
+    # rows (i, j, c_in), columns c_out
+    kmat = kt.permute(0, 3, 4, 2, 1).reshape(g, k * k * c, c).to(work)
+    yt = torch.einsum("goc,gbchw->gbhwo", linv.to(work), y.detach().to(work))
+    yt = yt.reshape(g, b, h * w, c)
     # The current pixel's tap multiplies x at that pixel, still zero in the buffer, and so do taps
     # on pixels later in the schedule: no mask needed.
     p = k - 1
-    xp = y.new_zeros(b, (h + p) * (w + p), c, dtype=work)
+    xp = y.new_zeros(g, b, (h + p) * (w + p), c, dtype=work)
     for patch, out, pix in _schedule(h, w, k, tap, kind, y.device):
         n = pix.numel()
-        patches = xp.index_select(1, patch).reshape(b * n, k * k * c)
-        xn = torch.addmm(yt.index_select(1, pix).reshape(b * n, c), patches, kmat, alpha=-1)
-        xp.index_copy_(1, out, xn.view(b, n, c))
-    x = xp.view(b, h + p, w + p, c)[:, tap[0] : tap[0] + h, tap[1] : tap[1] + w, :]
-    return x.permute(0, 3, 1, 2).to(y.dtype).contiguous()
+        patches = xp.index_select(2, patch).reshape(g, b * n, k * k * c)
+        rhs = yt.index_select(2, pix).reshape(g, b * n, c)
+        xn = torch.baddbmm(rhs, patches, kmat, alpha=-1)
+        xp.index_copy_(2, out, xn.view(g, b, n, c))
+    x = xp.view(g, b, h + p, w + p, c)[:, :, tap[0] : tap[0] + h, tap[1] : tap[1] + w, :]
+    return x.permute(0, 1, 4, 2, 3).to(y.dtype).contiguous()
 
 
 def wavefront_solve(y: Tensor, weight: Tensor) -> Tensor:
@@ -214,13 +222,15 @@ def resolve_backend(backend: str, x: Tensor) -> str:
 def transposed_solve(g: Tensor, weight: Tensor, backend: str) -> Tensor:
     """``T⁻ᵀ g`` for the TL convolution ``T``: reversing channels, rows and columns turns ``Tᵀ``
     into another TL convolution, with ``Ks[i, o] = K[C-1-o, C-1-i]`` (no spatial flip)."""
-    ks = weight.flip(0, 1).transpose(0, 1)
-    return SOLVERS[backend](g.flip(1, 2, 3), ks).flip(1, 2, 3)
+    ks = weight.flip(-4, -3).transpose(-4, -3)
+    return SOLVERS[backend](g.flip(-3, -2, -1), ks).flip(-3, -2, -1)
 
 
 class CausalConvInverse(torch.autograd.Function):
     """``x = T⁻¹ y`` for a TL causal convolution ``T`` with its analytic backward:
-    ``dL/dy = T⁻ᵀ dL/dx`` and ``dL/dK = −conv2d_weight(pad_TL(x), dL/dy)``."""
+    ``dL/dy = T⁻ᵀ dL/dx`` and ``dL/dK = −conv2d_weight(pad_TL(x), dL/dy)``. With a leading group
+    dimension (``[G, B, C, H, W]``, ``[G, C, C, k, k]``; wavefront and sequential backends) it
+    solves G independent systems together."""
 
     @staticmethod
     def forward(ctx, y: Tensor, weight: Tensor, backend: str) -> Tensor:
@@ -237,7 +247,15 @@ class CausalConvInverse(torch.autograd.Function):
         grad_w = None
         if ctx.needs_input_grad[1]:
             p = weight.shape[-1] - 1
-            grad_w = -torch.nn.grad.conv2d_weight(F.pad(x, (p, 0, p, 0)), weight.shape, grad_y)
+            if weight.ndim == 4:
+                grad_w = -torch.nn.grad.conv2d_weight(F.pad(x, (p, 0, p, 0)), weight.shape, grad_y)
+            else:  # one system per group
+                grad_w = -torch.stack(
+                    [
+                        torch.nn.grad.conv2d_weight(F.pad(xg, (p, 0, p, 0)), wg.shape, gg)
+                        for xg, wg, gg in zip(x, weight, grad_y)
+                    ]
+                )
         return (grad_y if ctx.needs_input_grad[0] else None), grad_w, None
 
 
