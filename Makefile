@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 PACKAGES := packages/core_flows packages/superres \
             apps/seed_gan apps/anonymizer apps/geomap apps/art_restore apps/traffic_signs
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+# Optional extras installed for the tests and the demo.
+EXTRAS_apps/anonymizer := [sd,yolo]
 
 .PHONY: install demo test lint bench clean
 
@@ -14,7 +16,7 @@ install: $(STAMP)
 $(STAMP): tools/constraints.txt $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --disable-pip-version-check \
-		-c tools/constraints.txt pytest ruff $(foreach p,$(PACKAGES),-e $(p))
+		-c tools/constraints.txt pytest ruff $(foreach p,$(PACKAGES),-e "$(p)$(EXTRAS_$(p))")
 	@touch $@
 
 demo: $(STAMP)

@@ -33,11 +33,16 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
-    """Call ``write(tmp_path)`` then rename onto ``path``, so readers never see a partial file."""
+def atomic_write(
+    path: str | os.PathLike, write: Callable[[str], object], suffix: str = ".tmp"
+) -> Path:
+    """Call ``write(tmp_path)`` then rename onto ``path``, so readers never see a partial file.
+
+    ``suffix`` ends the temporary name, for writers that choose the format from the extension
+    (video containers, say)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     os.close(fd)
     try:
         write(tmp)

@@ -1,0 +1,212 @@
+"""Finding, reading and writing images and videos; inputs are only ever read, outputs written
+atomically (a temporary file renamed into place), so an interrupted run leaves no partial output."""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core_flows.utils import atomic_write
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "REPORT_DIR",
+    "VIDEO_EXTENSIONS",
+    "MediaError",
+    "MediaFile",
+    "VideoInfo",
+    "discover",
+    "iter_frames",
+    "read_image",
+    "video_info",
+    "write_image",
+    "write_video",
+]
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+VIDEO_EXTENSIONS = {".mp4", ".m4v", ".mov", ".avi", ".mkv"}
+# OpenCV picks the container from the extension; these codecs ship in the opencv-python wheels.
+FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
+PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".tif": "TIFF",
+               ".tiff": "TIFF", ".webp": "WEBP"}
+REPORT_DIR = "_anonymize"
+"""Folder for review files, previews and reports inside an output folder: never data."""
+GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+
+
+class MediaError(ValueError):
+    """A file that is not a readable image or video."""
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """An input file and where its outputs go, relative to the output folder."""
+
+    path: Path
+    rel: Path
+
+    @property
+    def kind(self) -> str:
+        suffix = self.path.suffix.lower()
+        if suffix in IMAGE_EXTENSIONS:
+            return "image"
+        if suffix in VIDEO_EXTENSIONS:
+            return "video"
+        return "other"
+
+
+def _walk(folder: Path, exclude: list[Path]) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        root_path = Path(root)
+        # Hidden entries (temporary files of an interrupted run among them) are not data.
+        dirs[:] = sorted(
+            d for d in dirs
+            if not d.startswith(".") and d != REPORT_DIR and (root_path / d).resolve() not in exclude
+        )
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield root_path / name
+
+
+def discover(inputs: list[str], exclude: list[Path] = ()) -> list[MediaFile]:
+    """Expand files, folders (recursively) and globs into media files with their relative output
+    paths: a folder's structure is mirrored, a file or glob match is placed by its name (or its path
+    below the glob's fixed part). Files that are not images or videos are returned too, with kind
+    ``other``, so the caller can report them. Hidden entries, report folders and folders listed in
+    ``exclude`` are not entered."""
+    exclude = [Path(p).resolve() for p in exclude]
+    found: list[MediaFile] = []
+    for spec in inputs:
+        path = Path(spec)
+        if path.is_dir():
+            found += [MediaFile(p, p.relative_to(path)) for p in _walk(path, exclude)]
+        elif path.is_file():
+            found.append(MediaFile(path, Path(path.name)))
+        elif glob.has_magic(spec):
+            fixed = []
+            for part in Path(spec).parts:
+                if glob.has_magic(part):
+                    break
+                fixed.append(part)
+            base = Path(*fixed) if fixed else Path(".")
+            matches = sorted(Path(m) for m in glob.glob(spec, recursive=True))
+            files = [m for m in matches if m.is_file() and not m.name.startswith(".")]
+            if not files:
+                raise ValueError(f"input {spec!r}: the pattern matches no file")
+            found += [MediaFile(m, m.relative_to(base)) for m in files]
+        else:
+            raise ValueError(f"input {spec!r}: no such file or folder")
+    seen: dict[Path, Path] = {}
+    for item in found:
+        other = seen.setdefault(item.rel, item.path)
+        if other != item.path:
+            raise ValueError(
+                f"inputs {other} and {item.path} would both be written to {item.rel}; "
+                "run them separately or pass their common parent folder"
+            )
+    if not any(item.kind != "other" for item in found):
+        raise ValueError(f"no images or videos found in {', '.join(inputs)}")
+    return found
+
+
+def read_image(path: str | os.PathLike) -> tuple[np.ndarray, str]:
+    """RGB ``uint8 [H, W, 3]`` and the file's PIL mode; EXIF orientation applied, as viewers do."""
+    try:
+        with Image.open(path) as img:
+            img.load()  # truncated and corrupt files fail here, not later
+            mode = img.mode
+            img = ImageOps.exif_transpose(img)
+            rgb = np.asarray(img.convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise MediaError(f"not a readable image ({err})") from None
+    return np.ascontiguousarray(rgb), mode
+
+
+def write_image(path: str | os.PathLike, rgb: np.ndarray, mode: str = "RGB") -> Path:
+    """Write atomically in the format the extension names; grayscale inputs stay grayscale, an
+    alpha channel is dropped. No metadata (EXIF, GPS) is carried over from the input."""
+    path = Path(path)
+    fmt = PIL_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise MediaError(f"{path}: cannot write images with extension {path.suffix!r}")
+    img = Image.fromarray(rgb)
+    if mode in GRAY_MODES:
+        img = img.convert("L")
+    options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    return atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **options))
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    fps: float
+    width: int
+    height: int
+    frames: int  # as the container states it; counted frames may differ slightly
+
+
+def video_info(path: str | os.PathLike) -> VideoInfo:
+    cap = cv2.VideoCapture(str(path))
+    try:
+        ok, _ = cap.read()
+        if not cap.isOpened() or not ok:
+            raise MediaError("not a readable video")
+        return VideoInfo(
+            fps=cap.get(cv2.CAP_PROP_FPS) or 25.0,
+            width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            frames=int(cap.get(cv2.CAP_PROP_FRAME_COUNT)),
+        )
+    finally:
+        cap.release()
+
+
+def iter_frames(path: str | os.PathLike, stride: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+    """``(index, RGB frame)`` for every ``stride``-th frame."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        index = 0
+        while True:
+            ok = cap.grab()
+            if not ok:
+                return
+            if index % stride == 0:
+                ok, bgr = cap.retrieve()
+                if not ok:
+                    return
+                yield index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            index += 1
+    finally:
+        cap.release()
+
+
+def write_video(path: str | os.PathLike, frames: Iterator[np.ndarray], info: VideoInfo) -> int:
+    """Write RGB frames atomically at ``info``'s fps and size; returns the number written."""
+    path = Path(path)
+    fourcc = FOURCC.get(path.suffix.lower())
+    if fourcc is None:
+        raise MediaError(f"{path}: cannot write videos with extension {path.suffix!r}")
+    count = 0
+
+    def write(tmp: str) -> None:
+        nonlocal count
+        writer = cv2.VideoWriter(
+            tmp, cv2.VideoWriter_fourcc(*fourcc), info.fps, (info.width, info.height)
+        )
+        if not writer.isOpened():
+            raise MediaError(f"{path}: OpenCV cannot write {fourcc} video here")
+        try:
+            for frame in frames:
+                writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+                count += 1
+        finally:
+            writer.release()
+
+    atomic_write(path, write, suffix=path.suffix)
+    return count

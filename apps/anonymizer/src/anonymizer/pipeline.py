@@ -1,0 +1,392 @@
+"""Detect and replace faces and plates in one frame (:class:`Anonymizer`), in files and in whole
+datasets (:func:`anonymize_files`), and re-render from edited review files (:func:`apply_reviews`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from anonymizer.detections import Detection, adjust_box, merge_frames
+from anonymizer.detectors import Detector, DetectorConfig, build_detectors
+from anonymizer.media import (
+    REPORT_DIR,
+    MediaError,
+    MediaFile,
+    discover,
+    iter_frames,
+    read_image,
+    video_info,
+    write_image,
+    write_video,
+)
+from anonymizer.replace import METHODS, Replacer, build_replacer
+from anonymizer.review import draw_boxes, read_review, write_review
+from core_flows.utils import resolve_device, write_json
+
+__all__ = [
+    "REPORT_DIR",
+    "Anonymizer",
+    "AnonymizerConfig",
+    "anonymize_files",
+    "anonymize_image",
+    "apply_reviews",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AnonymizerConfig:
+    """Everything that decides how a frame is anonymized; saved beside every run's report."""
+
+    detection: DetectorConfig = field(default_factory=DetectorConfig)
+    method: str = "cv-inpaint"
+    face_grow: float = 0.25
+    plate_grow: float = 0.1
+    persist: int = 2
+    sd_model: str | None = None
+    sd_options: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if isinstance(self.detection, dict):
+            self.detection = DetectorConfig(**self.detection)
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        for name in ("face_grow", "plate_grow"):
+            if not getattr(self, name) > -0.5:
+                raise ValueError(f"{name} must be > -0.5, got {getattr(self, name)}")
+        if self.persist < 0:
+            raise ValueError(f"persist must be >= 0, got {self.persist}")
+
+
+class Anonymizer:
+    """Finds faces and plates in an RGB frame and replaces them.
+
+    ``anonymizer(rgb) -> (anonymized, detections)``. Per-stage wall times accumulate in
+    ``timings`` (seconds, by stage) for benchmarks.
+    """
+
+    def __init__(
+        self,
+        detectors: list[Detector],
+        replacer: Replacer,
+        method: str,
+        config: AnonymizerConfig | None = None,
+    ):
+        self.detectors, self.config = detectors, config or AnonymizerConfig(method=method)
+        self.method = method
+        self._replacers: dict[str, Replacer] = {method: replacer}
+        self.timings: dict[str, float] = defaultdict(float)
+
+    @classmethod
+    def from_config(cls, config: AnonymizerConfig, detect: bool = True) -> Anonymizer:
+        """Load the detectors (unless ``detect`` is false) and the replacement method."""
+        device = str(resolve_device(config.detection.device))
+        config = replace(config, detection=replace(config.detection, device=device))
+        detectors = build_detectors(config.detection) if detect else []
+        return cls(detectors, _build_replacer(config, config.method), config.method, config)
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        """Boxes to replace: every detector's, after :meth:`postprocess`."""
+        raw = []
+        for detector in self.detectors:
+            start = time.perf_counter()
+            raw += detector.detect(rgb)
+            self.timings[f"detect {detector.label}s ({detector.name})"] += time.perf_counter() - start
+        return self.postprocess(rgb.shape, raw)
+
+    def postprocess(self, shape: tuple[int, ...], raw: list[Detection]) -> list[Detection]:
+        """Drop boxes smaller than ``min_size``, grow or shrink the rest by class, clip them to
+        the frame and mark them with the replacement method."""
+        height, width = shape[:2]
+        found = []
+        for det in raw:
+            if min(det.width, det.height) < self.config.detection.min_size:
+                continue
+            grow = self.config.face_grow if det.label == "face" else self.config.plate_grow
+            box = adjust_box(det.box, grow, width, height)
+            if box is not None:
+                found.append(Detection(box, det.label, det.score, det.source, self.method))
+        return found
+
+    def _replacer(self, method: str) -> Replacer:
+        if method not in self._replacers:
+            self._replacers[method] = _build_replacer(self.config, method)
+        return self._replacers[method]
+
+    def replace(self, rgb: np.ndarray, detections: list[Detection]) -> np.ndarray:
+        """Replace each box with its own method (review files may mix them) or the default."""
+        start = time.perf_counter()
+        out = rgb
+        by_method: dict[str, list[Detection]] = defaultdict(list)
+        for det in detections:
+            by_method[det.method or self.method].append(det)
+        for method, dets in by_method.items():
+            out = self._replacer(method)(out, dets)
+        self.timings["replace"] += time.perf_counter() - start
+        return out.copy() if out is rgb else out
+
+    def __call__(self, rgb: np.ndarray) -> tuple[np.ndarray, list[Detection]]:
+        detections = self.detect(rgb)
+        return self.replace(rgb, detections), detections
+
+
+def _build_replacer(config: AnonymizerConfig, method: str) -> Replacer:
+    if method == "sd-inpaint":
+        options = {"device": config.detection.device, **config.sd_options}
+        return build_replacer(method, config.sd_model, **options)
+    return build_replacer(method)
+
+
+def anonymize_image(
+    rgb: np.ndarray, config: AnonymizerConfig | None = None
+) -> tuple[np.ndarray, list[Detection]]:
+    """One-call API: anonymize an RGB ``uint8 [H, W, 3]`` image with ``config`` (default: MTCNN
+    faces, cascade plates, OpenCV inpainting). Returns the new image and what was replaced."""
+    config = config or AnonymizerConfig()
+    return Anonymizer.from_config(config)(rgb)
+
+
+# --------------------------------------------------------------------------------------------
+# Files and datasets
+
+
+def output_paths(item: MediaFile, out_dir: Path) -> tuple[Path, Path, Path]:
+    """Output file, review file and preview image of one input."""
+    reports = out_dir / REPORT_DIR
+    rel = item.rel.as_posix()
+    return out_dir / item.rel, reports / "reviews" / f"{rel}.json", reports / "previews" / f"{rel}.jpg"
+
+
+def _process_image(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bool) -> dict:
+    rgb, mode = read_image(item.path)
+    result, detections = anon(rgb)
+    output, review, preview_path = output_paths(item, out_dir)
+    write_review(
+        review, input=item.path, output=output, kind="image", size=(rgb.shape[1], rgb.shape[0]),
+        method=anon.method, detections=detections,
+    )
+    if preview:
+        write_image(preview_path, draw_boxes(result, detections))
+    write_image(output, result, mode)  # last: an existing output means the file is done
+    return {"detections": _count(detections)}
+
+
+def _process_video(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bool) -> dict:
+    info = video_info(item.path)
+    per_frame = []
+    with tqdm(total=info.frames or None, desc=item.rel.name, unit="frame", leave=False) as bar:
+        for _, frame in iter_frames(item.path):
+            per_frame.append(anon.detect(frame))
+            bar.update()
+    frames = merge_frames(per_frame, anon.config.persist)
+    output, review, _ = output_paths(item, out_dir)
+    write_review(
+        review, input=item.path, output=output, kind="video", size=(info.width, info.height),
+        method=anon.method, frames=frames, fps=info.fps, persist=anon.config.persist,
+        detected_per_frame=[_count(f) for f in per_frame],
+    )
+    written = write_video(output, _render_frames(anon, item.path, frames), info)
+    if written != len(frames):
+        raise MediaError(f"{item.path}: read {len(frames)} frames on the first pass, {written} on the second")
+    return {"detections": _count([d for f in per_frame for d in f]), "frames": written}
+
+
+def _render_frames(anon: Anonymizer, path: Path, frames: list[list[Detection]]):
+    for index, frame in iter_frames(path):
+        yield anon.replace(frame, frames[index]) if index < len(frames) else frame
+
+
+def _count(detections: list[Detection]) -> dict[str, int]:
+    counts = {"face": 0, "plate": 0}
+    for det in detections:
+        counts[det.label] += 1
+    return counts
+
+
+def process_file(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bool, overwrite: bool):
+    """Anonymize one input file into ``out_dir``; returns its report entry (never raises for a bad
+    file: the entry says ``failed`` and why)."""
+    output = output_paths(item, out_dir)[0]
+    entry = {"input": str(item.path), "output": str(output), "kind": item.kind}
+    if item.kind == "other":
+        return {**entry, "status": "skipped", "reason": "not an image or video"}
+    if output.exists() and not overwrite:
+        return {**entry, "status": "exists"}
+    start = time.perf_counter()
+    try:
+        work = _process_video if item.kind == "video" else _process_image
+        entry.update(work(anon, item, out_dir, preview))
+    except MediaError as err:
+        return {**entry, "status": "failed", "reason": str(err)}
+    return {**entry, "status": "done", "seconds": round(time.perf_counter() - start, 3)}
+
+
+_WORKER: Anonymizer | None = None
+
+
+def _init_worker(config: AnonymizerConfig, threads: int) -> None:
+    global _WORKER
+    torch.set_num_threads(threads)
+    _WORKER = Anonymizer.from_config(config)
+
+
+def _work(item: MediaFile, out_dir: Path, preview: bool, overwrite: bool) -> dict:
+    return process_file(_WORKER, item, out_dir, preview, overwrite)
+
+
+def anonymize_files(
+    inputs: list[str],
+    out_dir: str | os.PathLike,
+    config: AnonymizerConfig | None = None,
+    *,
+    preview: bool = False,
+    overwrite: bool = False,
+    workers: int = 1,
+    progress: bool = True,
+) -> dict:
+    """Anonymize images, folders (recursively, structure mirrored), globs and videos into
+    ``out_dir``. Inputs are never modified; finished outputs are skipped unless ``overwrite``; bad
+    files are skipped and listed. Under ``accelerate launch`` each process takes its own share of
+    the files. Returns the report, also written to ``out_dir/_anonymize/report*.json``."""
+    from accelerate import PartialState
+    from accelerate.utils import gather_object
+
+    config = config or AnonymizerConfig()
+    out_dir = Path(out_dir)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    items = discover(inputs, exclude=[out_dir])
+    for item in items:
+        if item.path.resolve() == (out_dir / item.rel).resolve():
+            raise ValueError(f"output {out_dir / item.rel} would overwrite its input; choose another --out")
+    state = PartialState()
+    if state.num_processes > 1 and config.detection.device == "auto":
+        # One GPU per process under `accelerate launch`.
+        config = replace(config, detection=replace(config.detection, device=str(state.device)))
+    start = time.perf_counter()
+    with state.split_between_processes(items) as mine:
+        entries = _run_items(mine, out_dir, config, preview, overwrite, workers,
+                             progress and state.is_local_main_process)
+    entries = gather_object(entries) if state.num_processes > 1 else entries
+    report = _summarise(entries, config, time.perf_counter() - start, state.num_processes)
+    if state.is_main_process:
+        write_json(out_dir / REPORT_DIR / "report.json", report)
+    return report
+
+
+def _run_items(items, out_dir, config, preview, overwrite, workers, progress) -> list[dict]:
+    bar = tqdm(total=len(items), unit="file", desc="anonymize", disable=not progress)
+    entries = []
+    if workers == 1:
+        anon = Anonymizer.from_config(config)
+        for item in items:
+            entries.append(process_file(anon, item, out_dir, preview, overwrite))
+            bar.update()
+    else:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(
+            workers, get_context("spawn"), initializer=_init_worker, initargs=(config, threads)
+        ) as pool:
+            futures = [pool.submit(_work, item, out_dir, preview, overwrite) for item in items]
+            for future in futures:
+                entries.append(future.result())
+                bar.update()
+    bar.close()
+    return entries
+
+
+def _summarise(entries: list[dict], config: AnonymizerConfig, seconds: float, processes: int):
+    status = defaultdict(int)
+    totals = {"face": 0, "plate": 0}
+    for entry in entries:
+        status[entry["status"]] += 1
+        for label, n in entry.get("detections", {}).items():
+            totals[label] += n
+    return {
+        "config": asdict(config),
+        "processes": processes,
+        "seconds": round(seconds, 2),
+        "files": len(entries),
+        "status": dict(status),
+        "detections": totals,
+        "problems": [
+            {"input": e["input"], "reason": e["reason"]}
+            for e in entries
+            if e["status"] in ("failed", "skipped")
+        ],
+        "entries": entries,
+    }
+
+
+def apply_reviews(
+    review_files: list[str | os.PathLike],
+    config: AnonymizerConfig | None = None,
+    *,
+    method: str | None = None,
+    preview: bool = False,
+    progress: bool = True,
+) -> list[dict]:
+    """Re-render outputs from (edited) review files and the original inputs: exactly the boxes
+    listed are replaced, each with its own ``method`` (or ``method`` here, overriding all)."""
+    config = config or AnonymizerConfig()
+    anon = Anonymizer.from_config(config, detect=False)
+    results = []
+    for path in tqdm(review_files, unit="file", desc="apply-review", disable=not progress):
+        review = read_review(path)
+        source, output = Path(review["input"]), Path(review["output"])
+        if source.resolve() == output.resolve():
+            raise ValueError(f"{path}: output equals input {source}; inputs are never overwritten")
+        if method:
+            review = _override_method(review, method)
+        anon.method = review["method"] if not method else method
+        if review["kind"] == "video":
+            info = video_info(source)
+            if [info.width, info.height] != list(review["size"]):
+                raise ValueError(f"{path}: {source} is {info.width}×{info.height}, review says {review['size']}")
+            write_video(output, _render_frames(anon, source, review.frames), info)
+            count = sum(len(f) for f in review.frames)
+        else:
+            rgb, mode = read_image(source)
+            if [rgb.shape[1], rgb.shape[0]] != list(review["size"]):
+                raise ValueError(
+                    f"{path}: {source} is {rgb.shape[1]}×{rgb.shape[0]}, review says {review['size']}"
+                )
+            result = anon.replace(rgb, review.detections)
+            if preview:
+                write_image(_preview_for(Path(path)), draw_boxes(result, review.detections))
+            write_image(output, result, mode)
+            count = len(review.detections)
+        results.append({"review": str(path), "output": str(output), "boxes": count})
+    return results
+
+
+def _preview_for(review: Path) -> Path:
+    """The preview beside a review: ``.../reviews/a/b.jpg.json`` -> ``.../previews/a/b.jpg.jpg``."""
+    parts = list(review.parts)
+    if "reviews" in parts:
+        i = len(parts) - 1 - parts[::-1].index("reviews")
+        parts[i] = "previews"
+        return Path(*parts).with_suffix(".jpg")
+    return review.with_suffix(".preview.jpg")
+
+
+def _override_method(review, method: str):
+    def reset(dets):
+        return [Detection(d.box, d.label, d.score, d.source, method) for d in dets]
+
+    if review["kind"] == "video":
+        review["frames"] = [reset(f) for f in review.frames]
+    else:
+        review["detections"] = reset(review.detections)
+    return review
