@@ -29,7 +29,9 @@ class Detection:
             raise ValueError(f"label must be one of {LABELS}, got {self.label!r}")
         x0, y0, x1, y1 = self.box
         if not (x1 > x0 and y1 > y0):
-            raise ValueError(f"box must be (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got {self.box}")
+            raise ValueError(
+                f"box must be (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got {self.box}"
+            )
 
     @property
     def width(self) -> int:
@@ -69,7 +71,9 @@ def adjust_box(
     """Grow (``grow > 0``) or shrink (``grow < 0``) a box by ``grow`` of its size on every side,
     round outwards and clip to the image; ``None`` when nothing of it is left inside."""
     if grow <= -0.5:
-        raise ValueError(f"grow must be > -0.5 (a box shrunk by half on each side is empty), got {grow}")
+        raise ValueError(
+            f"grow must be > -0.5 (a box shrunk by half on each side is empty), got {grow}"
+        )
     x0, y0, x1, y1 = (float(v) for v in box)
     dx, dy = grow * (x1 - x0), grow * (y1 - y0)
     x0, y0, x1, y1 = x0 - dx, y0 - dy, x1 + dx, y1 + dy

@@ -54,7 +54,9 @@ class MTCNNFaceDetector:
     label = "face"
     name = "mtcnn"
 
-    def __init__(self, threshold: float = 0.9, min_size: int = 16, device: str | torch.device = "cpu"):
+    def __init__(
+        self, threshold: float = 0.9, min_size: int = 16, device: str | torch.device = "cpu"
+    ):
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"face threshold must be in (0, 1), got {threshold}")
         from facenet_pytorch import MTCNN
@@ -112,7 +114,9 @@ class CascadePlateDetector:
                 "(OpenCV 5 wheels ship no Haar cascades)"
             )
         if not 0.0 < max_width <= 1.0:
-            raise ValueError(f"plate max width must be a fraction of the frame in (0, 1], got {max_width}")
+            raise ValueError(
+                f"plate max width must be a fraction of the frame in (0, 1], got {max_width}"
+            )
         self.neighbors, self.min_size, self.scale_factor = neighbors, int(min_size), scale_factor
         self.max_width = max_width
 
@@ -155,9 +159,7 @@ class YOLODetector:
             raise ValueError(f"label must be one of {tuple(LABEL_KEYWORDS)}, got {label!r}")
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"{label} threshold must be in (0, 1), got {threshold}")
-        weights = Path(weights)
-        if not weights.is_file():
-            raise ValueError(f"--{label}-weights: no such file: {weights}")
+        weights = check_weights(weights, label)
         os.environ.setdefault("YOLO_OFFLINE", "1")  # no online checks from ultralytics
         try:
             from ultralytics import YOLO
@@ -168,7 +170,9 @@ class YOLODetector:
         try:
             self.model = YOLO(str(weights), task="detect")
         except Exception as err:  # ultralytics raises many types for a bad file
-            raise ValueError(f"--{label}-weights {weights}: not loadable YOLO weights ({err})") from None
+            raise ValueError(
+                f"--{label}-weights {weights}: not loadable YOLO weights ({err})"
+            ) from None
         self.label, self.threshold, self.imgsz = label, threshold, imgsz
         self.device = str(device)
         self.classes = select_classes(self.model.names, label)
@@ -184,6 +188,14 @@ class YOLODetector:
             verbose=False,
         )[0]
         return detections_from_result(result, self.label, self.classes, self.name)
+
+
+def check_weights(weights: str | os.PathLike, label: str) -> Path:
+    """The weights file, checked to exist, before ultralytics is imported."""
+    weights = Path(weights)
+    if not weights.is_file():
+        raise ValueError(f"--{label}-weights: no such file: {weights}")
+    return weights
 
 
 def select_classes(names: dict[int, str], label: str) -> list[int] | None:
@@ -233,6 +245,9 @@ class DetectorConfig:
             raise ValueError("nothing to detect: enable faces, plates or both")
         if self.min_size < 1:
             raise ValueError(f"min size must be >= 1 pixel, got {self.min_size}")
+        for label, weights in (("face", self.face_weights), ("plate", self.plate_weights)):
+            if weights:
+                check_weights(weights, label)
 
 
 def build_detectors(config: DetectorConfig) -> list[Detector]:
@@ -245,16 +260,20 @@ def build_detectors(config: DetectorConfig) -> list[Detector]:
                 YOLODetector(config.face_weights, "face", config.face_threshold, config.device)
             )
         else:
-            detectors.append(MTCNNFaceDetector(config.face_threshold, config.min_size, config.device))
+            detectors.append(
+                MTCNNFaceDetector(config.face_threshold, config.min_size, config.device)
+            )
     if config.plates:
         if config.plate_weights:
             detectors.append(
                 YOLODetector(config.plate_weights, "plate", config.plate_threshold, config.device)
             )
         else:
-            detectors.append(CascadePlateDetector(
+            detectors.append(
+                CascadePlateDetector(
                     config.plate_neighbors, config.min_size, max_width=config.plate_max_width
-                ))
+                )
+            )
     return detectors
 
 

@@ -34,8 +34,15 @@ IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 VIDEO_EXTENSIONS = {".mp4", ".m4v", ".mov", ".avi", ".mkv"}
 # OpenCV picks the container from the extension; these codecs ship in the opencv-python wheels.
 FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
-PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".tif": "TIFF",
-               ".tiff": "TIFF", ".webp": "WEBP"}
+PIL_FORMATS = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".png": "PNG",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".webp": "WEBP",
+}
 REPORT_DIR = "_anonymize"
 """Folder for review files, previews and reports inside an output folder: never data."""
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
@@ -67,8 +74,11 @@ def _walk(folder: Path, exclude: list[Path]) -> Iterator[Path]:
         root_path = Path(root)
         # Hidden entries (temporary files of an interrupted run among them) are not data.
         dirs[:] = sorted(
-            d for d in dirs
-            if not d.startswith(".") and d != REPORT_DIR and (root_path / d).resolve() not in exclude
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d != REPORT_DIR
+            and (root_path / d).resolve() not in exclude
         )
         for name in sorted(files):
             if not name.startswith("."):

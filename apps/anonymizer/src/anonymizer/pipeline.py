@@ -29,7 +29,7 @@ from anonymizer.media import (
     write_image,
     write_video,
 )
-from anonymizer.replace import METHODS, Replacer, build_replacer
+from anonymizer.replace import METHODS, Replacer, build_replacer, check_sd_model
 from anonymizer.review import draw_boxes, read_review, write_review
 from core_flows.utils import resolve_device, write_json
 
@@ -67,6 +67,8 @@ class AnonymizerConfig:
                 raise ValueError(f"{name} must be > -0.5, got {getattr(self, name)}")
         if self.persist < 0:
             raise ValueError(f"persist must be >= 0, got {self.persist}")
+        if self.method == "sd-inpaint":
+            check_sd_model(self.sd_model)
 
 
 class Anonymizer:
@@ -102,7 +104,9 @@ class Anonymizer:
         for detector in self.detectors:
             start = time.perf_counter()
             raw += detector.detect(rgb)
-            self.timings[f"detect {detector.label}s ({detector.name})"] += time.perf_counter() - start
+            self.timings[f"detect {detector.label}s ({detector.name})"] += (
+                time.perf_counter() - start
+            )
         return self.postprocess(rgb.shape, raw)
 
     def postprocess(self, shape: tuple[int, ...], raw: list[Detection]) -> list[Detection]:
@@ -165,7 +169,11 @@ def output_paths(item: MediaFile, out_dir: Path) -> tuple[Path, Path, Path]:
     """Output file, review file and preview image of one input."""
     reports = out_dir / REPORT_DIR
     rel = item.rel.as_posix()
-    return out_dir / item.rel, reports / "reviews" / f"{rel}.json", reports / "previews" / f"{rel}.jpg"
+    return (
+        out_dir / item.rel,
+        reports / "reviews" / f"{rel}.json",
+        reports / "previews" / f"{rel}.jpg",
+    )
 
 
 def _process_image(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bool) -> dict:
@@ -173,8 +181,13 @@ def _process_image(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bo
     result, detections = anon(rgb)
     output, review, preview_path = output_paths(item, out_dir)
     write_review(
-        review, input=item.path, output=output, kind="image", size=(rgb.shape[1], rgb.shape[0]),
-        method=anon.method, detections=detections,
+        review,
+        input=item.path,
+        output=output,
+        kind="image",
+        size=(rgb.shape[1], rgb.shape[0]),
+        method=anon.method,
+        detections=detections,
     )
     if preview:
         write_image(preview_path, draw_boxes(result, detections))
@@ -192,13 +205,22 @@ def _process_video(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bo
     frames = merge_frames(per_frame, anon.config.persist)
     output, review, _ = output_paths(item, out_dir)
     write_review(
-        review, input=item.path, output=output, kind="video", size=(info.width, info.height),
-        method=anon.method, frames=frames, fps=info.fps, persist=anon.config.persist,
+        review,
+        input=item.path,
+        output=output,
+        kind="video",
+        size=(info.width, info.height),
+        method=anon.method,
+        frames=frames,
+        fps=info.fps,
+        persist=anon.config.persist,
         detected_per_frame=[_count(f) for f in per_frame],
     )
     written = write_video(output, _render_frames(anon, item.path, frames), info)
     if written != len(frames):
-        raise MediaError(f"{item.path}: read {len(frames)} frames on the first pass, {written} on the second")
+        raise MediaError(
+            f"{item.path}: read {len(frames)} frames on the first pass, {written} on the second"
+        )
     return {"detections": _count([d for f in per_frame for d in f]), "frames": written}
 
 
@@ -269,15 +291,25 @@ def anonymize_files(
     items = discover(inputs, exclude=[out_dir])
     for item in items:
         if item.path.resolve() == (out_dir / item.rel).resolve():
-            raise ValueError(f"output {out_dir / item.rel} would overwrite its input; choose another --out")
-    state = PartialState()
+            raise ValueError(
+                f"output {out_dir / item.rel} would overwrite its input; choose another --out"
+            )
+    # On CPU, accelerate only forms a process group (gloo) when asked for CPU explicitly.
+    state = PartialState(cpu=resolve_device(config.detection.device).type == "cpu")
     if state.num_processes > 1 and config.detection.device == "auto":
         # One GPU per process under `accelerate launch`.
         config = replace(config, detection=replace(config.detection, device=str(state.device)))
     start = time.perf_counter()
     with state.split_between_processes(items) as mine:
-        entries = _run_items(mine, out_dir, config, preview, overwrite, workers,
-                             progress and state.is_local_main_process)
+        entries = _run_items(
+            mine,
+            out_dir,
+            config,
+            preview,
+            overwrite,
+            workers,
+            progress and state.is_local_main_process,
+        )
     entries = gather_object(entries) if state.num_processes > 1 else entries
     report = _summarise(entries, config, time.perf_counter() - start, state.num_processes)
     if state.is_main_process:
@@ -353,7 +385,9 @@ def apply_reviews(
         if review["kind"] == "video":
             info = video_info(source)
             if [info.width, info.height] != list(review["size"]):
-                raise ValueError(f"{path}: {source} is {info.width}×{info.height}, review says {review['size']}")
+                raise ValueError(
+                    f"{path}: {source} is {info.width}×{info.height}, review says {review['size']}"
+                )
             write_video(output, _render_frames(anon, source, review.frames), info)
             count = sum(len(f) for f in review.frames)
         else:

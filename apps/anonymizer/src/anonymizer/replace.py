@@ -29,6 +29,7 @@ __all__ = [
     "Replacer",
     "SDInpainter",
     "build_replacer",
+    "check_sd_model",
     "region_alpha",
 ]
 
@@ -149,14 +150,7 @@ class SDInpainter:
         seed: int = 0,
         batch_size: int = 4,
     ):
-        model = Path(model)
-        if not model.is_dir():
-            raise ValueError(f"--sd-model: no such folder: {model}")
-        if not (model / "model_index.json").is_file():
-            raise ValueError(
-                f"--sd-model {model}: not a diffusers pipeline folder (no model_index.json); "
-                "save one with pipeline.save_pretrained(PATH)"
-            )
+        model = check_sd_model(model)
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
         if size < 8 or size % 8:
@@ -164,16 +158,23 @@ class SDInpainter:
         try:
             from diffusers import AutoPipelineForInpainting
         except ImportError:
-            raise RuntimeError('SD inpainting needs diffusers: pip install "anonymizer[sd]"') from None
+            raise RuntimeError(
+                'SD inpainting needs diffusers: pip install "anonymizer[sd]"'
+            ) from None
         self.device = torch.device(device)
         dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         try:
             pipe = AutoPipelineForInpainting.from_pretrained(
-                model, torch_dtype=dtype, local_files_only=True, safety_checker=None,
+                model,
+                dtype=dtype,
+                local_files_only=True,
+                safety_checker=None,
                 requires_safety_checker=False,
             )
         except (OSError, ValueError, KeyError) as err:
-            raise ValueError(f"--sd-model {model}: cannot load an inpainting pipeline ({err})") from None
+            raise ValueError(
+                f"--sd-model {model}: cannot load an inpainting pipeline ({err})"
+            ) from None
         pipe.set_progress_bar_config(disable=True)
         self.pipe = pipe.to(self.device)
         self.steps, self.guidance, self.size = steps, guidance, size
@@ -217,22 +218,36 @@ class SDInpainter:
             for win, alpha, generated in zip(wins, alphas, result):
                 x0, y0, x1, y1 = win
                 patch = cv2.resize(
-                    np.clip(generated * 255, 0, 255).astype(np.float32), (x1 - x0, y1 - y0),
+                    np.clip(generated * 255, 0, 255).astype(np.float32),
+                    (x1 - x0, y1 - y0),
                     interpolation=cv2.INTER_AREA,
                 )
                 _blend(out, win, patch, alpha)
         return out
 
 
+def check_sd_model(model: str | os.PathLike | None) -> Path:
+    """The pipeline folder, checked to be one, before anything heavy is loaded."""
+    if not model:
+        raise ValueError(
+            "method sd-inpaint needs --sd-model PATH: a local diffusers inpainting pipeline "
+            "folder (nothing is downloaded); without one use --method cv-inpaint"
+        )
+    model = Path(model)
+    if not model.is_dir():
+        raise ValueError(f"--sd-model: no such folder: {model}")
+    if not (model / "model_index.json").is_file():
+        raise ValueError(
+            f"--sd-model {model}: not a diffusers pipeline folder (no model_index.json); "
+            "save one with pipeline.save_pretrained(PATH)"
+        )
+    return model
+
+
 def build_replacer(method: str, sd_model: str | None = None, **sd_options) -> Replacer:
     """The replacement ``method`` (one of :data:`METHODS`); ``sd-inpaint`` needs ``sd_model``."""
     if method == "sd-inpaint":
-        if not sd_model:
-            raise ValueError(
-                "method sd-inpaint needs --sd-model PATH: a local diffusers inpainting pipeline "
-                "folder (nothing is downloaded); without one use --method cv-inpaint"
-            )
-        return SDInpainter(sd_model, **sd_options)
+        return SDInpainter(check_sd_model(sd_model), **sd_options)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return PatchReplacer(method)

@@ -63,14 +63,16 @@ def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray
     while x < width:  # a row of buildings
         bw = int(rng.integers(width // 12, width // 5))
         top = int(rng.integers(height // 12, horizon))
-        img[top:horizon + 20, x : x + bw] = rng.integers(70, 190, 3)
+        img[top : horizon + 20, x : x + bw] = rng.integers(70, 190, 3)
         for wy in range(top + 15, horizon, 40):  # windows
             for wx in range(x + 10, x + bw - 20, 35):
                 img[wy : wy + 18, wx : wx + 14] = rng.integers(40, 120, 3)
         x += bw
     img[horizon + 20 :] = (95, 95, 100)  # road
     for lx in range(0, width, 160):
-        cv2.rectangle(img, (lx, int(height * 0.8)), (lx + 80, int(height * 0.8) + 8), (230,) * 3, -1)
+        cv2.rectangle(
+            img, (lx, int(height * 0.8)), (lx + 80, int(height * 0.8) + 8), (230,) * 3, -1
+        )
     noise = rng.normal(0, 6, img.shape)
     return np.clip(cv2.GaussianBlur(img, (0, 0), 1.0) + noise, 0, 255).astype(np.uint8)
 
@@ -98,7 +100,9 @@ def street_scene(
             body = tuple(int(c) for c in rng.integers(30, 220, 3))
             cv2.rectangle(img, (x, y), (x + cw, y + ch), body, -1)
             cv2.rectangle(img, (x + cw // 8, y - ch // 2), (x + 7 * cw // 8, y), body, -1)
-            cv2.rectangle(img, (x + cw // 5, y - ch // 2 + 8), (x + 4 * cw // 5, y - 6), (60, 70, 80), -1)
+            cv2.rectangle(
+                img, (x + cw // 5, y - ch // 2 + 8), (x + 4 * cw // 5, y - 6), (60, 70, 80), -1
+            )
             for wx in (x + cw // 6, x + 5 * cw // 6):
                 cv2.circle(img, (wx, y + ch), max(8, cw // 10), (25, 25, 25), -1)
             plate = render_plate(int(cw * rng.uniform(0.36, 0.46)), _plate_text(rng))
@@ -114,10 +118,17 @@ def street_scene(
             x = int(np.clip(cx - hw // 2, 0, width - hw))
             y = int(rng.uniform(0.25, 0.45) * height)
             coat = tuple(int(c) for c in rng.integers(20, 200, 3))
-            cv2.rectangle(img, (x - hw // 6, y + hh), (x + hw + hw // 6, min(height, y + 3 * hh)), coat, -1)
+            cv2.rectangle(
+                img, (x - hw // 6, y + hh), (x + hw + hw // 6, min(height, y + 3 * hh)), coat, -1
+            )
             img[y : y + hh, x : x + hw] = head
             f = hh / (_HEAD[3] - _HEAD[1])
-            box = (x + int(face[0] * f), y + int(face[1] * f), x + int(face[2] * f), y + int(face[3] * f))
+            box = (
+                x + int(face[0] * f),
+                y + int(face[1] * f),
+                x + int(face[2] * f),
+                y + int(face[3] * f),
+            )
             truth.append(Detection(box, "face", 1.0, "truth"))
     return img, truth
 
@@ -146,11 +157,21 @@ def write_demo_set(
         frames, video_truth = [], []
         for t in range(video_frames):
             frames.append(np.ascontiguousarray(wide[:, 4 * t : 4 * t + width]))
-            video_truth.append([
-                Detection((b.box[0] - 4 * t, b.box[1], b.box[2] - 4 * t, b.box[3]), b.label, 1.0, "truth").to_json()
-                for b in boxes if b.box[0] - 4 * t >= 0 and b.box[2] - 4 * t <= width
-            ])
-        write_video(out_dir / "drive.mp4", iter(frames), VideoInfo(10.0, width, height, video_frames))
+            video_truth.append(
+                [
+                    Detection(
+                        (b.box[0] - 4 * t, b.box[1], b.box[2] - 4 * t, b.box[3]),
+                        b.label,
+                        1.0,
+                        "truth",
+                    ).to_json()
+                    for b in boxes
+                    if b.box[0] - 4 * t >= 0 and b.box[2] - 4 * t <= width
+                ]
+            )
+        write_video(
+            out_dir / "drive.mp4", iter(frames), VideoInfo(10.0, width, height, video_frames)
+        )
         truth["drive.mp4"] = video_truth
     write_json(out_dir / "truth.json", truth)
     return truth

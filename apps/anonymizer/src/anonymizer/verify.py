@@ -34,7 +34,9 @@ def verify(
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise ValueError(f"{out_dir}: no such folder")
-    items = [i for i in discover([str(out_dir)], exclude=[out_dir / REPORT_DIR]) if i.kind != "other"]
+    items = [
+        i for i in discover([str(out_dir)], exclude=[out_dir / REPORT_DIR]) if i.kind != "other"
+    ]
     detectors = build_detectors(config)
     files, problems = [], []
     residual = dict.fromkeys(LABELS, 0)
@@ -42,7 +44,8 @@ def verify(
     for item in tqdm(items, unit="file", desc="verify", disable=not progress):
         try:
             frames = (
-                iter_frames(item.path, stride) if item.kind == "video"
+                iter_frames(item.path, stride)
+                if item.kind == "video"
                 else [(0, read_image(item.path)[0])]
             )
             found = dict.fromkeys(LABELS, 0)

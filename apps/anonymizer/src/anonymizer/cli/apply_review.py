@@ -40,7 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument(
-        "--method", choices=METHODS,
+        "--method",
+        choices=METHODS,
         help=METHOD_HELP + " (default: each box's own method from the review file)",
     )
     parser.set_defaults(run=run)
@@ -61,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
     override = args.method
     args.method = override or "cv-inpaint"
     results = apply_reviews(
-        files, anonymizer_config(args), method=override, preview=args.preview,
+        files,
+        anonymizer_config(args),
+        method=override,
+        preview=args.preview,
         progress=not args.quiet,
     )
     boxes = sum(r["boxes"] for r in results)

@@ -30,8 +30,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "images per second.",
     )
     parser.add_argument("--frames", type=int, default=5, help="timed frames (default: %(default)s)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed frames first (default: %(default)s)")
-    parser.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT (default: 1920x1080)")
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="untimed frames first (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT (default: 1920x1080)"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the result as JSON")
     parser.set_defaults(run=run)
 

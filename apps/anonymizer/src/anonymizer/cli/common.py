@@ -8,7 +8,15 @@ from anonymizer.detectors import DetectorConfig
 from anonymizer.pipeline import AnonymizerConfig
 from anonymizer.replace import DEFAULT_NEGATIVE, DEFAULT_PROMPTS, METHODS
 
-__all__ = ["COMMON", "DETECTION", "METHOD_HELP", "REPLACEMENT", "SD", "anonymizer_config", "detector_config"]
+__all__ = [
+    "COMMON",
+    "DETECTION",
+    "METHOD_HELP",
+    "REPLACEMENT",
+    "SD",
+    "anonymizer_config",
+    "detector_config",
+]
 
 COMMON = argparse.ArgumentParser(add_help=False)
 COMMON.add_argument("-q", "--quiet", action="store_true", help="only print results and errors")
@@ -16,37 +24,50 @@ COMMON.add_argument("-q", "--quiet", action="store_true", help="only print resul
 DETECTION = argparse.ArgumentParser(add_help=False)
 group = DETECTION.add_argument_group("detection")
 group.add_argument(
-    "--classes", default="face,plate",
+    "--classes",
+    default="face,plate",
     help="what to find: face, plate or face,plate (default: %(default)s)",
 )
 group.add_argument(
-    "--face-threshold", type=float, default=0.9,
+    "--face-threshold",
+    type=float,
+    default=0.9,
     help="minimum face probability (MTCNN's last stage, or YOLO confidence) (default: %(default)s)",
 )
 group.add_argument(
-    "--plate-threshold", type=float, default=0.25,
+    "--plate-threshold",
+    type=float,
+    default=0.25,
     help="minimum plate confidence with --plate-weights (default: %(default)s)",
 )
 group.add_argument(
-    "--plate-neighbors", type=int, default=4,
+    "--plate-neighbors",
+    type=int,
+    default=4,
     help="OpenCV plate cascade: overlapping hits needed for a plate; lower finds more, with more "
     "false boxes (default: %(default)s)",
 )
 group.add_argument(
-    "--plate-max-width", type=float, default=0.25,
+    "--plate-max-width",
+    type=float,
+    default=0.25,
     help="OpenCV plate cascade: widest plate searched for, as a fraction of the frame width "
     "(default: %(default)s)",
 )
 group.add_argument(
-    "--min-size", type=int, default=16,
+    "--min-size",
+    type=int,
+    default=16,
     help="smallest face or plate kept, shorter side in pixels (default: %(default)s)",
 )
 group.add_argument(
-    "--face-weights", metavar="PT",
+    "--face-weights",
+    metavar="PT",
     help="ultralytics YOLO weights to find faces instead of MTCNN (needs anonymizer[yolo])",
 )
 group.add_argument(
-    "--plate-weights", metavar="PT",
+    "--plate-weights",
+    metavar="PT",
     help="ultralytics YOLO weights to find plates instead of the OpenCV cascade "
     "(needs anonymizer[yolo])",
 )
@@ -64,19 +85,24 @@ group.add_argument(
     "--method", choices=METHODS, default="cv-inpaint", help=METHOD_HELP + " (default: %(default)s)"
 )
 group.add_argument(
-    "--face-grow", type=float, default=0.25,
+    "--face-grow",
+    type=float,
+    default=0.25,
     help="grow each face box by this fraction of its size on every side; negative shrinks "
     "(default: %(default)s)",
 )
 group.add_argument(
-    "--plate-grow", type=float, default=0.1,
+    "--plate-grow",
+    type=float,
+    default=0.1,
     help="the same for plate boxes (default: %(default)s)",
 )
 
 SD = argparse.ArgumentParser(add_help=False)
 group = SD.add_argument_group("Stable Diffusion inpainting (--method sd-inpaint)")
 group.add_argument(
-    "--sd-model", metavar="DIR",
+    "--sd-model",
+    metavar="DIR",
     help="local diffusers inpainting pipeline folder (with model_index.json), for --method "
     "sd-inpaint; nothing is downloaded",
 )
@@ -90,7 +116,9 @@ group.add_argument(
     "--guidance", type=float, default=7.5, help="SD guidance scale (default: %(default)s)"
 )
 group.add_argument(
-    "--sd-size", type=int, default=512,
+    "--sd-size",
+    type=int,
+    default=512,
     help="SD works on a square window around each region, resized to this many pixels "
     "(default: %(default)s)",
 )
@@ -127,7 +155,9 @@ def anonymizer_config(args: argparse.Namespace, persist: int = 0) -> AnonymizerC
             "negative_prompt": args.negative_prompt,
             "seed": args.seed,
         }
-    detection = detector_config(args) if hasattr(args, "classes") else DetectorConfig(device=args.device)
+    detection = (
+        detector_config(args) if hasattr(args, "classes") else DetectorConfig(device=args.device)
+    )
     return AnonymizerConfig(
         detection=detection,
         method=args.method,

@@ -9,12 +9,21 @@ from anonymizer import __version__
 from anonymizer.cli.common import COMMON
 from core_flows.utils import environment, resolve_device
 
-PACKAGES = ("opencv-python", "facenet-pytorch", "diffusers", "transformers", "ultralytics", "accelerate")
+PACKAGES = (
+    "opencv-python",
+    "facenet-pytorch",
+    "diffusers",
+    "transformers",
+    "ultralytics",
+    "accelerate",
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "env", parents=[COMMON], help="print versions and devices for bug reports",
+        "env",
+        parents=[COMMON],
+        help="print versions and devices for bug reports",
         description="Print versions, machine and devices for bug reports.",
     )
     parser.set_defaults(run=run)

@@ -46,11 +46,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--overwrite", action="store_true", help="redo inputs already done")
     parser.add_argument(
-        "--workers", type=int, default=1,
+        "--workers",
+        type=int,
+        default=1,
         help="processes on this machine, each with its own models (default: %(default)s)",
     )
     parser.add_argument(
-        "--persist", type=int, default=2,
+        "--persist",
+        type=int,
+        default=2,
         help="videos: a box found in a frame is also replaced in this many frames before and "
         "after it, covering frames where the detector missed (default: %(default)s)",
     )
@@ -65,15 +69,29 @@ def run(args: argparse.Namespace) -> int:
             "--method sd-inpaint --sd-model DIR (a local Stable Diffusion inpainting folder)."
         )
     report = anonymize_files(
-        args.inputs, args.out, config, preview=args.preview, overwrite=args.overwrite,
-        workers=args.workers, progress=not args.quiet,
+        args.inputs,
+        args.out,
+        config,
+        preview=args.preview,
+        overwrite=args.overwrite,
+        workers=args.workers,
+        progress=not args.quiet,
     )
+    from accelerate import PartialState
+
+    if not PartialState().is_main_process:  # under `accelerate launch`: one summary, not one each
+        return 0
     status = report["status"]
     log.info(
         "%d files: %d anonymized, %d already done, %d skipped, %d failed; replaced %d faces "
         "and %d plates in %.1f s",
-        report["files"], status.get("done", 0), status.get("exists", 0), status.get("skipped", 0),
-        status.get("failed", 0), report["detections"]["face"], report["detections"]["plate"],
+        report["files"],
+        status.get("done", 0),
+        status.get("exists", 0),
+        status.get("skipped", 0),
+        status.get("failed", 0),
+        report["detections"]["face"],
+        report["detections"]["plate"],
         report["seconds"],
     )
     for problem in report["problems"]:

@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("out_dir", metavar="OUT_DIR", help="folder written by `anonymize run`")
     parser.add_argument("--stride", type=int, default=1, help="videos: check every N-th frame")
     parser.add_argument(
-        "--fail-on-residual", action="store_true",
+        "--fail-on-residual",
+        action="store_true",
         help="exit with status 1 when anything is still found (for pipelines)",
     )
     parser.set_defaults(run=run)
@@ -45,8 +46,12 @@ def run(args: argparse.Namespace) -> int:
         replaced = report["replaced"][label]
         rate = report["residual_rate"][label]
         rate_text = "n/a (no review files)" if rate is None else f"{100 * rate:.1f}%"
-        print(f"{label}s: {found} still found, {replaced} replaced by the run, residual rate {rate_text}")
-    print(f"files: {report['files']} checked, {report['files_with_residual']} with residual detections")
+        print(
+            f"{label}s: {found} still found, {replaced} replaced by the run, residual rate {rate_text}"
+        )
+    print(
+        f"files: {report['files']} checked, {report['files_with_residual']} with residual detections"
+    )
     for problem in report["problems"]:
         log.warning("could not check %s: %s", problem["file"], problem["reason"])
     log.info("Results saved to %s/%s/verify.json", args.out_dir, REPORT_DIR)

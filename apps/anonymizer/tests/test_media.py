@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from anonymizer.media import (
+    MediaError,
+    VideoInfo,
+    discover,
+    iter_frames,
+    read_image,
+    video_info,
+    write_image,
+    write_video,
+)
+
+
+def test_discover_mirrors_folders_and_lists_other_files(dataset):
+    found = {item.rel.as_posix(): item.kind for item in discover([str(dataset)])}
+    assert found == {
+        "astronaut.png": "image",
+        "notes.txt": "other",
+        "cam1/corrupt.jpg": "image",
+        "cam1/scene.jpg": "image",
+        "cam1/truncated.jpg": "image",
+    }
+
+
+def test_discover_files_globs_and_errors(dataset, tmp_path):
+    assert [i.rel.as_posix() for i in discover([str(dataset / "cam1" / "scene.jpg")])] == [
+        "scene.jpg"
+    ]
+    matches = discover([str(dataset / "**" / "s*.jpg")])
+    assert [i.rel.as_posix() for i in matches] == ["cam1/scene.jpg"]
+    assert discover([str(dataset)], exclude=[dataset / "cam1"])[0].rel.as_posix() == "astronaut.png"
+    with pytest.raises(ValueError, match="no such file"):
+        discover([str(tmp_path / "missing")])
+    with pytest.raises(ValueError, match="matches no file"):
+        discover([str(tmp_path / "*.png")])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no images or videos"):
+        discover([str(tmp_path / "empty")])
+    other = tmp_path / "other" / "cam1"
+    other.mkdir(parents=True)
+    (other / "scene.jpg").write_bytes((dataset / "cam1" / "scene.jpg").read_bytes())
+    with pytest.raises(ValueError, match="would both be written"):
+        discover([str(dataset / "cam1" / "scene.jpg"), str(other / "scene.jpg")])
+
+
+def test_corrupt_and_truncated_images_are_named_errors(dataset):
+    for name in ("corrupt.jpg", "truncated.jpg"):
+        with pytest.raises(MediaError, match="not a readable image"):
+            read_image(dataset / "cam1" / name)
+
+
+def test_images_are_written_atomically_in_their_format(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 255, (40, 60, 3), dtype=np.uint8)
+    write_image(tmp_path / "a" / "x.png", rgb)
+    assert np.array_equal(read_image(tmp_path / "a" / "x.png")[0], rgb)
+    write_image(tmp_path / "g.png", rgb, mode="L")
+    assert Image.open(tmp_path / "g.png").mode == "L"
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["g.png", "x.png"]
+    with pytest.raises(MediaError, match="extension"):
+        write_image(tmp_path / "x.xyz", rgb)
+
+
+def test_video_round_trip_keeps_frames_fps_and_size(tmp_path):
+    frames = [np.full((48, 64, 3), 10 * i, np.uint8) for i in range(7)]
+    path = tmp_path / "clip.mp4"
+    assert write_video(path, iter(frames), VideoInfo(12.5, 64, 48, 7)) == 7
+    info = video_info(path)
+    assert (info.width, info.height, info.fps) == (64, 48, 12.5)
+    back = [f for _, f in iter_frames(path)]
+    assert len(back) == 7 and abs(int(back[3].mean()) - 30) <= 3
+    assert [i for i, _ in iter_frames(path, stride=3)] == [0, 3, 6]
+    assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]  # no temporary file left
+    (tmp_path / "bad.mp4").write_bytes(b"nope")
+    with pytest.raises(MediaError, match="not a readable video"):
+        video_info(tmp_path / "bad.mp4")
