@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import torch
-from anonymizer_test_utils import ASTRONAUT_FACE, overlap
 
 from anonymizer.detectors import (
     CascadePlateDetector,
@@ -13,6 +12,7 @@ from anonymizer.detectors import (
     select_classes,
 )
 from anonymizer.synth import street_scene
+from anonymizer_test_utils import ASTRONAUT_FACE, overlap
 
 
 def test_mtcnn_finds_the_astronaut_face(astronaut):

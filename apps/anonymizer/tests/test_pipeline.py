@@ -6,12 +6,12 @@ import sys
 
 import numpy as np
 import pytest
-from anonymizer_test_utils import ASTRONAUT_FACE, overlap, tree_digest
 from PIL import Image
 
 from anonymizer import AnonymizerConfig, DetectorConfig, anonymize_image
 from anonymizer.cli import main
 from anonymizer.media import VideoInfo, read_image, video_info, write_video
+from anonymizer_test_utils import ASTRONAUT_FACE, overlap, tree_digest
 
 CPU = ["--device", "cpu"]
 

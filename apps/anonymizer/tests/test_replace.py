@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from anonymizer_test_utils import ASTRONAUT_FACE
 
 from anonymizer.detections import Detection
 from anonymizer.detectors import MTCNNFaceDetector
 from anonymizer.replace import METHODS, build_replacer, region_alpha, window
+from anonymizer_test_utils import ASTRONAUT_FACE
 
 FACE = Detection((171, 45, 279, 190), "face", 1.0)  # the astronaut's face, grown
 
