@@ -135,6 +135,21 @@ def test_bad_usage_is_one_line_and_exit_2(dataset, argv, message, capsys, monkey
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
 
 
+def test_verify_against_known_boxes(tmp_path, capsys):
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert main(["synth", str(data), "--count", "1", "-q"]) == 0
+    assert main(["run", str(data), "--out", str(out), "-q", *CPU]) == 0
+    truth = str(data / "truth.json")
+    assert main(["verify", str(out), "--truth", truth, "-q", *CPU]) == 0
+    result = json.loads((out / "_anonymize" / "verify.json").read_text())["truth"]
+    assert result["face"]["true"] == 2 and result["plate"]["true"] == 3
+    assert result["face"]["recall"] == 1.0 and result["plate"]["recall"] == 1.0
+    assert result["plate"]["false"] == 0
+    assert "truth: 2 of 2 faces replaced (100.0%)" in capsys.readouterr().out
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    assert main(["verify", str(out), "--truth", str(tmp_path / "bad.json"), "-q", *CPU]) == 2
+
+
 def test_bench_and_synth(tmp_path, capsys):
     assert main(["synth", str(tmp_path / "s"), "--count", "1", "--size", "640x360", "-q"]) == 0
     truth = json.loads((tmp_path / "s" / "truth.json").read_text())

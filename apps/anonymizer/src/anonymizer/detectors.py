@@ -97,9 +97,9 @@ class CascadePlateDetector:
 
     def __init__(
         self,
-        neighbors: int = 4,
+        neighbors: int = 3,
         min_size: int = 16,
-        scale_factor: float = 1.08,
+        scale_factor: float = 1.05,
         max_width: float = 0.25,
     ):
         if neighbors < 1:
@@ -233,7 +233,7 @@ class DetectorConfig:
     plates: bool = True
     face_threshold: float = 0.9
     plate_threshold: float = 0.25
-    plate_neighbors: int = 4
+    plate_neighbors: int = 3
     plate_max_width: float = 0.25
     min_size: int = 16
     face_weights: str | None = None

@@ -157,18 +157,12 @@ def write_demo_set(
         frames, video_truth = [], []
         for t in range(video_frames):
             frames.append(np.ascontiguousarray(wide[:, 4 * t : 4 * t + width]))
-            video_truth.append(
-                [
-                    Detection(
-                        (b.box[0] - 4 * t, b.box[1], b.box[2] - 4 * t, b.box[3]),
-                        b.label,
-                        1.0,
-                        "truth",
-                    ).to_json()
-                    for b in boxes
-                    if b.box[0] - 4 * t >= 0 and b.box[2] - 4 * t <= width
-                ]
-            )
+            visible = []
+            for b in boxes:  # regions cut by the frame's edge are still regions to replace
+                x0, x1 = max(0, b.box[0] - 4 * t), min(width, b.box[2] - 4 * t)
+                if x1 - x0 >= 4:
+                    visible.append(Detection((x0, b.box[1], x1, b.box[3]), b.label, 1.0, "truth"))
+            video_truth.append([d.to_json() for d in visible])
         write_video(
             out_dir / "drive.mp4", iter(frames), VideoInfo(10.0, width, height, video_frames)
         )

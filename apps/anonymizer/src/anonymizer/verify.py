@@ -7,15 +7,18 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from anonymizer.detections import LABELS
 from anonymizer.detectors import DetectorConfig, build_detectors
-from anonymizer.media import MediaError, discover, iter_frames, read_image
-from anonymizer.pipeline import REPORT_DIR, output_paths
+from anonymizer.media import REPORT_DIR, MediaError, discover, iter_frames, read_image
+from anonymizer.pipeline import output_paths
 from core_flows.utils import write_json
 
-__all__ = ["verify"]
+__all__ = ["coverage", "verify"]
+
+COVERED = 0.7  # a true region counts as replaced when boxes cover this share of it
 
 
 def verify(
@@ -23,11 +26,15 @@ def verify(
     config: DetectorConfig | None = None,
     *,
     stride: int = 1,
+    truth: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> dict:
     """Count faces and plates the detectors still find in ``out_dir`` (videos: every ``stride``-th
     frame). ``residual_rate`` per class is residual detections / detections the run replaced, where
-    the run's review files are there to say so. Writes ``out_dir/_anonymize/verify.json``."""
+    the run's review files are there to say so. With ``truth`` (a JSON file mapping each input's
+    relative path to its true boxes, a list per frame for videos, as ``anonymize synth`` writes),
+    also the share of true faces and plates the run replaced (:func:`coverage`). Writes
+    ``out_dir/_anonymize/verify.json``."""
     if stride < 1:
         raise ValueError(f"stride must be >= 1, got {stride}")
     config = config or DetectorConfig()
@@ -83,6 +90,8 @@ def verify(
         "problems": problems,
         "per_file": files,
     }
+    if truth is not None:
+        report["truth"] = coverage(out_dir, truth)
     write_json(out_dir / REPORT_DIR / "verify.json", report)
     return report
 
@@ -104,3 +113,44 @@ def _replaced(review: Path, stride: int) -> dict[str, int] | None:
         if det.get("label") in counts:
             counts[det["label"]] += 1
     return counts
+
+
+def _covered(target, boxes) -> float:
+    """Share of ``target``'s area inside the union of ``boxes``."""
+    x0, y0, x1, y1 = target
+    mask = np.zeros((y1 - y0, x1 - x0), bool)
+    for bx0, by0, bx1, by1 in boxes:
+        mask[max(0, by0 - y0) : max(0, by1 - y0), max(0, bx0 - x0) : max(0, bx1 - x0)] = True
+    return float(mask.mean())
+
+
+def coverage(out_dir: str | os.PathLike, truth: str | os.PathLike) -> dict:
+    """Against known boxes: per class, how many true regions the run's review files cover (at
+    least 70% of their area replaced) and how many replaced boxes touch no true region."""
+    try:
+        expected = json.loads(Path(truth).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"--truth {truth}: not a readable JSON file ({err})") from None
+    if not isinstance(expected, dict):
+        raise ValueError(f"--truth {truth}: expected an object mapping file names to boxes")
+    stats = {label: {"true": 0, "covered": 0, "replaced": 0, "false": 0} for label in LABELS}
+    for rel, boxes in expected.items():
+        review = Path(out_dir) / REPORT_DIR / "reviews" / f"{rel}.json"
+        try:
+            data = json.loads(review.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue  # not anonymized (or not an input of this run)
+        frames = data.get("frames") if data.get("kind") == "video" else [data.get("detections", [])]
+        truths = boxes if data.get("kind") == "video" else [boxes]
+        for true_frame, done_frame in zip(truths, frames):
+            for label in LABELS:
+                true = [t["box"] for t in true_frame if t["label"] == label]
+                done = [d["box"] for d in done_frame if d["label"] == label]
+                st = stats[label]
+                st["true"] += len(true)
+                st["covered"] += sum(_covered(t, done) >= COVERED for t in true)
+                st["replaced"] += len(done)
+                st["false"] += sum(not any(_covered(d, [t]) > 0 for t in true) for d in done)
+    for st in stats.values():
+        st["recall"] = st["covered"] / st["true"] if st["true"] else None
+    return stats

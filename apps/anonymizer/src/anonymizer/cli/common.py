@@ -43,7 +43,7 @@ group.add_argument(
 group.add_argument(
     "--plate-neighbors",
     type=int,
-    default=4,
+    default=3,
     help="OpenCV plate cascade: overlapping hits needed for a plate; lower finds more, with more "
     "false boxes (default: %(default)s)",
 )

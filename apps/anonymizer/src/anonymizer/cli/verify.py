@@ -26,6 +26,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("out_dir", metavar="OUT_DIR", help="folder written by `anonymize run`")
     parser.add_argument("--stride", type=int, default=1, help="videos: check every N-th frame")
     parser.add_argument(
+        "--truth",
+        metavar="JSON",
+        help="known boxes per input (as `anonymize synth` writes them): also report the share of "
+        "true faces and plates replaced",
+    )
+    parser.add_argument(
         "--fail-on-residual",
         action="store_true",
         help="exit with status 1 when anything is still found (for pipelines)",
@@ -35,7 +41,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     report = verify(
-        args.out_dir, detector_config(args), stride=args.stride, progress=not args.quiet
+        args.out_dir,
+        detector_config(args),
+        stride=args.stride,
+        truth=args.truth,
+        progress=not args.quiet,
     )
     rows = [e for e in report["per_file"] if any(e["residual"].values())]
     if rows:
@@ -49,6 +59,13 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{label}s: {found} still found, {replaced} replaced by the run, residual rate {rate_text}"
         )
+    for label, st in report.get("truth", {}).items():
+        if st["true"]:
+            print(
+                f"truth: {st['covered']} of {st['true']} {label}s replaced "
+                f"({100 * st['recall']:.1f}%), {st['false']} of {st['replaced']} boxes off any "
+                f"true {label}"
+            )
     print(
         f"files: {report['files']} checked, {report['files_with_residual']} with residual detections"
     )
