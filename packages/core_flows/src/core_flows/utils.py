@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
+import logging
 import os
 import platform
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import torch
 
-__all__ = ["atomic_write", "environment", "resolve_device", "write_json"]
+__all__ = [
+    "atomic_write",
+    "command_parser",
+    "environment",
+    "print_fields",
+    "resolve_device",
+    "run_command",
+    "write_json",
+]
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -81,3 +93,42 @@ def environment(device: torch.device | None = None) -> dict[str, object]:
         if device.type == "cuda":
             info["gpu"] = torch.cuda.get_device_name(device)
     return info
+
+
+def command_parser(
+    prog: str, description: str, version: str, subcommands: Sequence[ModuleType]
+) -> argparse.ArgumentParser:
+    """One command with subcommands; each subcommand module has ``add_parser(sub)``, which sets
+    ``run`` as the subcommand's default."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--version", action="version", version=f"{prog} {version}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in subcommands:
+        module.add_parser(sub)
+    return parser
+
+
+def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    """Parse, set up logging (``--quiet`` keeps warnings only) and run the subcommand. Bad input
+    (``ValueError``) exits 2 and a failure (``OSError``, ``RuntimeError``) exits 1, each with one
+    line on stderr and no traceback."""
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+        format="%(message)s",
+    )
+    try:
+        return args.run(args) or 0
+    except ValueError as err:
+        print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except (OSError, RuntimeError) as err:
+        print(f"{parser.prog} {args.command}: failed: {err}", file=sys.stderr)
+        return 1
+
+
+def print_fields(fields: dict[str, object]) -> None:
+    """Print ``key  value`` lines with the keys aligned."""
+    width = max(map(len, fields))
+    for key, value in fields.items():
+        print(f"{key:<{width}}  {value}")

@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from anonymizer import __version__
 from anonymizer.cli.common import COMMON
-from core_flows.utils import environment, resolve_device
+from core_flows.utils import environment, print_fields, resolve_device
 
 PACKAGES = (
     "opencv-python",
@@ -36,7 +36,5 @@ def run(args: argparse.Namespace) -> int:
             info[name] = version(name)
         except PackageNotFoundError:
             info[name] = "not installed"
-    width = max(map(len, info))
-    for key, value in info.items():
-        print(f"{key:<{width}}  {value}")
+    print_fields(info)
     return 0

@@ -6,7 +6,7 @@ import argparse
 
 from core_flows import __version__
 from core_flows.cli.common import COMMON
-from core_flows.utils import environment, resolve_device
+from core_flows.utils import environment, print_fields, resolve_device
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,8 +20,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    info = {"core_flows": __version__, **environment(resolve_device("auto"))}
-    width = max(map(len, info))
-    for key, value in info.items():
-        print(f"{key:<{width}}  {value}")
+    print_fields({"core_flows": __version__, **environment(resolve_device("auto"))})
     return 0
