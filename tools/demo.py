@@ -208,6 +208,7 @@ def anonymizer_section(out: Path) -> str:
                 f"{truth['covered']} / {truth['true']}",
                 truth["false"],
                 result["residual"][label],
+                result["residual_inside_replaced"][label],
                 "-" if rate is None else f"{100 * rate:.1f}%",
             ]
         )
@@ -229,6 +230,7 @@ OpenCV inpainting; <code>anonymize verify --truth</code> runs the detectors agai
                 "true regions replaced",
                 "boxes off any true region",
                 "still detected after",
+                "of those inside replaced regions",
                 "residual rate",
             ],
         )

@@ -73,6 +73,9 @@ def test_video_round_trip_keeps_frames_fps_and_size(tmp_path):
     assert len(back) == 7 and abs(int(back[3].mean()) - 30) <= 3
     assert [i for i, _ in iter_frames(path, stride=3)] == [0, 3, 6]
     assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]  # no temporary file left
+    with pytest.raises(MediaError, match="expected 5 frames, got 7"):
+        write_video(tmp_path / "short.mp4", iter(frames), VideoInfo(12.5, 64, 48, 7), expected=5)
+    assert not (tmp_path / "short.mp4").exists()
     (tmp_path / "bad.mp4").write_bytes(b"nope")
     with pytest.raises(MediaError, match="not a readable video"):
         video_info(tmp_path / "bad.mp4")

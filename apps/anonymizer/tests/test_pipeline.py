@@ -80,6 +80,20 @@ def test_apply_review_renders_exactly_the_edited_boxes(dataset, tmp_path, astron
     assert rendered[420:480, 20:80].max() == 0  # the added box, filled solid
     assert (out / "_anonymize" / "previews" / "astronaut.png.jpg").is_file()
     assert main(["verify", str(out), "-q", "--fail-on-residual", *CPU]) == 1
+    result = json.loads((out / "_anonymize" / "verify.json").read_text())
+    assert result["residual"]["face"] == 1 and result["residual_inside_replaced"]["face"] == 0
+
+
+def test_verify_tells_faces_left_inside_replaced_regions(dataset, tmp_path):
+    out = tmp_path / "out"
+    args = ["--classes", "face", "-q", *CPU]
+    assert main(["run", str(dataset / "astronaut.png"), "--out", str(out), *args]) == 0
+    # a review that claims the face region was replaced although the output still shows it
+    (out / "astronaut.png").write_bytes((dataset / "astronaut.png").read_bytes())
+    assert main(["verify", str(out), *args]) == 0
+    result = json.loads((out / "_anonymize" / "verify.json").read_text())
+    assert result["residual"] == {"face": 1} and result["residual_inside_replaced"] == {"face": 1}
+    assert result["residual_rate"] == {"face": 1.0}
 
 
 def test_video_round_trips_with_the_same_frames(tmp_path, astronaut):

@@ -196,8 +196,14 @@ def iter_frames(path: str | os.PathLike, stride: int = 1) -> Iterator[tuple[int,
         cap.release()
 
 
-def write_video(path: str | os.PathLike, frames: Iterator[np.ndarray], info: VideoInfo) -> int:
-    """Write RGB frames atomically at ``info``'s fps and size; returns the number written."""
+def write_video(
+    path: str | os.PathLike,
+    frames: Iterator[np.ndarray],
+    info: VideoInfo,
+    expected: int | None = None,
+) -> int:
+    """Write RGB frames atomically at ``info``'s fps and size; returns the number written. With
+    ``expected``, a different number of frames raises and leaves no output."""
     path = Path(path)
     fourcc = FOURCC.get(path.suffix.lower())
     if fourcc is None:
@@ -217,6 +223,8 @@ def write_video(path: str | os.PathLike, frames: Iterator[np.ndarray], info: Vid
                 count += 1
         finally:
             writer.release()
+        if expected is not None and count != expected:
+            raise MediaError(f"expected {expected} frames, got {count}")
 
     atomic_write(path, write, suffix=path.suffix)
     return count

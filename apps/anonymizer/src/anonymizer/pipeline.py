@@ -195,10 +195,19 @@ def _process_image(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bo
     return {"detections": _count(detections)}
 
 
-def _process_video(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bool) -> dict:
+def _process_video(
+    anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bool, progress: bool = True
+) -> dict:
     info = video_info(item.path)
     per_frame = []
-    with tqdm(total=info.frames or None, desc=item.rel.name, unit="frame", leave=False) as bar:
+    bar = tqdm(
+        total=info.frames or None,
+        desc=item.rel.name,
+        unit="frame",
+        leave=False,
+        disable=not progress,
+    )
+    with bar:
         for _, frame in iter_frames(item.path):
             per_frame.append(anon.detect(frame))
             bar.update()
@@ -216,11 +225,8 @@ def _process_video(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bo
         persist=anon.config.persist,
         detected_per_frame=[_count(f) for f in per_frame],
     )
-    written = write_video(output, _render_frames(anon, item.path, frames), info)
-    if written != len(frames):
-        raise MediaError(
-            f"{item.path}: read {len(frames)} frames on the first pass, {written} on the second"
-        )
+    # The frame count is checked before the output appears: an unprocessed frame never leaks.
+    written = write_video(output, _render_frames(anon, item.path, frames), info, len(frames))
     return {"detections": _count([d for f in per_frame for d in f]), "frames": written}
 
 
@@ -236,7 +242,14 @@ def _count(detections: list[Detection]) -> dict[str, int]:
     return counts
 
 
-def process_file(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bool, overwrite: bool):
+def process_file(
+    anon: Anonymizer,
+    item: MediaFile,
+    out_dir: Path,
+    preview: bool,
+    overwrite: bool,
+    progress: bool = True,
+) -> dict:
     """Anonymize one input file into ``out_dir``; returns its report entry (never raises for a bad
     file: the entry says ``failed`` and why)."""
     output = output_paths(item, out_dir)[0]
@@ -247,8 +260,10 @@ def process_file(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bool
         return {**entry, "status": "exists"}
     start = time.perf_counter()
     try:
-        work = _process_video if item.kind == "video" else _process_image
-        entry.update(work(anon, item, out_dir, preview))
+        if item.kind == "video":
+            entry.update(_process_video(anon, item, out_dir, preview, progress))
+        else:
+            entry.update(_process_image(anon, item, out_dir, preview))
     except MediaError as err:
         return {**entry, "status": "failed", "reason": str(err)}
     return {**entry, "status": "done", "seconds": round(time.perf_counter() - start, 3)}
@@ -264,7 +279,7 @@ def _init_worker(config: AnonymizerConfig, threads: int) -> None:
 
 
 def _work(item: MediaFile, out_dir: Path, preview: bool, overwrite: bool) -> dict:
-    return process_file(_WORKER, item, out_dir, preview, overwrite)
+    return process_file(_WORKER, item, out_dir, preview, overwrite, progress=False)
 
 
 def anonymize_files(
@@ -318,14 +333,15 @@ def anonymize_files(
 
 
 def _run_items(items, out_dir, config, preview, overwrite, workers, progress) -> list[dict]:
-    bar = tqdm(total=len(items), unit="file", desc="anonymize", disable=not progress)
     entries = []
     if workers == 1:
         anon = Anonymizer.from_config(config)
+        bar = tqdm(total=len(items), unit="file", desc="anonymize", disable=not progress)
         for item in items:
-            entries.append(process_file(anon, item, out_dir, preview, overwrite))
+            entries.append(process_file(anon, item, out_dir, preview, overwrite, progress))
             bar.update()
     else:
+        bar = tqdm(total=len(items), unit="file", desc="anonymize", disable=not progress)
         threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(
             workers, get_context("spawn"), initializer=_init_worker, initargs=(config, threads)
@@ -388,7 +404,9 @@ def apply_reviews(
                 raise ValueError(
                     f"{path}: {source} is {info.width}×{info.height}, review says {review['size']}"
                 )
-            write_video(output, _render_frames(anon, source, review.frames), info)
+            write_video(
+                output, _render_frames(anon, source, review.frames), info, len(review.frames)
+            )
             count = sum(len(f) for f in review.frames)
         else:
             rgb, mode = read_image(source)

@@ -31,7 +31,9 @@ def verify(
 ) -> dict:
     """Count faces and plates the detectors still find in ``out_dir`` (videos: every ``stride``-th
     frame). ``residual_rate`` per class is residual detections / detections the run replaced, where
-    the run's review files are there to say so. With ``truth`` (a JSON file mapping each input's
+    the run's review files are there to say so; ``residual_inside_replaced`` counts the residual
+    detections that lie inside a replaced region (the replacement did not hide it), the rest are
+    misses of the run or false detections. With ``truth`` (a JSON file mapping each input's
     relative path to its true boxes, a list per frame for videos, as ``anonymize synth`` writes),
     also the share of true faces and plates the run replaced (:func:`coverage`). Writes
     ``out_dir/_anonymize/verify.json``."""
@@ -47,33 +49,45 @@ def verify(
     detectors = build_detectors(config)
     files, problems = [], []
     residual = dict.fromkeys(LABELS, 0)
+    inside = dict.fromkeys(LABELS, 0)
     original = dict.fromkeys(LABELS, 0)
     for item in tqdm(items, unit="file", desc="verify", disable=not progress):
+        review = _read_review(output_paths(item, out_dir)[1])
+        found = dict.fromkeys(LABELS, 0)
+        found_inside = dict.fromkeys(LABELS, 0)
+        checked = 0
         try:
             frames = (
                 iter_frames(item.path, stride)
                 if item.kind == "video"
                 else [(0, read_image(item.path)[0])]
             )
-            found = dict.fromkeys(LABELS, 0)
-            checked = 0
-            for _, rgb in frames:
+            for index, rgb in frames:
                 checked += 1
+                done = _replaced_boxes(review, index)
                 for detector in detectors:
-                    found[detector.label] += sum(
-                        min(d.width, d.height) >= config.min_size for d in detector.detect(rgb)
-                    )
+                    for det in detector.detect(rgb):
+                        if min(det.width, det.height) < config.min_size:
+                            continue
+                        found[det.label] += 1
+                        boxes = [b for b, label in done if label == det.label]
+                        found_inside[det.label] += _covered(det.box, boxes) >= 0.5
         except MediaError as err:
             problems.append({"file": str(item.path), "reason": str(err)})
             continue
-        entry = {"file": item.rel.as_posix(), "frames_checked": checked, "residual": found}
-        before = _replaced(output_paths(item, out_dir)[1], stride)
-        if before is not None:
-            entry["replaced"] = before
+        entry = {
+            "file": item.rel.as_posix(),
+            "frames_checked": checked,
+            "residual": found,
+            "residual_inside_replaced": found_inside,
+        }
+        if review is not None:
+            entry["replaced"] = _replaced_counts(review, stride)
             for label in LABELS:
-                original[label] += before[label]
+                original[label] += entry["replaced"][label]
         for label in LABELS:
             residual[label] += found[label]
+            inside[label] += found_inside[label]
         files.append(entry)
     checked_labels = [d.label for d in detectors]
     report = {
@@ -83,6 +97,7 @@ def verify(
         "files": len(files),
         "files_with_residual": sum(any(e["residual"].values()) for e in files),
         "residual": {k: residual[k] for k in checked_labels},
+        "residual_inside_replaced": {k: inside[k] for k in checked_labels},
         "replaced": {k: original[k] for k in checked_labels},
         "residual_rate": {
             k: (residual[k] / original[k] if original[k] else None) for k in checked_labels
@@ -96,22 +111,37 @@ def verify(
     return report
 
 
-def _replaced(review: Path, stride: int) -> dict[str, int] | None:
-    """Boxes the run replaced in the frames verify checks, from the review file if there is one."""
+def _read_review(path: Path) -> dict | None:
     try:
-        data = json.loads(review.read_text())
+        return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
+
+
+def _replaced_boxes(review: dict | None, index: int) -> list[tuple[list[int], str]]:
+    """``(box, label)`` of what the run replaced in frame ``index`` (0 for an image)."""
+    if review is None:
+        return []
+    if review.get("kind") == "video":
+        frames = review.get("frames", [])
+        dets = frames[index] if index < len(frames) else []
+    else:
+        dets = review.get("detections", [])
+    return [(d["box"], d["label"]) for d in dets if "box" in d and "label" in d]
+
+
+def _replaced_counts(review: dict, stride: int) -> dict[str, int]:
+    """Boxes the run found in the frames verify checks (for videos, before they were carried to
+    neighbouring frames)."""
     counts = dict.fromkeys(LABELS, 0)
-    if data.get("kind") == "video":
-        # What the detectors found in the checked frames, before boxes were carried to neighbours.
-        for frame in data.get("detected_per_frame", [])[::stride]:
+    if review.get("kind") == "video":
+        for frame in review.get("detected_per_frame", [])[::stride]:
             for label in LABELS:
                 counts[label] += int(frame.get(label, 0))
         return counts
-    for det in data.get("detections", []):
-        if det.get("label") in counts:
-            counts[det["label"]] += 1
+    for _, label in _replaced_boxes(review, 0):
+        if label in counts:
+            counts[label] += 1
     return counts
 
 

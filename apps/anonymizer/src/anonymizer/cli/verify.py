@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         rate = report["residual_rate"][label]
         rate_text = "n/a (no review files)" if rate is None else f"{100 * rate:.1f}%"
         print(
-            f"{label}s: {found} still found, {replaced} replaced by the run, residual rate {rate_text}"
+            f"{label}s: {found} still found ({report['residual_inside_replaced'][label]} inside "
+            f"replaced regions), {replaced} found by the run, residual rate {rate_text}"
         )
     for label, st in report.get("truth", {}).items():
         if st["true"]:
