@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -79,3 +81,27 @@ def test_video_round_trip_keeps_frames_fps_and_size(tmp_path):
     (tmp_path / "bad.mp4").write_bytes(b"nope")
     with pytest.raises(MediaError, match="not a readable video"):
         video_info(tmp_path / "bad.mp4")
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_image(tmp_path / "x.png", np.zeros((4, 4, 3), np.uint8))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "x.png").stat().st_mode & 0o777 == 0o644
+
+
+def test_sixteen_bit_images_are_refused_with_a_reason(tmp_path):
+    Image.fromarray(np.full((8, 8), 40000, np.uint16)).save(tmp_path / "deep.png")
+    with pytest.raises(MediaError, match="16-bit or float"):
+        read_image(tmp_path / "deep.png")
+
+
+def test_globs_skip_the_output_folder_and_reports(dataset):
+    out = dataset / "inner"
+    (out / "_anonymize" / "previews").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(out / "astronaut.png")
+    Image.new("RGB", (8, 8)).save(out / "_anonymize" / "previews" / "a.png")
+    found = discover([str(dataset / "**" / "*.png")], exclude=[out])
+    assert [i.rel.as_posix() for i in found] == ["astronaut.png"]

@@ -234,3 +234,45 @@ def test_distributed_launch_splits_files_without_duplicates(dataset, tmp_path):
     inputs = [e["input"] for e in report["entries"]]
     assert len(inputs) == len(set(inputs)) == 5
     assert (out / "astronaut.png").is_file() and (out / "cam1" / "scene.jpg").is_file()
+
+
+def test_odd_files_fail_alone_and_the_run_goes_on(dataset, tmp_path):
+    Image.new("RGB", (8, 6), "white").save(dataset / "tiny.png")
+    (dataset / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 not a video")
+    out = tmp_path / "out"
+    assert main(["run", str(dataset), "--out", str(out), "-q", *CPU]) == 0
+    report = json.loads((out / "_anonymize" / "report.json").read_text())
+    status = {os.path.basename(e["input"]): e["status"] for e in report["entries"]}
+    assert status["tiny.png"] == "done" and status["broken.mp4"] == "failed"
+    (out / "broken.mp4").write_bytes(b"garbage")  # an unreadable output is not a clean one
+    assert main(["verify", str(out), "-q", *CPU]) == 0
+    result = json.loads((out / "_anonymize" / "verify.json").read_text())
+    assert [os.path.basename(p["file"]) for p in result["problems"]] == ["broken.mp4"]
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ({"input": None}, "'input' must be a file path"),
+        ({"size": 5}, "'size' must be [width, height]"),
+        ({"detections": [{"box": [1e999, 0, 5, 5], "label": "face"}]}, "'box' must be"),
+        ({"detections": [{"box": [True, 0, 5, 5], "label": "face"}]}, "'box' must be"),
+        ({"detections": [{"box": [900, 900, 950, 950], "label": "face"}]}, "lies outside"),
+        ({"detections": [{"box": [0, 0, 5, 5], "label": "face", "method": "smudge"}]}, "method"),
+    ],
+)
+def test_bad_review_files_are_one_line_errors(dataset, tmp_path, capsys, edit, message):
+    out = tmp_path / "out"
+    assert main(["run", str(dataset / "astronaut.png"), "--out", str(out), "-q", *CPU]) == 0
+    path = out / "_anonymize" / "reviews" / "astronaut.png.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **edit}))
+    capsys.readouterr()
+    assert main(["apply-review", str(path), "-q", *CPU]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_bad_detector_options_fail_before_workers_start(dataset, tmp_path, capsys):
+    argv = ["run", str(dataset), "--out", str(tmp_path / "o"), "--workers", "2"]
+    assert main([*argv, "--face-threshold", "2", *CPU]) == 2
+    assert "face_threshold must be in (0, 1)" in capsys.readouterr().err

@@ -28,11 +28,11 @@ def test_every_method_replaces_the_face_and_nothing_else(astronaut, method):
 def test_alpha_is_one_on_the_region_and_feathers_outside():
     det = Detection((20, 20, 60, 40), "plate")
     win = (0, 0, 100, 80)
-    alpha = region_alpha(det, win)
+    alpha = region_alpha(det, win, (200, 200))
     assert alpha.shape == (80, 100)
     assert np.all(alpha[20:40, 20:60] == 1.0)
     assert 0 < alpha[40 + 1, 40] < 1 and alpha[0, 0] == 0
-    face = region_alpha(Detection((20, 20, 60, 70), "face"), win)
+    face = region_alpha(Detection((20, 20, 60, 70), "face"), win, (200, 200))
     assert face[45, 40] == 1.0 and face[21, 21] < 1.0  # an ellipse: the corners blend
 
 
@@ -57,3 +57,22 @@ def test_sd_inpaint_needs_a_local_pipeline_folder(tmp_path):
         build_replacer("sd-inpaint", str(tmp_path))
     with pytest.raises(ValueError, match="method must be"):
         build_replacer("smudge")
+
+
+@pytest.mark.parametrize("method", ["cv-inpaint", "blur", "solid"])
+def test_a_face_cut_by_the_frame_edge_is_replaced_whole(astronaut, method):
+    cut = Detection((0, 40, 60, 200), "face")  # the left part of a face outside the frame
+    alpha = region_alpha(cut, (0, 0, 150, 300), astronaut.shape)
+    assert np.all(alpha[40:200, 0:60] == 1.0)
+    out = build_replacer(method)(astronaut, [cut])
+    changed = np.any(out[40:200, 0:60] != astronaut[40:200, 0:60], axis=-1)
+    assert changed.mean() > 0.95
+
+
+def test_sd_inpaint_covers_regions_larger_than_any_square(tiny_sd):
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (100, 600, 3), dtype=np.uint8)
+    wide = Detection((50, 20, 550, 80), "plate")  # wider than the image is tall
+    out = build_replacer("sd-inpaint", str(tiny_sd), device="cpu", steps=2, size=64)(image, [wide])
+    same = np.all(out[20:80, 50:550] == image[20:80, 50:550], axis=-1)
+    assert same.mean() < 0.05

@@ -53,8 +53,13 @@ class Detection:
         if not isinstance(data, dict) or "box" not in data or "label" not in data:
             raise ValueError(f"a detection needs 'box' and 'label', got {data!r}")
         box = data["box"]
-        if not (isinstance(box, list | tuple) and len(box) == 4):
-            raise ValueError(f"'box' must be [x0, y0, x1, y1], got {box!r}")
+        if not (
+            isinstance(box, list | tuple)
+            and len(box) == 4
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in box)
+            and all(abs(v) < 1e7 for v in box)
+        ):
+            raise ValueError(f"'box' must be [x0, y0, x1, y1] in pixels, got {box!r}")
         score = data.get("score")
         return cls(
             box=tuple(int(round(float(v))) for v in box),

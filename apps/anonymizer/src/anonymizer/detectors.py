@@ -73,6 +73,8 @@ class MTCNNFaceDetector:
 
     @torch.inference_mode()
     def detect(self, image: np.ndarray) -> list[Detection]:
+        if min(image.shape[:2]) < self.model.min_face_size:
+            return []  # no face of the minimum size fits (and MTCNN fails on such frames)
         boxes, probs = self.model.detect(image)
         if boxes is None:
             return []
@@ -245,6 +247,13 @@ class DetectorConfig:
             raise ValueError("nothing to detect: enable faces, plates or both")
         if self.min_size < 1:
             raise ValueError(f"min size must be >= 1 pixel, got {self.min_size}")
+        for name in ("face_threshold", "plate_threshold"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)}")
+        if self.plate_neighbors < 1:
+            raise ValueError(f"plate_neighbors must be >= 1, got {self.plate_neighbors}")
+        if not 0.0 < self.plate_max_width <= 1.0:
+            raise ValueError(f"plate_max_width must be in (0, 1], got {self.plate_max_width}")
         for label, weights in (("face", self.face_weights), ("plate", self.plate_weights)):
             if weights:
                 check_weights(weights, label)

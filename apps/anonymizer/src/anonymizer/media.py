@@ -45,7 +45,7 @@ PIL_FORMATS = {
 }
 REPORT_DIR = "_anonymize"
 """Folder for review files, previews and reports inside an output folder: never data."""
-GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+GRAY_MODES = {"1", "L", "LA"}
 
 
 class MediaError(ValueError):
@@ -85,6 +85,14 @@ def _walk(folder: Path, exclude: list[Path]) -> Iterator[Path]:
                 yield root_path / name
 
 
+def _skipped(path: Path, base: Path, exclude: list[Path]) -> bool:
+    """Hidden entries and report folders below ``base``, and excluded folders, are not inputs."""
+    if any(p.startswith(".") or p == REPORT_DIR for p in path.relative_to(base).parts):
+        return True
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(folder) for folder in exclude)
+
+
 def discover(inputs: list[str], exclude: list[Path] = ()) -> list[MediaFile]:
     """Expand files, folders (recursively) and globs into media files with their relative output
     paths: a folder's structure is mirrored, a file or glob match is placed by its name (or its path
@@ -107,7 +115,7 @@ def discover(inputs: list[str], exclude: list[Path] = ()) -> list[MediaFile]:
                 fixed.append(part)
             base = Path(*fixed) if fixed else Path(".")
             matches = sorted(Path(m) for m in glob.glob(spec, recursive=True))
-            files = [m for m in matches if m.is_file() and not m.name.startswith(".")]
+            files = [m for m in matches if m.is_file() and not _skipped(m, base, exclude)]
             if not files:
                 raise ValueError(f"input {spec!r}: the pattern matches no file")
             found += [MediaFile(m, m.relative_to(base)) for m in files]
@@ -132,8 +140,16 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, str]:
         with Image.open(path) as img:
             img.load()  # truncated and corrupt files fail here, not later
             mode = img.mode
+            if mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+                raise MediaError(
+                    f"{mode} images (16-bit or float) are not supported; convert to 8-bit"
+                )
             img = ImageOps.exif_transpose(img)
             rgb = np.asarray(img.convert("RGB"))
+    except Image.DecompressionBombError as err:
+        raise MediaError(f"too large to read safely ({err})") from None
+    except MediaError:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise MediaError(f"not a readable image ({err})") from None
     return np.ascontiguousarray(rgb), mode
@@ -219,12 +235,23 @@ def write_video(
             raise MediaError(f"{path}: OpenCV cannot write {fourcc} video here")
         try:
             for frame in frames:
+                if frame.shape[:2] != (info.height, info.width):
+                    raise MediaError(
+                        f"frame {count} is {frame.shape[1]}×{frame.shape[0]}, the video "
+                        f"{info.width}×{info.height}"
+                    )
                 writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
                 count += 1
         finally:
             writer.release()
         if expected is not None and count != expected:
             raise MediaError(f"expected {expected} frames, got {count}")
+        written = video_info(tmp)
+        if (written.width, written.height) != (info.width, info.height):
+            raise MediaError(
+                f"the {fourcc} codec wrote {written.width}×{written.height} frames instead of "
+                f"{info.width}×{info.height} (odd sizes are not kept); use .avi for this video"
+            )
 
     atomic_write(path, write, suffix=path.suffix)
     return count

@@ -69,6 +69,11 @@ class AnonymizerConfig:
             raise ValueError(f"persist must be >= 0, got {self.persist}")
         if self.method == "sd-inpaint":
             check_sd_model(self.sd_model)
+        steps, size = self.sd_options.get("steps", 1), self.sd_options.get("size", 512)
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        if size < 64 or size % 8:
+            raise ValueError(f"sd size must be a multiple of 8 and >= 64, got {size}")
 
 
 class Anonymizer:
@@ -266,6 +271,9 @@ def process_file(
             entry.update(_process_image(anon, item, out_dir, preview))
     except MediaError as err:
         return {**entry, "status": "failed", "reason": str(err)}
+    except Exception as err:  # one odd file must not stop a dataset-sized job; it is listed
+        log.debug("failed on %s", item.path, exc_info=True)
+        return {**entry, "status": "failed", "reason": f"{type(err).__name__}: {err}"}
     return {**entry, "status": "done", "seconds": round(time.perf_counter() - start, 3)}
 
 
@@ -388,39 +396,50 @@ def apply_reviews(
     """Re-render outputs from (edited) review files and the original inputs: exactly the boxes
     listed are replaced, each with its own ``method`` (or ``method`` here, overriding all)."""
     config = config or AnonymizerConfig()
-    anon = Anonymizer.from_config(config, detect=False)
-    results = []
-    for path in tqdm(review_files, unit="file", desc="apply-review", disable=not progress):
+    if method is not None and method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    # Every review is read and checked before any output is rewritten.
+    reviews = []
+    for path in review_files:
         review = read_review(path)
         source, output = Path(review["input"]), Path(review["output"])
         if source.resolve() == output.resolve():
             raise ValueError(f"{path}: output equals input {source}; inputs are never overwritten")
-        if method:
-            review = _override_method(review, method)
-        anon.method = review["method"] if not method else method
-        if review["kind"] == "video":
-            info = video_info(source)
-            if [info.width, info.height] != list(review["size"]):
-                raise ValueError(
-                    f"{path}: {source} is {info.width}×{info.height}, review says {review['size']}"
-                )
-            write_video(
-                output, _render_frames(anon, source, review.frames), info, len(review.frames)
-            )
-            count = sum(len(f) for f in review.frames)
-        else:
-            rgb, mode = read_image(source)
-            if [rgb.shape[1], rgb.shape[0]] != list(review["size"]):
-                raise ValueError(
-                    f"{path}: {source} is {rgb.shape[1]}×{rgb.shape[0]}, review says {review['size']}"
-                )
-            result = anon.replace(rgb, review.detections)
-            if preview:
-                write_image(_preview_for(Path(path)), draw_boxes(result, review.detections))
-            write_image(output, result, mode)
-            count = len(review.detections)
+        if not source.is_file():
+            raise ValueError(f"{path}: its input {source} is missing")
+        reviews.append((path, _override_method(review, method) if method else review))
+    anon = Anonymizer.from_config(config, detect=False)
+    results = []
+    for path, review in tqdm(reviews, unit="file", desc="apply-review", disable=not progress):
+        source, output = Path(review["input"]), Path(review["output"])
+        anon.method = method or review["method"]
+        try:
+            if review["kind"] == "video":
+                info = video_info(source)
+                _check_size(path, source, (info.width, info.height), review["size"])
+                frames = review.frames
+                write_video(output, _render_frames(anon, source, frames), info, len(frames))
+                count = sum(len(f) for f in frames)
+            else:
+                rgb, mode = read_image(source)
+                _check_size(path, source, (rgb.shape[1], rgb.shape[0]), review["size"])
+                result = anon.replace(rgb, review.detections)
+                if preview:
+                    write_image(_preview_for(Path(path)), draw_boxes(result, review.detections))
+                write_image(output, result, mode)
+                count = len(review.detections)
+        except MediaError as err:
+            raise ValueError(f"{path}: input {source}: {err}") from None
         results.append({"review": str(path), "output": str(output), "boxes": count})
     return results
+
+
+def _check_size(review, source, actual: tuple[int, int], expected: list[int]) -> None:
+    if list(actual) != list(expected):
+        raise ValueError(
+            f"{review}: {source} is {actual[0]}×{actual[1]}, the review says "
+            f"{expected[0]}×{expected[1]}"
+        )
 
 
 def _preview_for(review: Path) -> Path:

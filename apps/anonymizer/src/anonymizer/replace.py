@@ -54,12 +54,18 @@ def window(det: Detection, shape: tuple[int, ...], pad: float = 0.5) -> tuple[in
     return max(0, x0 - p), max(0, y0 - p), min(width, x1 + p), min(height, y1 + p)
 
 
-def region_alpha(det: Detection, win: tuple[int, int, int, int]) -> np.ndarray:
-    """Blend weights ``[h, w]`` float32 over the window: 1 on the region, feathered outside it."""
+def region_alpha(
+    det: Detection, win: tuple[int, int, int, int], shape: tuple[int, ...]
+) -> np.ndarray:
+    """Blend weights ``[h, w]`` float32 over the window: 1 on the region, feathered outside it.
+    A face touching the frame's edge is cut by it, so its ellipse would leave the widest part of
+    the face out: such faces get the whole rectangle."""
     wx0, wy0, wx1, wy1 = win
     hard = np.zeros((wy1 - wy0, wx1 - wx0), np.uint8)
     x0, y0, x1, y1 = (det.box[0] - wx0, det.box[1] - wy0, det.box[2] - wx0, det.box[3] - wy0)
-    if det.label == "face":
+    height, width = shape[:2]
+    cut = det.box[0] <= 0 or det.box[1] <= 0 or det.box[2] >= width or det.box[3] >= height
+    if det.label == "face" and not cut:
         center = ((x0 + x1 - 1) / 2, (y0 + y1 - 1) / 2)
         cv2.ellipse(hard, (center, (x1 - x0, y1 - y0), 0), 255, -1)
     else:
@@ -83,7 +89,8 @@ def _blur(crop: np.ndarray, alpha: np.ndarray, det: Detection) -> np.ndarray:
     result is as smooth, and a wide kernel at full size costs hundreds of ms per face)."""
     h, w = crop.shape[:2]
     scale = min(1.0, 32 / max(det.width, det.height))
-    small = cv2.resize(crop, (max(1, round(w * scale)), max(1, round(h * scale))), cv2.INTER_AREA)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
     sigma = max(2.0, 0.2 * max(det.width, det.height)) * scale
     small = cv2.GaussianBlur(small, (0, 0), sigma)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
@@ -129,7 +136,7 @@ class PatchReplacer:
         for det in detections:
             win = window(det, out.shape)
             x0, y0, x1, y1 = win
-            alpha = region_alpha(det, win)
+            alpha = region_alpha(det, win, out.shape)
             _blend(out, win, self.patch(out[y0:y1, x0:x1], alpha, det), alpha)
         return out
 
@@ -159,8 +166,8 @@ class SDInpainter:
         model = check_sd_model(model)
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
-        if size < 8 or size % 8:
-            raise ValueError(f"sd size must be a positive multiple of 8, got {size}")
+        if size < 64 or size % 8:
+            raise ValueError(f"sd size must be a multiple of 8 and >= 64, got {size}")
         try:
             from diffusers import AutoPipelineForInpainting
         except ImportError:
@@ -187,48 +194,58 @@ class SDInpainter:
         self.prompts = {**DEFAULT_PROMPTS, **(prompts or {})}
         self.negative_prompt, self.seed, self.batch_size = negative_prompt, seed, batch_size
 
-    def _square(self, det: Detection, shape) -> tuple[int, int, int, int]:
-        """A square window with the region in its middle third where the image allows."""
+    def _window(self, det: Detection, shape) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+        """The context window around a region and the size (w, h) SD works on: a square with the
+        region in its middle third where the image allows; for a region too large for any square
+        inside the image (a close-up), a rectangle around it, so no part is left out."""
         height, width = shape[:2]
         side = min(max(3 * max(det.width, det.height), 64), width, height)
-        cx, cy = (det.box[0] + det.box[2]) // 2, (det.box[1] + det.box[3]) // 2
-        x0 = min(max(0, cx - side // 2), width - side)
-        y0 = min(max(0, cy - side // 2), height - side)
-        return x0, y0, x0 + side, y0 + side
+        if side >= max(det.width, det.height):
+            cx, cy = (det.box[0] + det.box[2]) // 2, (det.box[1] + det.box[3]) // 2
+            x0 = min(max(0, cx - side // 2), width - side)
+            y0 = min(max(0, cy - side // 2), height - side)
+            return (x0, y0, x0 + side, y0 + side), (self.size, self.size)
+        win = window(det, shape, pad=0.1)
+        w, h = win[2] - win[0], win[3] - win[1]
+        scale = self.size / max(w, h)
+        return win, (max(64, round(w * scale / 8) * 8), max(64, round(h * scale / 8) * 8))
 
     def __call__(self, image: np.ndarray, detections: list[Detection]) -> np.ndarray:
         out = image.copy()
         generator = torch.Generator("cpu").manual_seed(self.seed)
-        for start in range(0, len(detections), self.batch_size):
-            chunk = detections[start : start + self.batch_size]
-            wins = [self._square(d, out.shape) for d in chunk]
-            alphas = [region_alpha(d, w) for d, w in zip(chunk, wins)]
-            crops, masks = [], []
-            for (x0, y0, x1, y1), alpha in zip(wins, alphas):
-                crop = cv2.resize(out[y0:y1, x0:x1], (self.size, self.size), cv2.INTER_AREA)
-                mask = cv2.resize((alpha > 0.01).astype(np.uint8) * 255, (self.size, self.size))
-                crops.append(Image.fromarray(crop))
-                masks.append(Image.fromarray(np.where(mask > 0, 255, 0).astype(np.uint8)))
-            result = self.pipe(
-                prompt=[self.prompts[d.label] for d in chunk],
-                negative_prompt=[self.negative_prompt] * len(chunk),
-                image=crops,
-                mask_image=masks,
-                height=self.size,
-                width=self.size,
-                num_inference_steps=self.steps,
-                guidance_scale=self.guidance,
-                generator=generator,
-                output_type="np",
-            ).images
-            for win, alpha, generated in zip(wins, alphas, result):
-                x0, y0, x1, y1 = win
-                patch = cv2.resize(
-                    np.clip(generated * 255, 0, 255).astype(np.float32),
-                    (x1 - x0, y1 - y0),
-                    interpolation=cv2.INTER_AREA,
-                )
-                _blend(out, win, patch, alpha)
+        groups: dict[tuple[int, int], list] = {}
+        for det in detections:
+            win, size = self._window(det, out.shape)
+            groups.setdefault(size, []).append((det, win, region_alpha(det, win, out.shape)))
+        for (tw, th), items in groups.items():
+            for start in range(0, len(items), self.batch_size):
+                chunk = items[start : start + self.batch_size]
+                crops, masks = [], []
+                for _, (x0, y0, x1, y1), alpha in chunk:
+                    crop = cv2.resize(out[y0:y1, x0:x1], (tw, th), interpolation=cv2.INTER_AREA)
+                    mask = cv2.resize((alpha > 0.01).astype(np.uint8) * 255, (tw, th))
+                    crops.append(Image.fromarray(crop))
+                    masks.append(Image.fromarray(np.where(mask > 0, 255, 0).astype(np.uint8)))
+                result = self.pipe(
+                    prompt=[self.prompts[det.label] for det, _, _ in chunk],
+                    negative_prompt=[self.negative_prompt] * len(chunk),
+                    image=crops,
+                    mask_image=masks,
+                    height=th,
+                    width=tw,
+                    num_inference_steps=self.steps,
+                    guidance_scale=self.guidance,
+                    generator=generator,
+                    output_type="np",
+                ).images
+                for (_, win, alpha), generated in zip(chunk, result):
+                    x0, y0, x1, y1 = win
+                    patch = cv2.resize(
+                        np.clip(generated * 255, 0, 255).astype(np.float32),
+                        (x1 - x0, y1 - y0),
+                        interpolation=cv2.INTER_AREA,
+                    )
+                    _blend(out, win, patch, alpha)
         return out
 
 

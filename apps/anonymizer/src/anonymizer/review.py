@@ -14,7 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from anonymizer.detections import Detection
+from anonymizer.detections import Detection, adjust_box
+from anonymizer.replace import METHODS
 from core_flows.utils import write_json
 
 __all__ = ["FORMAT", "Review", "draw_boxes", "read_review", "write_review"]
@@ -78,14 +79,47 @@ def read_review(path: str | os.PathLike) -> Review:
     for key in ("input", "output", "kind", "size", "method"):
         if key not in data:
             raise ValueError(f"{path}: missing {key!r}")
+    for key in ("input", "output"):
+        if not isinstance(data[key], str) or not data[key]:
+            raise ValueError(f"{path}: {key!r} must be a file path, got {data[key]!r}")
+    if data["kind"] not in ("image", "video"):
+        raise ValueError(f"{path}: 'kind' must be 'image' or 'video', got {data['kind']!r}")
+    size = data["size"]
+    if not (
+        isinstance(size, list)
+        and len(size) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)
+    ):
+        raise ValueError(f"{path}: 'size' must be [width, height], got {size!r}")
+    if data["method"] not in METHODS:
+        raise ValueError(f"{path}: 'method' must be one of {METHODS}, got {data['method']!r}")
     try:
         if data["kind"] == "video":
-            data["frames"] = [[Detection.from_json(d) for d in f] for f in data.get("frames", [])]
+            frames = data.get("frames")
+            if not isinstance(frames, list) or not all(isinstance(f, list) for f in frames):
+                raise ValueError("'frames' must be a list of lists of boxes")
+            data["frames"] = [[_detection(d, size) for d in f] for f in frames]
         else:
-            data["detections"] = [Detection.from_json(d) for d in data.get("detections", [])]
-    except (ValueError, TypeError) as err:
+            dets = data.get("detections")
+            if not isinstance(dets, list):
+                raise ValueError("'detections' must be a list of boxes")
+            data["detections"] = [_detection(d, size) for d in dets]
+    except (ValueError, TypeError, OverflowError) as err:
         raise ValueError(f"{path}: {err}") from None
     return Review(data)
+
+
+def _detection(data, size: list[int]) -> Detection:
+    """A detection from a review, its box clipped to the image; a box outside it is an error."""
+    det = Detection.from_json(data)
+    if det.method is not None and det.method not in METHODS:
+        raise ValueError(
+            f"box {list(det.box)}: 'method' must be one of {METHODS}, got {det.method!r}"
+        )
+    box = adjust_box(det.box, 0.0, size[0], size[1])
+    if box is None:
+        raise ValueError(f"box {list(det.box)} lies outside the {size[0]}×{size[1]} image")
+    return Detection(box, det.label, det.score, det.source, det.method)
 
 
 def draw_boxes(rgb: np.ndarray, detections: list[Detection]) -> np.ndarray:

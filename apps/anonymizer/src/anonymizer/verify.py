@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from anonymizer.detections import LABELS
 from anonymizer.detectors import DetectorConfig, build_detectors
-from anonymizer.media import REPORT_DIR, MediaError, discover, iter_frames, read_image
+from anonymizer.media import REPORT_DIR, MediaError, discover, iter_frames, read_image, video_info
 from anonymizer.pipeline import output_paths
 from core_flows.utils import write_json
 
@@ -51,17 +51,18 @@ def verify(
     residual = dict.fromkeys(LABELS, 0)
     inside = dict.fromkeys(LABELS, 0)
     original = dict.fromkeys(LABELS, 0)
+    reviewed_residual = dict.fromkeys(LABELS, 0)  # in files the run has review files for
     for item in tqdm(items, unit="file", desc="verify", disable=not progress):
         review = _read_review(output_paths(item, out_dir)[1])
         found = dict.fromkeys(LABELS, 0)
         found_inside = dict.fromkeys(LABELS, 0)
         checked = 0
         try:
-            frames = (
-                iter_frames(item.path, stride)
-                if item.kind == "video"
-                else [(0, read_image(item.path)[0])]
-            )
+            if item.kind == "video":
+                video_info(item.path)  # an unreadable video is a problem, not a clean file
+                frames = iter_frames(item.path, stride)
+            else:
+                frames = [(0, read_image(item.path)[0])]
             for index, rgb in frames:
                 checked += 1
                 done = _replaced_boxes(review, index)
@@ -75,6 +76,9 @@ def verify(
         except MediaError as err:
             problems.append({"file": str(item.path), "reason": str(err)})
             continue
+        if checked == 0:
+            problems.append({"file": str(item.path), "reason": "no frame could be read"})
+            continue
         entry = {
             "file": item.rel.as_posix(),
             "frames_checked": checked,
@@ -85,6 +89,7 @@ def verify(
             entry["replaced"] = _replaced_counts(review, stride)
             for label in LABELS:
                 original[label] += entry["replaced"][label]
+                reviewed_residual[label] += found[label]
         for label in LABELS:
             residual[label] += found[label]
             inside[label] += found_inside[label]
@@ -100,7 +105,7 @@ def verify(
         "residual_inside_replaced": {k: inside[k] for k in checked_labels},
         "replaced": {k: original[k] for k in checked_labels},
         "residual_rate": {
-            k: (residual[k] / original[k] if original[k] else None) for k in checked_labels
+            k: (reviewed_residual[k] / original[k] if original[k] else None) for k in checked_labels
         },
         "problems": problems,
         "per_file": files,
@@ -113,9 +118,10 @@ def verify(
 
 def _read_review(path: Path) -> dict | None:
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def _replaced_boxes(review: dict | None, index: int) -> list[tuple[list[int], str]]:
