@@ -1,0 +1,333 @@
+"""Band scaling, the reducers (PCA, autoencoder, stacked autoencoder) and k-means, as one model
+that is fitted on a pixel sample, applied to any number of pixels, saved and loaded.
+
+References: Hajaj et al., "Stacked autoencoder and k-means for unsupervised geological mapping with
+multispectral imagery", Advances in Space Research 74(10), 2024.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file, save_file
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.decomposition import PCA
+from torch import nn
+
+__all__ = ["REDUCERS", "Autoencoder", "GeoMapModel", "StackedAutoencoder"]
+
+log = logging.getLogger(__name__)
+
+REDUCERS = ("sae", "ae", "pca")
+MODEL_FILE, CONFIG_FILE = "model.safetensors", "config.json"
+
+
+class Autoencoder(nn.Module):
+    """Dense autoencoder ``n → hidden → code → hidden → n`` with SELU activations and a sigmoid
+    output (inputs are scaled to [0, 1]); the paper's first stage is 6 → 4 → 2 → 4 → 6."""
+
+    def __init__(self, inputs: int, hidden: int, code: int = 2):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Linear(inputs, hidden), nn.SELU(), nn.Linear(hidden, code), nn.SELU()
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(code, hidden), nn.SELU(), nn.Linear(hidden, inputs), nn.Sigmoid()
+        )
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x [N, n]`` → (reconstruction ``[N, n]``, code ``[N, code]``)."""
+        code = self.encoder(x)
+        return self.decoder(code), code
+
+
+class StackedAutoencoder(nn.Module):
+    """Two autoencoders: the first on the band vector (n → 4 → 2 → 4 → n), the second on the
+    first one's reconstruction concatenated with the input (2n → 5 → 2 → 5 → 2n). The second code is
+    the feature."""
+
+    def __init__(self, inputs: int):
+        super().__init__()
+        self.first = Autoencoder(inputs, 4)
+        self.second = Autoencoder(2 * inputs, 5)
+
+    def second_input(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.first(x)[0], x], dim=1)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.second.encoder(self.second_input(x))
+
+
+def _train(
+    model: nn.Module,
+    data: torch.Tensor,
+    make_input,
+    epochs: int,
+    l1: float,
+    seed: int,
+    device: str,
+    desc: str,
+    progress: bool = True,
+):
+    """MSE plus an L1 penalty on the code, Adam, mini-batches; under ``accelerate`` when launched
+    with it (data-parallel over GPUs or processes)."""
+    from accelerate import Accelerator
+    from tqdm.auto import tqdm
+
+    accelerator = Accelerator(cpu=device == "cpu")
+    torch.manual_seed(seed)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(data),
+        batch_size=1024,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    losses = []
+    for _ in tqdm(
+        range(epochs),
+        desc=desc,
+        unit="epoch",
+        disable=not (progress and accelerator.is_main_process),
+    ):
+        total = 0.0
+        for (batch,) in loader:
+            target = make_input(batch)
+            recon, code = model(target)
+            loss = nn.functional.mse_loss(recon, target) + l1 * code.abs().mean()
+            optimizer.zero_grad()
+            accelerator.backward(loss)
+            optimizer.step()
+            total += loss.item() * len(batch)
+        losses.append(total / len(data))
+    return accelerator.unwrap_model(model).cpu(), losses
+
+
+class GeoMapModel:
+    """Per-band scaling to [0, 1] (1st–99th percentile), a reducer, and k-means on its features.
+
+    ``fit(pixels [N, bands])`` then ``predict(pixels) -> labels [N]`` in 1..k. The constructor's
+    arguments are the config; ``save_pretrained`` / ``from_pretrained`` write and read
+    ``config.json`` + ``model.safetensors``.
+    """
+
+    def __init__(
+        self,
+        bands: int,
+        reducer: str = "sae",
+        k: int | None = None,
+        k_max: int = 20,
+        epochs: int = 30,
+        l1: float = 1e-4,
+        seed: int = 0,
+        device: str = "cpu",
+    ):
+        if reducer not in REDUCERS:
+            raise ValueError(f"reducer must be one of {REDUCERS}, got {reducer!r}")
+        if bands < 2:
+            raise ValueError(f"need at least 2 bands, got {bands}")
+        if k is not None and not 2 <= k <= 255:
+            raise ValueError(f"k must be in 2..255, got {k}")
+        if not 3 <= k_max <= 255:
+            raise ValueError(f"k_max must be in 3..255, got {k_max}")
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {epochs}")
+        self.config = {
+            "bands": bands,
+            "reducer": reducer,
+            "k": k,
+            "k_max": k_max,
+            "epochs": epochs,
+            "l1": l1,
+            "seed": seed,
+        }
+        self.device = device
+        self.low = self.high = None
+        self.pca: dict[str, np.ndarray] | None = None
+        self.net: nn.Module | None = None
+        self.centers: np.ndarray | None = None
+        self.elbow: dict | None = None
+        self.losses: list[float] = []
+
+    # -- scaling and features ----------------------------------------------------------------
+
+    def scale(self, pixels: np.ndarray) -> np.ndarray:
+        scaled = (pixels.astype(np.float32) - self.low) / (self.high - self.low)
+        return np.clip(scaled, 0.0, 1.0)
+
+    @torch.inference_mode()
+    def features(self, pixels: np.ndarray, batch: int = 1 << 16) -> np.ndarray:
+        """Reduced features ``[N, d]`` of raw band vectors ``[N, bands]``."""
+        x = self.scale(pixels)
+        if self.config["reducer"] == "pca":
+            return (x - self.pca["mean"]) @ self.pca["components"].T
+        out = []
+        for start in range(0, len(x), batch):
+            t = torch.from_numpy(x[start : start + batch])
+            if self.config["reducer"] == "sae":
+                out.append(self.net.encode(t).numpy())
+            else:
+                out.append(self.net.encoder(t).numpy())
+        return np.concatenate(out) if out else np.zeros((0, 2), np.float32)
+
+    # -- fitting --------------------------------------------------------------------------------
+
+    def fit(self, pixels: np.ndarray, progress: bool = True) -> GeoMapModel:
+        """Fit scaling, reducer and k-means on a sample of valid pixels ``[N, bands]``."""
+        if pixels.ndim != 2 or pixels.shape[1] != self.config["bands"]:
+            raise ValueError(f"pixels must be [N, {self.config['bands']}], got {pixels.shape}")
+        if len(pixels) < 100:
+            raise ValueError(f"need at least 100 valid pixels to fit, got {len(pixels)}")
+        seed = self.config["seed"]
+        self.low = np.percentile(pixels, 1, axis=0).astype(np.float32)
+        self.high = np.percentile(pixels, 99, axis=0).astype(np.float32)
+        flat = self.high - self.low <= 1e-12
+        if flat.all():
+            raise ValueError("every band is constant over the valid pixels: nothing to map")
+        self.high[flat] = self.low[flat] + 1.0
+        x = self.scale(pixels)
+        if self.config["reducer"] == "pca":
+            pca = PCA(n_components=0.9, random_state=seed).fit(x)
+            self.pca = {
+                "mean": pca.mean_.astype(np.float32),
+                "components": pca.components_.astype(np.float32),
+            }
+        else:
+            data = torch.from_numpy(x)
+            epochs, l1 = self.config["epochs"], self.config["l1"]
+            if self.config["reducer"] == "ae":
+                self.net, self.losses = _train(
+                    Autoencoder(x.shape[1], 4),
+                    data,
+                    lambda b: b,
+                    epochs,
+                    l1,
+                    seed,
+                    self.device,
+                    "autoencoder",
+                    progress,
+                )
+            else:
+                sae = StackedAutoencoder(x.shape[1])
+                sae.first, first_losses = _train(
+                    sae.first,
+                    data,
+                    lambda b: b,
+                    epochs,
+                    l1,
+                    seed,
+                    self.device,
+                    "SAE stage 1",
+                    progress,
+                )
+                sae.first.requires_grad_(False)
+                sae.second, second_losses = _train(
+                    sae.second,
+                    data,
+                    sae.second_input,
+                    epochs,
+                    l1,
+                    seed,
+                    self.device,
+                    "SAE stage 2",
+                    progress,
+                )
+                self.net, self.losses = sae.eval(), first_losses + second_losses
+            self.net.eval()
+        features = self.features(pixels)
+        k = self.config["k"]
+        if k is None:
+            self.elbow = choose_k(features, self.config["k_max"], seed)
+            k = self.elbow["k"]
+        self.centers = _kmeans(features, k, seed).cluster_centers_.astype(np.float32)
+        return self
+
+    def predict(self, pixels: np.ndarray) -> np.ndarray:
+        """Unit labels ``uint8 [N]`` in 1..k (0 is left for nodata)."""
+        if self.centers is None:
+            raise ValueError(
+                "the model is not fitted: call fit() or load one with from_pretrained()"
+            )
+        f = self.features(pixels)
+        d = ((f[:, None, :] - self.centers[None]) ** 2).sum(-1)
+        return (np.argmin(d, axis=1) + 1).astype(np.uint8)
+
+    @property
+    def k(self) -> int:
+        return len(self.centers)
+
+    # -- checkpoints ------------------------------------------------------------------------------
+
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        from core_flows.utils import atomic_write, write_json
+
+        directory = Path(directory)
+        tensors = {"low": self.low, "high": self.high, "centers": self.centers}
+        if self.pca is not None:
+            tensors.update({f"pca.{k}": v for k, v in self.pca.items()})
+        if self.net is not None:
+            tensors.update({f"net.{k}": v.numpy() for k, v in self.net.state_dict().items()})
+        write_json(
+            directory / CONFIG_FILE,
+            {"class": type(self).__name__, **self.config, "fitted_k": self.k, "elbow": self.elbow},
+        )
+        atomic_write(directory / MODEL_FILE, lambda tmp: save_file(tensors, tmp))
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, device: str = "cpu") -> GeoMapModel:
+        directory = Path(directory)
+        try:
+            config = json.loads((directory / CONFIG_FILE).read_text())
+            tensors = load_file(directory / MODEL_FILE)
+        except FileNotFoundError as err:
+            raise ValueError(
+                f"{directory}: not a saved geomap model ({err.filename} missing)"
+            ) from None
+        except (json.JSONDecodeError, OSError, Exception) as err:  # safetensors raises its own type
+            raise ValueError(f"{directory}: corrupt geomap model ({err})") from None
+        if config.get("class") != cls.__name__:
+            raise ValueError(f"{directory}: not a geomap model (class {config.get('class')!r})")
+        elbow = config.pop("elbow", None)
+        for key in ("class", "fitted_k"):
+            config.pop(key, None)
+        model = cls(**config, device=device)
+        model.elbow = elbow
+        model.low, model.high, model.centers = tensors["low"], tensors["high"], tensors["centers"]
+        if config["reducer"] == "pca":
+            model.pca = {"mean": tensors["pca.mean"], "components": tensors["pca.components"]}
+        else:
+            bands = config["bands"]
+            net = StackedAutoencoder(bands) if config["reducer"] == "sae" else Autoencoder(bands, 4)
+            net.load_state_dict(
+                {k[4:]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("net.")}
+            )
+            model.net = net.eval()
+        return model
+
+
+def _kmeans(features: np.ndarray, k: int, seed: int):
+    """k-means; mini-batch k-means for large samples (same objective, bounded time)."""
+    if len(features) > 200_000:
+        return MiniBatchKMeans(k, random_state=seed, n_init=3, batch_size=8192).fit(features)
+    return KMeans(k, random_state=seed, n_init=4).fit(features)
+
+
+def choose_k(features: np.ndarray, k_max: int = 20, seed: int = 0) -> dict:
+    """The elbow of the k-means inertia curve over k = 2..k_max (knee detection with kneed, as
+    the paper's elbow method); returns k and the curve."""
+    from kneed import KneeLocator
+
+    rng = np.random.default_rng(seed)
+    sample = features[rng.permutation(len(features))[:20_000]]
+    ks = list(range(2, k_max + 1))
+    inertia = [float(KMeans(k, random_state=seed, n_init=2).fit(sample).inertia_) for k in ks]
+    knee = KneeLocator(ks, inertia, curve="convex", direction="decreasing").knee
+    k = int(knee) if knee is not None else ks[len(ks) // 2]
+    return {"k": k, "ks": ks, "inertia": inertia}

@@ -1,0 +1,127 @@
+"""The whole job: raster in; unit map (GeoTIFF, PNG), elbow plot, metrics and model out."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from core_flows.utils import write_json
+from geomap.metrics import agreement, internal_indices
+from geomap.model import GeoMapModel
+from geomap.plots import plot_confusion, plot_elbow, plot_map
+from geomap.raster import RasterInput, filter_raster, predict_raster, read_labels, sample_pixels
+
+__all__ = ["map_raster"]
+
+log = logging.getLogger(__name__)
+
+
+def map_raster(
+    raster: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    bands: list[int] | None = None,
+    masks: list[str | os.PathLike] = (),
+    reducer: str = "sae",
+    k: int | None = None,
+    k_max: int = 20,
+    filter_size: int = 7,
+    sample: int = 50_000,
+    epochs: int = 30,
+    window: int = 1024,
+    model: str | os.PathLike | None = None,
+    reference: str | os.PathLike | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = True,
+) -> dict:
+    """Map the rock units of a multi-band raster.
+
+    Fits scaling, ``reducer`` and k-means on a sample of ``sample`` valid pixels (or loads a fitted
+    ``model`` folder), labels the raster window by window, majority-filters it (``filter_size``,
+    1 for none) and writes into ``out_dir``: ``units.tif`` (uint8, 0 = nodata, the input's CRS and
+    transform), ``units_raw.tif`` (before filtering), ``map.png``, ``elbow.png`` (when k was chosen),
+    ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``.
+    """
+    if sample < 100:
+        raise ValueError(f"sample must be >= 100 pixels, got {sample}")
+    if window < 16:
+        raise ValueError(f"window must be >= 16 pixels, got {window}")
+    if filter_size < 1 or filter_size % 2 == 0:
+        raise ValueError(f"filter size must be an odd number >= 1, got {filter_size}")
+    out_dir = Path(out_dir)
+    outputs = {(out_dir / name).resolve() for name in ("units.tif", "units_raw.tif")}
+    if Path(raster).resolve() in outputs or any(Path(m).resolve() in outputs for m in masks):
+        raise ValueError("the outputs would overwrite an input raster; choose another --out")
+    timings: dict[str, float] = {}
+    with RasterInput(raster, bands, masks) as src:
+        height, width = src.shape
+        start = time.perf_counter()
+        pixels, valid_count = sample_pixels(src, sample, window, seed)
+        timings["sample_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        if model is not None:
+            fitted = GeoMapModel.from_pretrained(model, device)
+            if fitted.config["bands"] != len(src.bands):
+                raise ValueError(
+                    f"model {model} was fitted on {fitted.config['bands']} bands, "
+                    f"this raster gives {len(src.bands)}"
+                )
+        else:
+            fitted = GeoMapModel(
+                len(src.bands), reducer, k, k_max, epochs, seed=seed, device=device
+            ).fit(pixels, progress)
+        timings["fit_s"] = time.perf_counter() - start
+        out_dir.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        raw_path, final_path = out_dir / "units_raw.tif", out_dir / "units.tif"
+        predict_raster(src, fitted.predict, raw_path, window, progress)
+        timings["predict_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    filter_raster(raw_path, final_path, filter_size, fitted.k, window)
+    timings["filter_s"] = time.perf_counter() - start
+
+    labels = read_labels(final_path, max_pixels=16_000_000)  # decimated for very large maps
+    features = fitted.features(pixels)
+    metrics: dict = {
+        "raster": str(raster),
+        "shape": [height, width],
+        "bands": len(pixels[0]) if len(pixels) else None,
+        "valid_pixels": valid_count,
+        "sample_pixels": len(pixels),
+        "reducer": fitted.config["reducer"],
+        "k": fitted.k,
+        "k_chosen_by_elbow": fitted.elbow is not None,
+        "filter_size": filter_size,
+        "internal": internal_indices(
+            features, fitted.predict(pixels) if len(pixels) else [], seed=seed
+        ),
+        "timings": {k_: round(v, 3) for k_, v in timings.items()},
+        "fit_pixels_per_second": len(pixels) / max(timings["fit_s"], 1e-9),
+        "predict_pixels_per_second": height * width / max(timings["predict_s"], 1e-9),
+    }
+    if fitted.elbow is not None:
+        plot_elbow(fitted.elbow, out_dir / "elbow.png")
+    if reference is not None:
+        ref = read_labels(reference)
+        if ref.shape != (height, width):
+            raise ValueError(
+                f"reference {reference} is {ref.shape[0]}×{ref.shape[1]}, the raster {height}×{width}"
+            )
+        result = agreement(read_labels(final_path), ref)
+        result_raw = agreement(read_labels(raw_path), ref)
+        metrics["reference"] = {
+            **result,
+            "accuracy_before_filter": result_raw["accuracy"],
+            "adjusted_rand_index_before_filter": result_raw["adjusted_rand_index"],
+        }
+        plot_confusion(result, out_dir / "confusion.png")
+    plot_map(
+        labels, fitted.k, out_dir / "map.png", title=f"{fitted.config['reducer']}, k = {fitted.k}"
+    )
+    if model is None:
+        fitted.save_pretrained(out_dir / "model")
+    write_json(out_dir / "metrics.json", metrics)
+    return metrics

@@ -1,0 +1,103 @@
+"""Pictures people look at: the unit map with a legend, the elbow curve, the confusion matrix and
+an RGB quick-look of the scene."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+__all__ = ["plot_confusion", "plot_elbow", "plot_map", "plot_rgb", "unit_colors"]
+
+
+def unit_colors(k: int) -> np.ndarray:
+    """``[k + 1, 4]`` RGBA colours: transparent white for nodata, then one colour per unit."""
+    base = plt.get_cmap("tab20" if k > 10 else "tab10")
+    colors = [base(i % base.N) for i in range(k)]
+    return np.array([(1, 1, 1, 0), *colors])
+
+
+def _save(fig, path) -> None:
+    from core_flows.utils import atomic_write
+
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
+    plt.close(fig)
+
+
+def plot_map(
+    labels: np.ndarray,
+    k: int,
+    path: str | os.PathLike,
+    title: str = "",
+    names: dict[int, str] | None = None,
+) -> None:
+    """Colour map of unit labels (0 = nodata, left blank) with a legend."""
+    height, width = labels.shape
+    fig, ax = plt.subplots(figsize=(7, 7 * height / width + 0.6))
+    ax.imshow(labels, cmap=ListedColormap(unit_colors(k)), vmin=0, vmax=k, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(title)
+    counts = np.bincount(labels.ravel(), minlength=k + 1)
+    handles = [
+        Patch(
+            color=unit_colors(k)[u],
+            label=f"{(names or {}).get(u, f'unit {u}')} "
+            f"({100 * counts[u] / max(1, counts[1:].sum()):.1f}%)",
+        )
+        for u in range(1, k + 1)
+    ]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    _save(fig, path)
+
+
+def plot_elbow(elbow: dict, path: str | os.PathLike) -> None:
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(elbow["ks"], elbow["inertia"], "o-")
+    ax.axvline(elbow["k"], color="C3", ls="--", label=f"elbow: k = {elbow['k']}")
+    ax.set_xlabel("number of units k")
+    ax.set_ylabel("k-means inertia")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def plot_confusion(result: dict, path: str | os.PathLike) -> None:
+    """Confusion matrix of :func:`geomap.metrics.agreement`, rows normalised."""
+    cm = np.array(result["confusion"], float)
+    norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1 + 0.6 * cm.shape[1], 1 + 0.6 * cm.shape[0]))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), v in np.ndenumerate(norm):
+        ax.text(
+            j,
+            i,
+            f"{v:.2f}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if v > 0.6 else "black",
+        )
+    ax.set_xticks(range(cm.shape[1]), [f"u{p}" for p in result["predicted_labels"]])
+    ax.set_yticks(range(cm.shape[0]), [f"ref {r}" for r in result["reference_labels"]])
+    ax.set_xlabel("map unit (matched order)")
+    ax.set_title(f"accuracy {result['accuracy']:.3f}, ARI {result['adjusted_rand_index']:.3f}")
+    _save(fig, path)
+
+
+def plot_rgb(image: np.ndarray, rgb: tuple[int, int, int], path: str | os.PathLike) -> None:
+    """Quick-look of bands ``rgb`` (0-based) of ``image [bands, H, W]``, 2–98% stretched."""
+    planes = np.stack([image[b] for b in rgb], axis=-1).astype(np.float32)
+    finite = np.isfinite(planes)
+    lo, hi = np.nanpercentile(np.where(finite, planes, np.nan), [2, 98], axis=(0, 1))
+    out = np.clip((np.nan_to_num(planes) - lo) / np.maximum(hi - lo, 1e-9), 0, 1)
+    height, width = out.shape[:2]
+    fig, ax = plt.subplots(figsize=(7, 7 * height / width))
+    ax.imshow(out)
+    ax.set_axis_off()
+    _save(fig, path)

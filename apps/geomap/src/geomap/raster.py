@@ -1,0 +1,227 @@
+"""GeoTIFF input and output with rasterio, window by window so rasters larger than memory work:
+valid-pixel masks (nodata, NaN, user masks), a pixel sample for fitting, streamed prediction and a
+streamed majority filter whose windows overlap by half the filter size."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.errors import RasterioIOError
+from rasterio.windows import Window
+
+from geomap.metrics import majority_filter
+
+__all__ = [
+    "RasterInput",
+    "filter_raster",
+    "predict_raster",
+    "read_labels",
+    "sample_pixels",
+    "windows",
+]
+
+
+def windows(height: int, width: int, size: int) -> Iterator[Window]:
+    """Row-major tiles of at most ``size``×``size`` covering the raster."""
+    for row in range(0, height, size):
+        for col in range(0, width, size):
+            yield Window(col, row, min(size, width - col), min(size, height - row))
+
+
+class RasterInput:
+    """A multi-band raster opened for reading, with the bands to use and the masks to respect.
+
+    ``bands`` are 1-based band numbers (all when ``None``); a pixel is valid when no selected band
+    is nodata or NaN and every mask raster (same grid, non-zero = exclude, e.g. clouds or water)
+    is zero there.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        bands: list[int] | None = None,
+        masks: list[str | os.PathLike] = (),
+    ):
+        self.path = Path(path)
+        try:
+            self.src = rasterio.open(self.path)
+        except RasterioIOError as err:
+            raise ValueError(f"{self.path}: not a readable raster ({err})") from None
+        count = self.src.count
+        self.bands = list(bands) if bands else list(range(1, count + 1))
+        bad = [b for b in self.bands if not 1 <= b <= count]
+        if bad:
+            raise ValueError(f"bands {bad} do not exist: {self.path} has bands 1..{count}")
+        if len(self.bands) < 2:
+            raise ValueError(
+                f"{self.path}: need at least 2 bands to map units, got {len(self.bands)}"
+            )
+        self.masks = []
+        for mask in masks:
+            try:
+                m = rasterio.open(mask)
+            except RasterioIOError as err:
+                raise ValueError(f"mask {mask}: not a readable raster ({err})") from None
+            if (m.height, m.width) != (self.src.height, self.src.width):
+                raise ValueError(
+                    f"mask {mask} is {m.height}×{m.width}, the raster "
+                    f"{self.src.height}×{self.src.width}: masks must be on the same grid"
+                )
+            self.masks.append(m)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.src.height, self.src.width
+
+    def read(self, window: Window | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Pixels ``float32 [h*w, bands]`` and the valid mask ``bool [h, w]`` of a window."""
+        data = self.src.read(self.bands, window=window, masked=True)
+        valid = ~np.ma.getmaskarray(data).any(axis=0)
+        values = np.ma.getdata(data).astype(np.float32)
+        valid &= np.isfinite(values).all(axis=0)
+        for mask in self.masks:
+            valid &= mask.read(1, window=window) == 0
+        bands, h, w = values.shape
+        return values.reshape(bands, h * w).T, valid
+
+    def close(self) -> None:
+        for ds in (self.src, *self.masks):
+            ds.close()
+
+    def __enter__(self) -> RasterInput:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def sample_pixels(
+    raster: RasterInput, count: int, window_size: int = 1024, seed: int = 0
+) -> tuple[np.ndarray, int]:
+    """About ``count`` valid pixels drawn uniformly over the raster, reading one window at a time;
+    returns the sample ``[n, bands]`` and the number of valid pixels in the raster."""
+    rng = np.random.default_rng(seed)
+    height, width = raster.shape
+    fraction = min(1.0, count / (height * width))
+    parts, total_valid = [], 0
+    for window in windows(height, width, window_size):
+        pixels, valid = raster.read(window)
+        flat = valid.ravel()
+        total_valid += int(flat.sum())
+        keep = flat & (rng.random(flat.shape) < fraction)
+        parts.append(pixels[keep])
+    if total_valid == 0:
+        raise ValueError(f"{raster.path}: no valid pixel (all nodata, NaN or masked)")
+    sample = np.concatenate(parts)
+    if len(sample) < 100:  # a small raster, or most of it masked: take every valid pixel
+        parts = []
+        for window in windows(height, width, window_size):
+            pixels, valid = raster.read(window)
+            parts.append(pixels[valid.ravel()])
+        sample = np.concatenate(parts)
+    return sample, total_valid
+
+
+def _profile(raster: RasterInput) -> dict:
+    profile = {
+        "driver": "GTiff",
+        "height": raster.src.height,
+        "width": raster.src.width,
+        "count": 1,
+        "dtype": "uint8",
+        "nodata": 0,
+        "crs": raster.src.crs,
+        "transform": raster.src.transform,
+        "compress": "deflate",
+    }
+    if raster.src.height >= 256 and raster.src.width >= 256:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    return profile
+
+
+def predict_raster(
+    raster: RasterInput,
+    predict,
+    out_path: str | os.PathLike,
+    window_size: int = 1024,
+    progress: bool = True,
+) -> np.ndarray:
+    """Label every valid pixel with ``predict(pixels [N, bands]) -> uint8 [N]`` window by window
+    into a GeoTIFF with the input's CRS and transform (0 = nodata). Returns the label counts."""
+    from tqdm.auto import tqdm
+
+    from core_flows.utils import atomic_write
+
+    height, width = raster.shape
+    counts = np.zeros(256, np.int64)
+    tiles = list(windows(height, width, window_size))
+
+    def write(tmp: str) -> None:
+        with rasterio.open(tmp, "w", **_profile(raster)) as dst:
+            for window in tqdm(tiles, desc="predict", unit="window", disable=not progress):
+                pixels, valid = raster.read(window)
+                labels = np.zeros(valid.size, np.uint8)
+                flat = valid.ravel()
+                if flat.any():
+                    labels[flat] = predict(pixels[flat])
+                counts[:] += np.bincount(labels, minlength=256)
+                dst.write(labels.reshape(valid.shape), 1, window=window)
+
+    atomic_write(out_path, write, suffix=".tif")
+    return counts
+
+
+def filter_raster(
+    in_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    size: int,
+    k: int,
+    window_size: int = 1024,
+) -> None:
+    """Majority filter a label GeoTIFF window by window; each window is read with a margin of
+    ``size // 2`` so the result equals filtering the whole map at once."""
+    from core_flows.utils import atomic_write
+
+    half = size // 2
+    with rasterio.open(in_path) as src:
+        profile = src.profile
+        height, width = src.height, src.width
+
+        def write(tmp: str) -> None:
+            with rasterio.open(tmp, "w", **profile) as dst:
+                for window in windows(height, width, window_size):
+                    r0 = max(0, window.row_off - half)
+                    c0 = max(0, window.col_off - half)
+                    r1 = min(height, window.row_off + window.height + half)
+                    c1 = min(width, window.col_off + window.width + half)
+                    block = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
+                    # Outside the raster the filter counts no votes, inside the margin real
+                    # ones: so each window equals the same part of the whole map filtered.
+                    filtered = majority_filter(block, size, k)
+                    top, left = window.row_off - r0, window.col_off - c0
+                    dst.write(
+                        filtered[top : top + window.height, left : left + window.width],
+                        1,
+                        window=window,
+                    )
+
+        atomic_write(out_path, write, suffix=".tif")
+
+
+def read_labels(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
+    """Band 1 of a label raster; with ``max_pixels``, decimated (nearest) to at most that many."""
+    try:
+        src = rasterio.open(path)
+    except RasterioIOError as err:
+        raise ValueError(f"{path}: not a readable raster ({err})") from None
+    with src:
+        step = 1
+        if max_pixels is not None:
+            while (src.height // step) * (src.width // step) > max_pixels:
+                step += 1
+        shape = (max(1, src.height // step), max(1, src.width // step))
+        return src.read(1, out_shape=shape)
