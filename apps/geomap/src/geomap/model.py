@@ -69,6 +69,7 @@ def _train(
     make_input,
     epochs: int,
     l1: float,
+    lr: float,
     seed: int,
     device: str,
     desc: str,
@@ -87,7 +88,7 @@ def _train(
         shuffle=True,
         generator=torch.Generator().manual_seed(seed),
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
     losses = []
     for _ in tqdm(
@@ -125,6 +126,7 @@ class GeoMapModel:
         k_max: int = 20,
         epochs: int = 30,
         l1: float = 1e-4,
+        lr: float = 3e-2,
         seed: int = 0,
         device: str = "cpu",
     ):
@@ -145,6 +147,7 @@ class GeoMapModel:
             "k_max": k_max,
             "epochs": epochs,
             "l1": l1,
+            "lr": lr,
             "seed": seed,
         }
         self.device = device
@@ -200,7 +203,7 @@ class GeoMapModel:
             }
         else:
             data = torch.from_numpy(x)
-            epochs, l1 = self.config["epochs"], self.config["l1"]
+            epochs, l1, lr = self.config["epochs"], self.config["l1"], self.config["lr"]
             if self.config["reducer"] == "ae":
                 self.net, self.losses = _train(
                     Autoencoder(x.shape[1], 4),
@@ -208,6 +211,7 @@ class GeoMapModel:
                     lambda b: b,
                     epochs,
                     l1,
+                    lr,
                     seed,
                     self.device,
                     "autoencoder",
@@ -221,6 +225,7 @@ class GeoMapModel:
                     lambda b: b,
                     epochs,
                     l1,
+                    lr,
                     seed,
                     self.device,
                     "SAE stage 1",
@@ -233,6 +238,7 @@ class GeoMapModel:
                     sae.second_input,
                     epochs,
                     l1,
+                    lr,
                     seed,
                     self.device,
                     "SAE stage 2",
@@ -316,7 +322,7 @@ def _kmeans(features: np.ndarray, k: int, seed: int):
     """k-means; mini-batch k-means for large samples (same objective, bounded time)."""
     if len(features) > 200_000:
         return MiniBatchKMeans(k, random_state=seed, n_init=3, batch_size=8192).fit(features)
-    return KMeans(k, random_state=seed, n_init=4).fit(features)
+    return KMeans(k, random_state=seed, n_init=10).fit(features)
 
 
 def choose_k(features: np.ndarray, k_max: int = 20, seed: int = 0) -> dict:

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from geomap.metrics import agreement, majority_filter
+from geomap.model import GeoMapModel
+from geomap.synth import make_scene
+
+
+@pytest.fixture(scope="module")
+def pixels():
+    scene = make_scene((64, 64), units=3, seed=1)
+    return scene.image.reshape(10, -1).T, scene.units.ravel()
+
+
+@pytest.mark.parametrize("reducer", ["pca", "ae", "sae"])
+def test_every_reducer_fits_predicts_and_round_trips(pixels, reducer, tmp_path):
+    x, truth = pixels
+    model = GeoMapModel(10, reducer, k=3, epochs=3).fit(x, progress=False)
+    labels = model.predict(x)
+    assert labels.dtype == np.uint8 and set(np.unique(labels)) <= {1, 2, 3}
+    assert model.features(x[:5]).shape[0] == 5
+    model.save_pretrained(tmp_path / "m")
+    again = GeoMapModel.from_pretrained(tmp_path / "m")
+    assert np.array_equal(again.predict(x), labels)
+    assert again.config == model.config
+
+
+def test_sae_matches_the_paper_layout():
+    model = GeoMapModel(6, "sae", k=3)
+    from geomap.model import StackedAutoencoder
+
+    sae = StackedAutoencoder(6)
+    sizes = [m.out_features for m in sae.first.modules() if hasattr(m, "out_features")]
+    assert sizes == [4, 2, 4, 6]
+    sizes = [m.out_features for m in sae.second.modules() if hasattr(m, "out_features")]
+    assert sizes == [5, 2, 5, 12]
+    assert model.config["reducer"] == "sae"
+
+
+def test_elbow_chooses_k_on_separated_clusters():
+    rng = np.random.default_rng(0)
+    centres = rng.uniform(0, 1, (4, 5))
+    x = np.concatenate([c + 0.01 * rng.normal(size=(500, 5)) for c in centres]).astype(np.float32)
+    model = GeoMapModel(5, "pca", k=None, k_max=10).fit(x, progress=False)
+    assert model.k == 4 and model.elbow["ks"][0] == 2
+
+
+def test_bad_arguments_and_checkpoints(tmp_path):
+    with pytest.raises(ValueError, match="reducer"):
+        GeoMapModel(5, "tsne")
+    with pytest.raises(ValueError, match="at least 2 bands"):
+        GeoMapModel(1)
+    with pytest.raises(ValueError, match="constant"):
+        GeoMapModel(3, "pca", k=2).fit(np.ones((500, 3), np.float32))
+    with pytest.raises(ValueError, match="not a saved geomap model"):
+        GeoMapModel.from_pretrained(tmp_path)
+    (tmp_path / "config.json").write_text('{"class": "GeoMapModel", "bands": 3}')
+    (tmp_path / "model.safetensors").write_bytes(b"truncated")
+    with pytest.raises(ValueError, match="corrupt"):
+        GeoMapModel.from_pretrained(tmp_path)
+
+
+def test_majority_filter_removes_specks_and_keeps_nodata():
+    labels = np.ones((20, 20), np.uint8)
+    labels[:, 10:] = 2
+    labels[5, 5] = 2  # a speck
+    labels[0, 0] = 0  # nodata
+    out = majority_filter(labels, 3, 2)
+    assert out[5, 5] == 1 and out[0, 0] == 0
+    assert (out[:, 12:] == 2).all() and (out[1:, :9] == 1).all()
+    assert np.array_equal(majority_filter(labels, 1, 2), labels)
+    with pytest.raises(ValueError, match="odd"):
+        majority_filter(labels, 4, 2)
+
+
+def test_agreement_matches_labels_optimally():
+    reference = np.repeat(np.array([[1, 2, 3]], np.uint8), 4, axis=0)
+    predicted = np.array([[3, 1, 2]] * 4, np.uint8)  # same partition, other names
+    result = agreement(predicted, reference)
+    assert result["accuracy"] == 1.0 and result["adjusted_rand_index"] == 1.0
+    assert result["matching"] == {3: 1, 1: 2, 2: 3}
+    predicted[0, 0] = 1
+    assert agreement(predicted, reference)["accuracy"] == pytest.approx(11 / 12)
+    with pytest.raises(ValueError, match="no labelled pixel"):
+        agreement(np.zeros((2, 2), np.uint8), reference[:2, :2])

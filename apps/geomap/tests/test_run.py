@@ -1,0 +1,178 @@
+import json
+
+import numpy as np
+import pytest
+import rasterio
+
+from geomap.cli import main
+from geomap.pipeline import map_raster
+from geomap.synth import make_scene, write_scene
+
+FAST = ["--epochs", "3", "--sample", "5000", "--device", "cpu", "-q"]
+
+
+def test_output_keeps_the_grid_and_nodata(scene_files, tmp_path):
+    out = tmp_path / "out"
+    argv = [
+        "run",
+        scene_files["scene"],
+        "--out",
+        str(out),
+        "--k",
+        "4",
+        "--mask",
+        scene_files["clouds"],
+        "--reference",
+        scene_files["reference"],
+        *FAST,
+    ]
+    assert main(argv) == 0
+    with rasterio.open(scene_files["scene"]) as src, rasterio.open(out / "units.tif") as dst:
+        assert dst.crs == src.crs and dst.transform == src.transform
+        assert (dst.height, dst.width, dst.count, dst.nodata) == (src.height, src.width, 1, 0)
+        labels = dst.read(1)
+    scene = scene_files["scene_obj"]
+    assert (labels[:5, :7] == 0).all(), "NaN pixels must stay nodata"
+    assert (labels[scene.clouds] == 0).all(), "masked pixels must stay nodata"
+    valid = ~scene.clouds
+    valid[:5, :7] = False
+    assert (labels[valid] > 0).all()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["k"] == 4 and metrics["reference"]["accuracy"] > 0.5
+    assert metrics["internal"]["davies_bouldin"] > 0
+    for name in ("map.png", "confusion.png", "units_raw.tif", "model/model.safetensors"):
+        assert (out / name).is_file()
+
+
+def test_windowed_run_equals_in_memory_run(scene_files, tmp_path):
+    first = map_raster(scene_files["scene"], tmp_path / "fit", reducer="pca", k=4, progress=False)
+    assert first["k"] == 4
+    maps = []
+    for window in (32, 1024):  # 32: many windows, filter margins crossing their edges
+        out = tmp_path / f"w{window}"
+        map_raster(
+            scene_files["scene"],
+            out,
+            model=tmp_path / "fit" / "model",
+            window=window,
+            progress=False,
+        )
+        with rasterio.open(out / "units.tif") as dst:
+            maps.append(dst.read(1))
+    assert np.array_equal(maps[0], maps[1])
+
+
+def test_elbow_plot_when_k_is_chosen(scene_files, tmp_path):
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "run",
+                scene_files["scene"],
+                "--out",
+                str(out),
+                "--reducer",
+                "pca",
+                "--k-max",
+                "8",
+                *FAST,
+            ]
+        )
+        == 0
+    )
+    assert (out / "elbow.png").is_file()
+    assert 2 <= json.loads((out / "metrics.json").read_text())["k"] <= 8
+
+
+def _write(path, data, nodata=None):
+    count, height, width = data.shape
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=height,
+        width=width,
+        count=count,
+        dtype=data.dtype,
+        nodata=nodata,
+    ) as dst:
+        dst.write(data)
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("one_band", "need at least 2 bands"),
+        ("all_nodata", "no valid pixel"),
+        ("not_a_raster", "not a readable raster"),
+        ("missing", "not a readable raster"),
+        ("bad_band", "bands [12] do not exist"),
+        ("mask_grid", "same grid"),
+    ],
+)
+def test_bad_inputs_are_one_line_errors(scene_files, tmp_path, capsys, case, message):
+    path = tmp_path / "in.tif"
+    extra = []
+    if case == "one_band":
+        _write(path, np.random.default_rng(0).random((1, 32, 32), np.float32))
+    elif case == "all_nodata":
+        _write(path, np.full((3, 32, 32), -9999, np.float32), nodata=-9999)
+    elif case == "not_a_raster":
+        path.write_text("not a raster")
+    elif case == "bad_band":
+        path = scene_files["scene"]
+        extra = ["--bands", "1,12"]
+    elif case == "mask_grid":
+        path = scene_files["scene"]
+        _write(tmp_path / "mask.tif", np.zeros((1, 10, 10), np.uint8))
+        extra = ["--mask", str(tmp_path / "mask.tif")]
+    assert main(["run", str(path), "--out", str(tmp_path / "o"), *extra, *FAST]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_synth_and_bench(tmp_path, capsys):
+    assert main(["synth", str(tmp_path / "s"), "--size", "64x80", "--clouds", "0.1", "-q"]) == 0
+    with rasterio.open(tmp_path / "s" / "scene.tif") as src:
+        assert (src.count, src.height, src.width) == (10, 64, 80)
+    assert (tmp_path / "s" / "clouds.tif").is_file()
+    result = tmp_path / "bench.json"
+    argv = [
+        "bench",
+        "--size",
+        "64x64",
+        "--units",
+        "3",
+        "--k",
+        "3",
+        "--epochs",
+        "2",
+        "--reducers",
+        "pca,ae",
+        "--json",
+        str(result),
+        "--device",
+        "cpu",
+        "-q",
+    ]
+    assert main(argv) == 0
+    rows = json.loads(result.read_text())["rows"]
+    assert [r["reducer"] for r in rows] == ["pca", "ae"]
+    assert all(0 < r["accuracy"] <= 1 for r in rows)
+    assert "reducer" in capsys.readouterr().out
+
+
+def test_sae_maps_the_synthetic_scene(tmp_path):
+    """The paper's pipeline recovers the known units of a small synthetic scene."""
+    paths = write_scene(tmp_path / "s", make_scene((160, 160), units=5, seed=0))
+    metrics = map_raster(
+        paths["scene"],
+        tmp_path / "sae",
+        reducer="sae",
+        k=5,
+        epochs=15,
+        sample=20_000,
+        reference=paths["reference"],
+        progress=False,
+    )
+    assert metrics["reference"]["accuracy"] >= 0.85
