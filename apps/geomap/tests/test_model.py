@@ -83,3 +83,21 @@ def test_agreement_matches_labels_optimally():
     assert agreement(predicted, reference)["accuracy"] == pytest.approx(11 / 12)
     with pytest.raises(ValueError, match="no labelled pixel"):
         agreement(np.zeros((2, 2), np.uint8), reference[:2, :2])
+
+
+def test_the_seed_fixes_the_result(pixels):
+    x, _ = pixels
+    runs = [GeoMapModel(10, "sae", k=3, epochs=2, seed=5).fit(x, progress=False) for _ in range(2)]
+    assert np.array_equal(runs[0].predict(x), runs[1].predict(x))
+
+
+def test_mismatched_checkpoints_are_value_errors(pixels, tmp_path):
+    x, _ = pixels
+    GeoMapModel(10, "ae", k=3, epochs=1).fit(x, progress=False).save_pretrained(tmp_path)
+    config = (tmp_path / "config.json").read_text()
+    (tmp_path / "config.json").write_text(config.replace('"ae"', '"sae"'))
+    with pytest.raises(ValueError, match="do not fit"):
+        GeoMapModel.from_pretrained(tmp_path)
+    (tmp_path / "config.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a geomap model config"):
+        GeoMapModel.from_pretrained(tmp_path)

@@ -176,3 +176,37 @@ def test_sae_maps_the_synthetic_scene(tmp_path):
         progress=False,
     )
     assert metrics["reference"]["accuracy"] >= 0.85
+
+
+def test_sample_does_not_depend_on_windows_and_fills_the_count(scene_files):
+    from geomap.raster import RasterInput, sample_pixels
+
+    with RasterInput(scene_files["scene"], masks=[scene_files["clouds"]]) as src:
+        small, valid = sample_pixels(src, 3000, window_size=16, seed=1)
+        large, _ = sample_pixels(src, 3000, window_size=1024, seed=1)
+        other, _ = sample_pixels(src, 3000, window_size=1024, seed=2)
+    assert np.array_equal(small, large) and not np.array_equal(large, other)
+    assert 2700 < len(small) < 3300 and valid < 96 * 128
+
+
+def test_grids_are_checked_before_work_starts(scene_files, tmp_path, capsys):
+    with rasterio.open(scene_files["clouds"]) as src:
+        profile, data = src.profile, src.read()
+    profile.update(crs="EPSG:4326")
+    with rasterio.open(tmp_path / "other_crs.tif", "w", **profile) as dst:
+        dst.write(data)
+    out = tmp_path / "o"
+    for flag in ("--mask", "--reference"):
+        argv = [
+            "run",
+            scene_files["scene"],
+            "--out",
+            str(out),
+            flag,
+            str(tmp_path / "other_crs.tif"),
+        ]
+        assert main([*argv, *FAST]) == 2
+        assert "same grid" in capsys.readouterr().err
+    assert not out.exists(), "nothing is written when the arguments are wrong"
+    assert main(["run", scene_files["scene"], "--out", str(out), "--bands", "1,1,2", *FAST]) == 2
+    assert "distinct" in capsys.readouterr().err

@@ -6,14 +6,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import (
-    adjusted_rand_score,
-    calinski_harabasz_score,
-    confusion_matrix,
-    davies_bouldin_score,
-)
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
-__all__ = ["agreement", "internal_indices", "majority_filter"]
+__all__ = [
+    "agreement",
+    "agreement_from_table",
+    "contingency",
+    "internal_indices",
+    "majority_filter",
+]
 
 
 def majority_filter(labels: np.ndarray, size: int, k: int) -> np.ndarray:
@@ -26,11 +27,13 @@ def majority_filter(labels: np.ndarray, size: int, k: int) -> np.ndarray:
         raise ValueError(f"filter size must be an odd number >= 1, got {size}")
     if size == 1:
         return labels.copy()
-    best = np.zeros(labels.shape, np.float32)
+    best = np.zeros(labels.shape, np.int32)
     out = np.zeros_like(labels)
     for label in range(1, k + 1):
-        votes = ndimage.uniform_filter((labels == label).astype(np.float32), size, mode="constant")
-        better = votes > best + 1e-6
+        # whole vote counts: the box mean times the box area, rounded, so ties are exact
+        mean = ndimage.uniform_filter((labels == label).astype(np.float64), size, mode="constant")
+        votes = np.rint(mean * size * size).astype(np.int32)
+        better = votes > best
         best[better] = votes[better]
         out[better] = label
     out[labels == 0] = 0
@@ -50,29 +53,49 @@ def internal_indices(features: np.ndarray, labels: np.ndarray, max_pixels: int =
     }
 
 
+def contingency(predicted: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``[256, 256]`` pixel counts of (reference label, predicted label) over uint8 maps; add the
+    tables of windows to compare maps too large for memory."""
+    for name, labels in (("reference", reference), ("map", predicted)):
+        if labels.size and (labels.min() < 0 or labels.max() > 255):
+            raise ValueError(f"{name} unit ids must be integers in 0..255")
+    pairs = reference.astype(np.int64).ravel() * 256 + predicted.astype(np.int64).ravel()
+    return np.bincount(pairs, minlength=256 * 256).reshape(256, 256)
+
+
 def agreement(predicted: np.ndarray, reference: np.ndarray) -> dict:
+    """:func:`agreement_from_table` of two label maps of the same shape."""
+    return agreement_from_table(contingency(predicted, reference))
+
+
+def _pairs(n: np.ndarray) -> float:
+    return float((n * (n - 1) / 2).sum())
+
+
+def agreement_from_table(table: np.ndarray) -> dict:
     """Accuracy after the one-to-one matching of map units to reference units that maximises
     agreement (Hungarian algorithm), the adjusted Rand index, and the confusion matrix (reference
-    rows, matched predicted columns). Pixels that are 0 in either map are left out."""
-    valid = (predicted > 0) & (reference > 0)
-    if not valid.any():
+    rows, matched predicted columns), from a :func:`contingency` table. Label 0 (nodata or
+    unknown) in either map is left out."""
+    table = np.asarray(table, np.int64)[1:, 1:]
+    ref_labels = np.flatnonzero(table.sum(axis=1)) + 1
+    pred_labels = np.flatnonzero(table.sum(axis=0)) + 1
+    if len(ref_labels) == 0:
         raise ValueError("the map and the reference share no labelled pixel")
-    p, r = predicted[valid].astype(int), reference[valid].astype(int)
-    ref_labels, pred_labels = np.unique(r), np.unique(p)
-    cm = confusion_matrix(r, p, labels=None)
-    # rows: reference labels present; columns: predicted labels present (sorted union order)
-    union = np.union1d(ref_labels, pred_labels)
-    rows = np.searchsorted(union, ref_labels)
-    cols = np.searchsorted(union, pred_labels)
-    cm = cm[np.ix_(rows, cols)]
+    cm = table[np.ix_(ref_labels - 1, pred_labels - 1)]
     ri, ci = linear_sum_assignment(-cm)
-    matching = {int(pred_labels[c]): int(ref_labels[r_]) for r_, c in zip(ri, ci)}
+    n = cm.sum()
+    # adjusted Rand index from the contingency table (Hubert and Arabie, 1985)
+    index, rows, cols = _pairs(cm), _pairs(cm.sum(axis=1)), _pairs(cm.sum(axis=0))
+    expected = rows * cols / (n * (n - 1) / 2) if n > 1 else 0.0
+    maximum = (rows + cols) / 2
+    ari = 1.0 if maximum == expected else (index - expected) / (maximum - expected)
     order = list(ci) + [c for c in range(len(pred_labels)) if c not in set(ci)]
     return {
-        "accuracy": float(cm[ri, ci].sum() / cm.sum()),
-        "adjusted_rand_index": float(adjusted_rand_score(r, p)),
-        "pixels": int(valid.sum()),
-        "matching": matching,
+        "accuracy": float(cm[ri, ci].sum() / n),
+        "adjusted_rand_index": float(ari),
+        "pixels": int(n),
+        "matching": {int(pred_labels[c]): int(ref_labels[r]) for r, c in zip(ri, ci)},
         "reference_labels": [int(v) for v in ref_labels],
         "predicted_labels": [int(pred_labels[c]) for c in order],
         "confusion": cm[:, order].tolist(),

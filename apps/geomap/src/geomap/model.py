@@ -66,7 +66,6 @@ class StackedAutoencoder(nn.Module):
 def _train(
     model: nn.Module,
     data: torch.Tensor,
-    make_input,
     epochs: int,
     l1: float,
     lr: float,
@@ -74,14 +73,16 @@ def _train(
     device: str,
     desc: str,
     progress: bool = True,
-):
-    """MSE plus an L1 penalty on the code, Adam, mini-batches; under ``accelerate`` when launched
-    with it (data-parallel over GPUs or processes)."""
+) -> tuple[nn.Module, list[float]]:
+    """Fit an autoencoder to reproduce ``data [N, n]``: MSE plus an L1 penalty on the code, Adam,
+    mini-batches; under ``accelerate`` (data-parallel when started with ``accelerate launch``).
+    Returns the model on the CPU and the loss per epoch."""
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
+    if device.startswith("cuda:"):
+        torch.cuda.set_device(torch.device(device))  # accelerate uses the current CUDA device
     accelerator = Accelerator(cpu=device == "cpu")
-    torch.manual_seed(seed)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(data),
         batch_size=1024,
@@ -91,23 +92,23 @@ def _train(
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
     losses = []
-    for _ in tqdm(
+    bar = tqdm(
         range(epochs),
         desc=desc,
         unit="epoch",
         disable=not (progress and accelerator.is_main_process),
-    ):
+    )
+    for _ in bar:
         total = 0.0
         for (batch,) in loader:
-            target = make_input(batch)
-            recon, code = model(target)
-            loss = nn.functional.mse_loss(recon, target) + l1 * code.abs().mean()
+            recon, code = model(batch)
+            loss = nn.functional.mse_loss(recon, batch) + l1 * code.abs().mean()
             optimizer.zero_grad()
             accelerator.backward(loss)
             optimizer.step()
             total += loss.item() * len(batch)
         losses.append(total / len(data))
-    return accelerator.unwrap_model(model).cpu(), losses
+    return accelerator.unwrap_model(model).cpu().eval(), losses
 
 
 class GeoMapModel:
@@ -202,52 +203,28 @@ class GeoMapModel:
                 "components": pca.components_.astype(np.float32),
             }
         else:
+            torch.manual_seed(seed)  # the networks' initial weights
             data = torch.from_numpy(x)
-            epochs, l1, lr = self.config["epochs"], self.config["l1"], self.config["lr"]
+            options = {k: self.config[k] for k in ("epochs", "l1", "lr", "seed")}
+            options.update(device=self.device, progress=progress)
             if self.config["reducer"] == "ae":
                 self.net, self.losses = _train(
-                    Autoencoder(x.shape[1], 4),
-                    data,
-                    lambda b: b,
-                    epochs,
-                    l1,
-                    lr,
-                    seed,
-                    self.device,
-                    "autoencoder",
-                    progress,
+                    Autoencoder(x.shape[1], 4), data, desc="autoencoder", **options
                 )
             else:
                 sae = StackedAutoencoder(x.shape[1])
-                sae.first, first_losses = _train(
-                    sae.first,
-                    data,
-                    lambda b: b,
-                    epochs,
-                    l1,
-                    lr,
-                    seed,
-                    self.device,
-                    "SAE stage 1",
-                    progress,
-                )
-                sae.first.requires_grad_(False)
+                sae.first, first_losses = _train(sae.first, data, desc="SAE stage 1", **options)
+                with torch.no_grad():  # the second stage learns from the first one's output
+                    stacked = sae.second_input(data)
                 sae.second, second_losses = _train(
-                    sae.second,
-                    data,
-                    sae.second_input,
-                    epochs,
-                    l1,
-                    lr,
-                    seed,
-                    self.device,
-                    "SAE stage 2",
-                    progress,
+                    sae.second, stacked, desc="SAE stage 2", **options
                 )
                 self.net, self.losses = sae.eval(), first_losses + second_losses
             self.net.eval()
         features = self.features(pixels)
         k = self.config["k"]
+        if k is not None and k > len(pixels):
+            raise ValueError(f"k = {k} is more than the {len(pixels)} valid pixels sampled")
         if k is None:
             self.elbow = choose_k(features, self.config["k_max"], seed)
             k = self.elbow["k"]
@@ -261,7 +238,8 @@ class GeoMapModel:
                 "the model is not fitted: call fit() or load one with from_pretrained()"
             )
         f = self.features(pixels)
-        d = ((f[:, None, :] - self.centers[None]) ** 2).sum(-1)
+        # ||f - c||² without the [N, k, d] difference array
+        d = (self.centers**2).sum(1)[None] - 2 * f @ self.centers.T
         return (np.argmin(d, axis=1) + 1).astype(np.uint8)
 
     @property
@@ -296,25 +274,33 @@ class GeoMapModel:
             raise ValueError(
                 f"{directory}: not a saved geomap model ({err.filename} missing)"
             ) from None
-        except (json.JSONDecodeError, OSError, Exception) as err:  # safetensors raises its own type
+        except Exception as err:  # JSON, I/O and safetensors' own error types
             raise ValueError(f"{directory}: corrupt geomap model ({err})") from None
-        if config.get("class") != cls.__name__:
-            raise ValueError(f"{directory}: not a geomap model (class {config.get('class')!r})")
+        if not isinstance(config, dict) or config.get("class") != cls.__name__:
+            raise ValueError(f"{directory}: not a geomap model config")
         elbow = config.pop("elbow", None)
         for key in ("class", "fitted_k"):
             config.pop(key, None)
-        model = cls(**config, device=device)
-        model.elbow = elbow
-        model.low, model.high, model.centers = tensors["low"], tensors["high"], tensors["centers"]
-        if config["reducer"] == "pca":
-            model.pca = {"mean": tensors["pca.mean"], "components": tensors["pca.components"]}
-        else:
-            bands = config["bands"]
-            net = StackedAutoencoder(bands) if config["reducer"] == "sae" else Autoencoder(bands, 4)
-            net.load_state_dict(
-                {k[4:]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("net.")}
-            )
-            model.net = net.eval()
+        try:
+            model = cls(**config, device=device)
+            model.elbow = elbow
+            model.low, model.high = tensors["low"], tensors["high"]
+            model.centers = tensors["centers"]
+            if config["reducer"] == "pca":
+                model.pca = {"mean": tensors["pca.mean"], "components": tensors["pca.components"]}
+            else:
+                bands = config["bands"]
+                sae = config["reducer"] == "sae"
+                net = StackedAutoencoder(bands) if sae else Autoencoder(bands, 4)
+                state = {
+                    k[4:]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("net.")
+                }
+                net.load_state_dict(state)
+                model.net = net.eval()
+        except (TypeError, KeyError, RuntimeError) as err:
+            raise ValueError(
+                f"{directory}: config and weights do not fit ({err})".splitlines()[0]
+            ) from None
         return model
 
 
@@ -332,8 +318,14 @@ def choose_k(features: np.ndarray, k_max: int = 20, seed: int = 0) -> dict:
 
     rng = np.random.default_rng(seed)
     sample = features[rng.permutation(len(features))[:20_000]]
-    ks = list(range(2, k_max + 1))
+    ks = list(range(2, min(k_max, len(sample) - 1) + 1))
     inertia = [float(KMeans(k, random_state=seed, n_init=2).fit(sample).inertia_) for k in ks]
     knee = KneeLocator(ks, inertia, curve="convex", direction="decreasing").knee
+    if knee is None:
+        log.warning(
+            "no elbow in the k-means curve over k = 2..%d; using k = %d (pass --k)",
+            k_max,
+            ks[len(ks) // 2],
+        )
     k = int(knee) if knee is not None else ks[len(ks) // 2]
-    return {"k": k, "ks": ks, "inertia": inertia}
+    return {"k": k, "ks": ks, "inertia": inertia, "knee_found": knee is not None}

@@ -7,11 +7,21 @@ import os
 import time
 from pathlib import Path
 
+from accelerate import PartialState
+
 from core_flows.utils import write_json
-from geomap.metrics import agreement, internal_indices
+from geomap.metrics import agreement_from_table, internal_indices
 from geomap.model import GeoMapModel
 from geomap.plots import plot_confusion, plot_elbow, plot_map
-from geomap.raster import RasterInput, filter_raster, predict_raster, read_labels, sample_pixels
+from geomap.raster import (
+    RasterInput,
+    check_same_grid,
+    contingency_raster,
+    filter_raster,
+    predict_raster,
+    read_labels,
+    sample_pixels,
+)
 
 __all__ = ["map_raster"]
 
@@ -49,19 +59,18 @@ def map_raster(
         raise ValueError(f"sample must be >= 100 pixels, got {sample}")
     if window < 16:
         raise ValueError(f"window must be >= 16 pixels, got {window}")
-    if filter_size < 1 or filter_size % 2 == 0:
-        raise ValueError(f"filter size must be an odd number >= 1, got {filter_size}")
+    if filter_size < 1 or filter_size % 2 == 0 or filter_size > 101:
+        raise ValueError(f"filter size must be an odd number in 1..101, got {filter_size}")
     out_dir = Path(out_dir)
     outputs = {(out_dir / name).resolve() for name in ("units.tif", "units_raw.tif")}
     if Path(raster).resolve() in outputs or any(Path(m).resolve() in outputs for m in masks):
         raise ValueError("the outputs would overwrite an input raster; choose another --out")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir} is a file, not a folder")
     timings: dict[str, float] = {}
     with RasterInput(raster, bands, masks) as src:
         height, width = src.shape
-        start = time.perf_counter()
-        pixels, valid_count = sample_pixels(src, sample, window, seed)
-        timings["sample_s"] = time.perf_counter() - start
-        start = time.perf_counter()
+        # Everything that can be wrong with the arguments is found before the long work starts.
         if model is not None:
             fitted = GeoMapModel.from_pretrained(model, device)
             if fitted.config["bands"] != len(src.bands):
@@ -72,12 +81,22 @@ def map_raster(
         else:
             fitted = GeoMapModel(
                 len(src.bands), reducer, k, k_max, epochs, seed=seed, device=device
-            ).fit(pixels, progress)
-        timings["fit_s"] = time.perf_counter() - start
+            )
+        if reference is not None:
+            contingency_raster_check(reference, src.src)
         out_dir.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
+        pixels, valid_count = sample_pixels(src, sample, window, seed)
+        timings["sample_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        if model is None:
+            fitted.fit(pixels, progress)
+        timings["fit_s"] = time.perf_counter() - start
+        if not PartialState().is_main_process:
+            return {}  # under `accelerate launch` the other processes only helped to train
+        start = time.perf_counter()
         raw_path, final_path = out_dir / "units_raw.tif", out_dir / "units.tif"
-        predict_raster(src, fitted.predict, raw_path, window, progress)
+        counts = predict_raster(src, fitted.predict, raw_path, window, progress)
         timings["predict_s"] = time.perf_counter() - start
     start = time.perf_counter()
     filter_raster(raw_path, final_path, filter_size, fitted.k, window)
@@ -88,34 +107,29 @@ def map_raster(
     metrics: dict = {
         "raster": str(raster),
         "shape": [height, width],
-        "bands": len(pixels[0]) if len(pixels) else None,
+        "bands": len(src.bands),
         "valid_pixels": valid_count,
         "sample_pixels": len(pixels),
         "reducer": fitted.config["reducer"],
         "k": fitted.k,
         "k_chosen_by_elbow": fitted.elbow is not None,
+        "unit_pixels_before_filter": {u: int(counts[u]) for u in range(1, fitted.k + 1)},
         "filter_size": filter_size,
-        "internal": internal_indices(
-            features, fitted.predict(pixels) if len(pixels) else [], seed=seed
-        ),
+        "internal": internal_indices(features, fitted.predict(pixels), seed=seed),
         "timings": {k_: round(v, 3) for k_, v in timings.items()},
         "fit_pixels_per_second": len(pixels) / max(timings["fit_s"], 1e-9),
         "predict_pixels_per_second": height * width / max(timings["predict_s"], 1e-9),
     }
     if fitted.elbow is not None:
+        metrics["elbow_knee_found"] = fitted.elbow.get("knee_found", True)
         plot_elbow(fitted.elbow, out_dir / "elbow.png")
     if reference is not None:
-        ref = read_labels(reference)
-        if ref.shape != (height, width):
-            raise ValueError(
-                f"reference {reference} is {ref.shape[0]}×{ref.shape[1]}, the raster {height}×{width}"
-            )
-        result = agreement(read_labels(final_path), ref)
-        result_raw = agreement(read_labels(raw_path), ref)
+        result = agreement_from_table(contingency_raster(final_path, reference, window))
+        raw = agreement_from_table(contingency_raster(raw_path, reference, window))
         metrics["reference"] = {
             **result,
-            "accuracy_before_filter": result_raw["accuracy"],
-            "adjusted_rand_index_before_filter": result_raw["adjusted_rand_index"],
+            "accuracy_before_filter": raw["accuracy"],
+            "adjusted_rand_index_before_filter": raw["adjusted_rand_index"],
         }
         plot_confusion(result, out_dir / "confusion.png")
     plot_map(
@@ -125,3 +139,15 @@ def map_raster(
         fitted.save_pretrained(out_dir / "model")
     write_json(out_dir / "metrics.json", metrics)
     return metrics
+
+
+def contingency_raster_check(reference: str | os.PathLike, src) -> None:
+    """The reference must be a readable raster on the input's grid."""
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    try:
+        with rasterio.open(reference) as ref:
+            check_same_grid(src, ref, f"reference {reference}")
+    except RasterioIOError as err:
+        raise ValueError(f"reference {reference}: not a readable raster ({err})") from None

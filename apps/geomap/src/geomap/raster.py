@@ -17,12 +17,27 @@ from geomap.metrics import majority_filter
 
 __all__ = [
     "RasterInput",
+    "check_same_grid",
+    "contingency_raster",
     "filter_raster",
     "predict_raster",
     "read_labels",
     "sample_pixels",
     "windows",
 ]
+
+
+def check_same_grid(src, other, name: str) -> None:
+    """``other`` must cover the same pixels as ``src``: size, transform and CRS."""
+    if (other.height, other.width) != (src.height, src.width):
+        raise ValueError(
+            f"{name} is {other.height}×{other.width}, the raster {src.height}×{src.width}: "
+            "it must be on the same grid"
+        )
+    if other.crs != src.crs or not other.transform.almost_equals(src.transform):
+        raise ValueError(
+            f"{name} has another CRS or transform than the raster: it must be on the same grid"
+        )
 
 
 def windows(height: int, width: int, size: int) -> Iterator[Window]:
@@ -51,27 +66,34 @@ class RasterInput:
             self.src = rasterio.open(self.path)
         except RasterioIOError as err:
             raise ValueError(f"{self.path}: not a readable raster ({err})") from None
+        self.masks = []
+        try:
+            self._check(bands, masks)
+        except BaseException:
+            self.close()
+            raise
+
+    def _check(self, bands, masks) -> None:
         count = self.src.count
+        if bands is not None and not bands:
+            raise ValueError("--bands is empty; leave it out to use every band")
         self.bands = list(bands) if bands else list(range(1, count + 1))
         bad = [b for b in self.bands if not 1 <= b <= count]
         if bad:
             raise ValueError(f"bands {bad} do not exist: {self.path} has bands 1..{count}")
+        if len(set(self.bands)) != len(self.bands):
+            raise ValueError(f"bands must be distinct, got {self.bands}")
         if len(self.bands) < 2:
             raise ValueError(
                 f"{self.path}: need at least 2 bands to map units, got {len(self.bands)}"
             )
-        self.masks = []
         for mask in masks:
             try:
                 m = rasterio.open(mask)
             except RasterioIOError as err:
                 raise ValueError(f"mask {mask}: not a readable raster ({err})") from None
-            if (m.height, m.width) != (self.src.height, self.src.width):
-                raise ValueError(
-                    f"mask {mask} is {m.height}×{m.width}, the raster "
-                    f"{self.src.height}×{self.src.width}: masks must be on the same grid"
-                )
             self.masks.append(m)
+            check_same_grid(self.src, m, f"mask {mask}")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -99,31 +121,42 @@ class RasterInput:
         self.close()
 
 
+def _uniform(row: int, col: int, h: int, w: int, width: int, seed: int) -> np.ndarray:
+    """A fixed pseudo-random number in [0, 1) per pixel (a hash of its index and the seed), so a
+    sample does not depend on how the raster is cut into windows."""
+    rows = np.arange(row, row + h, dtype=np.uint64)[:, None]
+    cols = np.arange(col, col + w, dtype=np.uint64)[None, :]
+    x = rows * np.uint64(width) + cols + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xFF51AFD7ED558CCD)
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xC4CEB9FE1A85EC53)
+    x ^= x >> np.uint64(33)
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
 def sample_pixels(
     raster: RasterInput, count: int, window_size: int = 1024, seed: int = 0
 ) -> tuple[np.ndarray, int]:
-    """About ``count`` valid pixels drawn uniformly over the raster, reading one window at a time;
-    returns the sample ``[n, bands]`` and the number of valid pixels in the raster."""
-    rng = np.random.default_rng(seed)
+    """About ``count`` valid pixels drawn uniformly over the raster (every valid pixel when there
+    are fewer), reading one window at a time: a first pass counts the valid pixels, the second
+    draws. Returns the sample ``[n, bands]`` and the number of valid pixels in the raster."""
     height, width = raster.shape
-    fraction = min(1.0, count / (height * width))
-    parts, total_valid = [], 0
-    for window in windows(height, width, window_size):
-        pixels, valid = raster.read(window)
-        flat = valid.ravel()
-        total_valid += int(flat.sum())
-        keep = flat & (rng.random(flat.shape) < fraction)
-        parts.append(pixels[keep])
+    tiles = list(windows(height, width, window_size))
+    total_valid = sum(int(raster.read(w)[1].sum()) for w in tiles)
     if total_valid == 0:
         raise ValueError(f"{raster.path}: no valid pixel (all nodata, NaN or masked)")
-    sample = np.concatenate(parts)
-    if len(sample) < 100:  # a small raster, or most of it masked: take every valid pixel
-        parts = []
-        for window in windows(height, width, window_size):
-            pixels, valid = raster.read(window)
-            parts.append(pixels[valid.ravel()])
-        sample = np.concatenate(parts)
-    return sample, total_valid
+    fraction = min(1.0, count / total_valid)
+    parts, where = [], []
+    for w in tiles:
+        pixels, valid = raster.read(w)
+        u = _uniform(w.row_off, w.col_off, w.height, w.width, width, seed)
+        keep = (valid & (u < fraction)).ravel()
+        rows, cols = np.divmod(np.flatnonzero(keep), w.width)
+        parts.append(pixels[keep])
+        where.append((rows + w.row_off) * width + cols + w.col_off)
+    order = np.argsort(np.concatenate(where), kind="stable")  # raster order, whatever the windows
+    return np.concatenate(parts)[order], total_valid
 
 
 def _profile(raster: RasterInput) -> dict:
@@ -137,6 +170,7 @@ def _profile(raster: RasterInput) -> dict:
         "crs": raster.src.crs,
         "transform": raster.src.transform,
         "compress": "deflate",
+        "BIGTIFF": "IF_SAFER",
     }
     if raster.src.height >= 256 and raster.src.width >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
@@ -210,6 +244,24 @@ def filter_raster(
                     )
 
         atomic_write(out_path, write, suffix=".tif")
+
+
+def contingency_raster(
+    predicted: str | os.PathLike, reference: str | os.PathLike, window_size: int = 1024
+) -> np.ndarray:
+    """:func:`geomap.metrics.contingency` of two label rasters, window by window."""
+    from geomap.metrics import contingency
+
+    try:
+        ref = rasterio.open(reference)
+    except RasterioIOError as err:
+        raise ValueError(f"reference {reference}: not a readable raster ({err})") from None
+    with rasterio.open(predicted) as pred, ref:
+        check_same_grid(pred, ref, f"reference {reference}")
+        table = np.zeros((256, 256), np.int64)
+        for w in windows(pred.height, pred.width, window_size):
+            table += contingency(pred.read(1, window=w), ref.read(1, window=w))
+    return table
 
 
 def read_labels(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:

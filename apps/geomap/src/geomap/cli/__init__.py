@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
+
+from rasterio.errors import NotGeoreferencedWarning
 
 from core_flows.utils import command_parser, run_command
 from geomap import __version__
@@ -26,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # GDAL's own error lines repeat what our one-line errors already say.
+    # GDAL's own error lines repeat what our one-line errors already say, and rasters without
+    # georeferencing are fine to map.
     logging.getLogger("rasterio._env").setLevel(logging.CRITICAL)
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
     return run_command(build_parser(), argv)
 
 
