@@ -126,7 +126,8 @@ def _uniform(row: int, col: int, h: int, w: int, width: int, seed: int) -> np.nd
     sample does not depend on how the raster is cut into windows."""
     rows = np.arange(row, row + h, dtype=np.uint64)[:, None]
     cols = np.arange(col, col + w, dtype=np.uint64)[None, :]
-    x = rows * np.uint64(width) + cols + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+    mix = np.uint64((seed * 0x9E3779B97F4A7C15) % (1 << 64))  # Python ints: no overflow warning
+    x = rows * np.uint64(width) + cols + mix
     x ^= x >> np.uint64(33)
     x *= np.uint64(0xFF51AFD7ED558CCD)
     x ^= x >> np.uint64(33)
