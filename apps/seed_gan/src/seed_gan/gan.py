@@ -1,0 +1,138 @@
+"""A class-conditional GAN for small seed images: a generator with class-conditional batch norm, a
+projection discriminator with spectral norm, the hinge loss, and an EMA copy of the generator.
+
+References: Miyato and Koyama, "cGANs with Projection Discriminator", arXiv:1802.05637; Miyato et
+al., "Spectral Normalization for GANs", arXiv:1802.05957; Brock et al., "Large Scale GAN Training
+for High Fidelity Natural Image Synthesis" (BigGAN; conditional batch norm, EMA), arXiv:1809.11096.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+__all__ = [
+    "ConditionalBatchNorm2d",
+    "Discriminator",
+    "Generator",
+    "discriminator_hinge_loss",
+    "ema_of",
+    "generator_hinge_loss",
+]
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """Batch norm whose scale and shift are looked up per class."""
+
+    def __init__(self, channels: int, num_classes: int):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=False)
+        self.gamma = nn.Embedding(num_classes, channels)
+        self.beta = nn.Embedding(num_classes, channels)
+        nn.init.ones_(self.gamma.weight)
+        nn.init.zeros_(self.beta.weight)
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        return self.gamma(y)[:, :, None, None] * self.bn(x) + self.beta(y)[:, :, None, None]
+
+
+class _GenBlock(nn.Module):
+    """Residual up-sampling block: CBN → ReLU → ×2 → conv → CBN → ReLU → conv, plus a 1×1 skip."""
+
+    def __init__(self, cin: int, cout: int, num_classes: int):
+        super().__init__()
+        self.bn1 = ConditionalBatchNorm2d(cin, num_classes)
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.bn2 = ConditionalBatchNorm2d(cout, num_classes)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1)
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        h = F.interpolate(F.relu(self.bn1(x, y)), scale_factor=2)
+        h = self.conv2(F.relu(self.bn2(self.conv1(h), y)))
+        return h + self.skip(F.interpolate(x, scale_factor=2))
+
+
+class Generator(nn.Module):
+    """``(z [B, z_dim], y [B]) -> images [B, 3, size, size]`` in [-1, 1]; ``size`` is 4·2^n."""
+
+    def __init__(self, num_classes: int, size: int = 64, z_dim: int = 128, width: int = 32):
+        super().__init__()
+        blocks = (size // 4).bit_length() - 1
+        if size < 8 or 4 * 2**blocks != size:
+            raise ValueError(f"size must be 4·2^n and at least 8, got {size}")
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        self.num_classes, self.z_dim, self.size = num_classes, z_dim, size
+        chans = [width * 2 ** max(0, blocks - i) for i in range(blocks + 1)]
+        self.linear = nn.Linear(z_dim, chans[0] * 16)
+        self.blocks = nn.ModuleList(
+            _GenBlock(chans[i], chans[i + 1], num_classes) for i in range(blocks)
+        )
+        self.out = nn.Sequential(
+            nn.BatchNorm2d(chans[-1]), nn.ReLU(), nn.Conv2d(chans[-1], 3, 3, padding=1)
+        )
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        h = self.linear(z).view(len(z), -1, 4, 4)
+        for block in self.blocks:
+            h = block(h, y)
+        return torch.tanh(self.out(h))
+
+    def sample(self, y: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """Images of classes ``y [B]`` from standard normal noise."""
+        z = torch.randn(len(y), self.z_dim, generator=generator, device=y.device)
+        return self(z, y)
+
+
+class _DiscBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, down: bool = True, first: bool = False):
+        super().__init__()
+        self.conv1 = spectral_norm(nn.Conv2d(cin, cout, 3, padding=1))
+        self.conv2 = spectral_norm(nn.Conv2d(cout, cout, 3, padding=1))
+        self.skip = spectral_norm(nn.Conv2d(cin, cout, 1))
+        self.down, self.first = down, first
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = x if self.first else F.relu(x)
+        h = self.conv2(F.relu(self.conv1(h)))
+        s = self.skip(x)
+        if self.down:
+            h, s = F.avg_pool2d(h, 2), F.avg_pool2d(s, 2)
+        return h + s
+
+
+class Discriminator(nn.Module):
+    """Projection discriminator: ``(images, y) -> logits [B]`` = ψ(φ(x)) + ⟨embed(y), φ(x)⟩."""
+
+    def __init__(self, num_classes: int, size: int = 64, width: int = 32):
+        super().__init__()
+        blocks = (size // 4).bit_length() - 1
+        chans = [width * 2 ** min(i, 3) for i in range(blocks + 1)]
+        layers = [_DiscBlock(3, chans[0], first=True)]
+        layers += [_DiscBlock(chans[i], chans[i + 1]) for i in range(blocks - 1)]
+        layers += [_DiscBlock(chans[blocks - 1], chans[blocks], down=False)]
+        self.blocks = nn.Sequential(*layers)
+        self.linear = spectral_norm(nn.Linear(chans[blocks], 1))
+        self.embed = spectral_norm(nn.Embedding(num_classes, chans[blocks]))
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        h = F.relu(self.blocks(x)).sum(dim=(2, 3))
+        return self.linear(h).squeeze(1) + (self.embed(y) * h).sum(1)
+
+
+def discriminator_hinge_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+
+
+def generator_hinge_loss(fake_logits: Tensor) -> Tensor:
+    return -fake_logits.mean()
+
+
+def ema_of(generator: Generator, decay: float = 0.999) -> AveragedModel:
+    """An exponential moving average of the generator's weights (and batch-norm buffers), the
+    copy used for sampling; update it with ``ema.update_parameters(generator)`` after each step."""
+    return AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
