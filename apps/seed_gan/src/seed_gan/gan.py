@@ -20,6 +20,7 @@ __all__ = [
     "Generator",
     "discriminator_hinge_loss",
     "ema_of",
+    "train_gan",
     "generator_hinge_loss",
 ]
 
@@ -136,3 +137,69 @@ def ema_of(generator: Generator, decay: float = 0.999) -> AveragedModel:
     """An exponential moving average of the generator's weights (and batch-norm buffers), the
     copy used for sampling; update it with ``ema.update_parameters(generator)`` after each step."""
     return AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def train_gan(
+    dataset: torch.utils.data.Dataset,
+    num_classes: int,
+    *,
+    size: int = 64,
+    width: int = 32,
+    steps: int = 2000,
+    batch_size: int = 64,
+    lr_g: float = 2e-4,
+    lr_d: float = 2e-4,
+    ema_decay: float = 0.999,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = True,
+) -> tuple[Generator, list[dict]]:
+    """Train the conditional GAN on ``(image [-1, 1], class)`` pairs with the hinge loss and Adam
+    (β = (0, 0.9), one discriminator step per generator step) under ``accelerate``; returns the EMA
+    generator (on the CPU, in eval mode) and the losses every 50 steps. Classes are sampled
+    uniformly for the fakes, so rare classes get as many generated examples as common ones."""
+    from accelerate import Accelerator
+    from tqdm.auto import tqdm
+
+    if steps < 1 or batch_size < 2:
+        raise ValueError(f"steps must be >= 1 and batch size >= 2, got {steps} and {batch_size}")
+    torch.manual_seed(seed)
+    accelerator = Accelerator(cpu=device == "cpu")
+    gen, disc = Generator(num_classes, size, width=width), Discriminator(num_classes, size, width)
+    ema = ema_of(gen, ema_decay)
+    opt_g = torch.optim.Adam(gen.parameters(), lr_g, betas=(0.0, 0.9))
+    opt_d = torch.optim.Adam(disc.parameters(), lr_d, betas=(0.0, 0.9))
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        drop_last=len(dataset) >= batch_size,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    gen, disc, opt_g, opt_d, loader = accelerator.prepare(gen, disc, opt_g, opt_d, loader)
+    ema.to(accelerator.device)
+    history, step = [], 0
+    bar = tqdm(
+        total=steps, desc="GAN", unit="step", disable=not (progress and accelerator.is_main_process)
+    )
+    while step < steps:
+        for real, y in loader:
+            fake_y = torch.randint(0, num_classes, (len(y),), device=y.device)
+            fake = accelerator.unwrap_model(gen).sample(fake_y)
+            d_loss = discriminator_hinge_loss(disc(real, y), disc(fake.detach(), fake_y))
+            opt_d.zero_grad()
+            accelerator.backward(d_loss)
+            opt_d.step()
+            g_loss = generator_hinge_loss(disc(fake, fake_y))
+            opt_g.zero_grad()
+            accelerator.backward(g_loss)
+            opt_g.step()
+            ema.update_parameters(accelerator.unwrap_model(gen))
+            step += 1
+            bar.update()
+            if step % 50 == 0 or step == steps:
+                history.append({"step": step, "d_loss": d_loss.item(), "g_loss": g_loss.item()})
+            if step == steps:
+                break
+    bar.close()
+    return ema.module.cpu().eval(), history
