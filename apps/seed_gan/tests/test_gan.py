@@ -70,3 +70,17 @@ def test_train_gan_runs_and_returns_an_eval_generator():
     gen, history = train_gan(data, 3, size=32, width=8, steps=4, batch_size=4, progress=False)
     assert not gen.training and history[-1]["step"] == 4
     assert gen.sample(torch.tensor([0, 2])).shape == (2, 3, 32, 32)
+
+
+def test_ema_warms_up_instead_of_keeping_the_initial_weights():
+    gen = Generator(2, size=8, width=4)
+    ema = ema_of(gen, decay=0.999)
+    before = gen.linear.bias.detach().clone()
+    with torch.no_grad():
+        gen.linear.bias.add_(1.0)
+    ema.update_parameters(gen)  # the first update copies; the average starts here
+    with torch.no_grad():
+        gen.linear.bias.add_(1.0)
+    ema.update_parameters(gen)
+    # warm-up decay 2/11: mostly the new weights (a plain 0.999 would stay near before + 1)
+    assert torch.allclose(ema.module.linear.bias, before + 1 + 9 / 11, atol=1e-5)

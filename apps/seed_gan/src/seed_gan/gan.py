@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 
 __all__ = [
     "ConditionalBatchNorm2d",
@@ -135,8 +135,15 @@ def generator_hinge_loss(fake_logits: Tensor) -> Tensor:
 
 def ema_of(generator: Generator, decay: float = 0.999) -> AveragedModel:
     """An exponential moving average of the generator's weights (and batch-norm buffers), the
-    copy used for sampling; update it with ``ema.update_parameters(generator)`` after each step."""
-    return AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    copy used for sampling; update it with ``ema.update_parameters(generator)`` after each step.
+    The decay warms up as min(decay, (1 + n) / (10 + n)) after n updates, so a short run's average
+    is not dominated by the random initial weights."""
+
+    def average(averaged: Tensor, current: Tensor, n: Tensor | int) -> Tensor:
+        d = min(decay, (1 + int(n)) / (10 + int(n)))
+        return d * averaged + (1 - d) * current
+
+    return AveragedModel(generator, avg_fn=average, use_buffers=True)
 
 
 def train_gan(
