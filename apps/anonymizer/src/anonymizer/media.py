@@ -150,7 +150,11 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, str]:
         raise MediaError(f"too large to read safely ({err})") from None
     except MediaError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+    # ImportError: ultralytics, when imported, patches Image.open to load an optional HEIF
+    # plugin on unidentified files and raises ImportError when that plugin is absent.
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, ImportError) as err:
+        if isinstance(err, ImportError):
+            err = "unidentified format"
         raise MediaError(f"not a readable image ({err})") from None
     return np.ascontiguousarray(rgb), mode
 

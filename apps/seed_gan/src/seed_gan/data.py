@@ -62,7 +62,11 @@ def load_image(path: str | os.PathLike, size: int) -> np.ndarray:
         with Image.open(path) as img:
             img.load()
             rgb = img.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+    # ImportError: ultralytics, when imported, patches Image.open to load an optional HEIF
+    # plugin on unidentified files and raises ImportError when that plugin is absent.
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, ImportError) as err:
+        if isinstance(err, ImportError):
+            err = "unidentified format"
         raise ValueError(f"{path}: not a readable image ({err})") from None
     if rgb.size != (size, size):
         rgb = rgb.resize((size, size), Image.BILINEAR)
