@@ -237,9 +237,12 @@ class GeoMapModel:
             raise ValueError(
                 "the model is not fitted: call fit() or load one with from_pretrained()"
             )
-        f = self.features(pixels)
+        return self.assign(self.features(pixels))
+
+    def assign(self, features: np.ndarray) -> np.ndarray:
+        """Unit labels ``uint8 [N]`` of reduced ``features`` (the nearest k-means centre)."""
         # ||f - c||² without the [N, k, d] difference array
-        d = (self.centers**2).sum(1)[None] - 2 * f @ self.centers.T
+        d = (self.centers**2).sum(1)[None] - 2 * features @ self.centers.T
         return (np.argmin(d, axis=1) + 1).astype(np.uint8)
 
     @property

@@ -115,7 +115,7 @@ def map_raster(
         "k_chosen_by_elbow": fitted.elbow is not None,
         "unit_pixels_before_filter": {u: int(counts[u]) for u in range(1, fitted.k + 1)},
         "filter_size": filter_size,
-        "internal": internal_indices(features, fitted.predict(pixels), seed=seed),
+        "internal": internal_indices(features, fitted.assign(features), seed=seed),
         "timings": {k_: round(v, 3) for k_, v in timings.items()},
         "fit_pixels_per_second": len(pixels) / max(timings["fit_s"], 1e-9),
         "predict_pixels_per_second": height * width / max(timings["predict_s"], 1e-9),
