@@ -69,25 +69,16 @@ def plot_elbow(elbow: dict, path: str | os.PathLike) -> None:
 
 def plot_confusion(result: dict, path: str | os.PathLike) -> None:
     """Confusion matrix of :func:`geomap.metrics.agreement`, rows normalised."""
-    cm = np.array(result["confusion"], float)
-    norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(1 + 0.6 * cm.shape[1], 1 + 0.6 * cm.shape[0]))
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    for (i, j), v in np.ndenumerate(norm):
-        ax.text(
-            j,
-            i,
-            f"{v:.2f}",
-            ha="center",
-            va="center",
-            fontsize=7,
-            color="white" if v > 0.6 else "black",
-        )
-    ax.set_xticks(range(cm.shape[1]), [f"u{p}" for p in result["predicted_labels"]])
-    ax.set_yticks(range(cm.shape[0]), [f"ref {r}" for r in result["reference_labels"]])
-    ax.set_xlabel("map unit (matched order)")
-    ax.set_title(f"accuracy {result['accuracy']:.3f}, ARI {result['adjusted_rand_index']:.3f}")
-    _save(fig, path)
+    from core_flows.images import plot_confusion_matrix
+
+    plot_confusion_matrix(
+        result["confusion"],
+        path,
+        rows=[f"ref {r}" for r in result["reference_labels"]],
+        columns=[f"u{p}" for p in result["predicted_labels"]],
+        title=f"accuracy {result['accuracy']:.3f}, ARI {result['adjusted_rand_index']:.3f}",
+        xlabel="map unit (matched order)",
+    )
 
 
 def plot_rgb(image: np.ndarray, rgb: tuple[int, int, int], path: str | os.PathLike) -> None:

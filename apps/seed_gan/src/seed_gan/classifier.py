@@ -8,11 +8,29 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 
-__all__ = ["ARCHITECTURES", "build_classifier", "evaluate", "train_classifier"]
+from core_flows.pretrained import PretrainedMixin
 
-ARCHITECTURES = ("resnet18", "resnet34", "mobilenet_v3_small", "efficientnet_b0")
+__all__ = [
+    "ARCHITECTURES",
+    "SeedClassifier",
+    "build_classifier",
+    "evaluate",
+    "load_classifier",
+    "predict",
+    "shipped_model",
+    "train_classifier",
+]
+
+ARCHITECTURES = (
+    "resnet18",
+    "resnet34",
+    "mobilenet_v3_small",
+    "shufflenet_v2_x0_5",
+    "shufflenet_v2_x1_0",
+    "efficientnet_b0",
+)
 
 
 def build_classifier(
@@ -61,11 +79,70 @@ def build_classifier(
     return model
 
 
+class SeedClassifier(PretrainedMixin, nn.Module):
+    """A :func:`build_classifier` network that knows its class names and input size, saved and
+    loaded with ``save_pretrained``/``from_pretrained``. Inputs are ``[B, 3, size, size]`` in
+    [-1, 1]; outputs are logits. ``features(x)`` gives the penultimate activations."""
+
+    def __init__(self, classes: list[str], arch: str = "resnet18", size: int = 64):
+        super().__init__()
+        if len(classes) < 2 or len(set(classes)) != len(classes):
+            raise ValueError(f"need at least 2 distinct class names, got {classes}")
+        if size < 16:
+            raise ValueError(f"image size must be at least 16, got {size}")
+        self.classes, self.arch, self.size = list(classes), arch, size
+        self.net = build_classifier(len(classes), arch)
+
+    def load_backbone(self, init_weights: str | os.PathLike) -> SeedClassifier:
+        """Start from local weights of the same architecture (the head stays new)."""
+        self.net = build_classifier(len(self.classes), self.arch, init_weights)
+        return self
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+    @property
+    def head(self) -> nn.Linear:
+        return self.net.fc if hasattr(self.net, "fc") else self.net.classifier[-1]
+
+    def features(self, x: Tensor) -> Tensor:
+        """The input of the classification head ``[B, D]``."""
+        captured = []
+        handle = self.head.register_forward_hook(lambda m, inputs, out: captured.append(inputs[0]))
+        try:
+            self.net(x)
+        finally:
+            handle.remove()
+        return captured[0]
+
+
+def shipped_model(name: str) -> Path:
+    """Folder of a model shipped in the package: ``classifier`` or ``gan``."""
+    from importlib import resources
+
+    path = Path(str(resources.files("seed_gan") / "pretrained" / name))
+    if not (path / "config.json").is_file():
+        raise ValueError(f"the shipped {name} weights are missing from the installed package")
+    return path
+
+
+def load_classifier(path: str | os.PathLike, device: str = "cpu") -> SeedClassifier:
+    """A classifier folder written by ``classify train`` (or its ``model/`` subfolder), or
+    ``default``: the shipped classifier trained on synthetic kernels."""
+    path = shipped_model("classifier") if str(path) == "default" else Path(path)
+    if (path / "model" / "config.json").is_file():
+        path = path / "model"
+    if not (path / "config.json").is_file():
+        raise ValueError(f"{path}: not a classifier folder (no config.json)")
+    return SeedClassifier.from_pretrained(path, device=device).eval()
+
+
 def train_classifier(
     model: nn.Module,
     dataset: torch.utils.data.Dataset,
     *,
     epochs: int = 10,
+    steps: int | None = None,
     batch_size: int = 64,
     lr: float = 1e-3,
     seed: int = 0,
@@ -74,12 +151,16 @@ def train_classifier(
     progress: bool = True,
 ) -> tuple[nn.Module, list[float]]:
     """Adam with cosine decay and cross-entropy (optionally class-weighted), random flips and
-    90° rotations (seeds have no up or left); returns the model on the CPU and the loss per epoch."""
+    90° rotations (seeds have no up or left); returns the model on the CPU and the loss per epoch.
+    ``steps`` fixes the number of optimiser steps instead (the training budget whatever the
+    dataset's size, to compare recipes fairly); losses are then reported per pass over the data."""
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch size must be >= 1, got {epochs} and {batch_size}")
+    if epochs < 1 or batch_size < 1 or (steps is not None and steps < 1):
+        raise ValueError(
+            f"epochs, steps and batch size must be >= 1, got {epochs}, {steps} and {batch_size}"
+        )
     torch.manual_seed(seed)
     accelerator = Accelerator(cpu=device == "cpu")
     loader = torch.utils.data.DataLoader(
@@ -89,13 +170,15 @@ def train_classifier(
         drop_last=len(dataset) > batch_size,
         generator=torch.Generator().manual_seed(seed),
     )
+    total_steps = steps or epochs * len(loader)
+    epochs = -(-total_steps // len(loader))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs * len(loader))
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total_steps)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     loss_fn = nn.CrossEntropyLoss(
         weight=None if class_weights is None else class_weights.to(accelerator.device)
     )
-    losses = []
+    losses, step = [], 0
     model.train()
     for _ in tqdm(
         range(epochs),
@@ -105,6 +188,9 @@ def train_classifier(
     ):
         total, count = 0.0, 0
         for images, labels in loader:
+            if step == total_steps:
+                break
+            step += 1
             images = _augment(images)
             loss = loss_fn(model(images), labels)
             optimizer.zero_grad()
@@ -124,14 +210,24 @@ def _augment(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities ``[N, classes]`` for images ``[N, 3, H, W]`` in [-1, 1]."""
+def predict(
+    model: nn.Module, images: torch.Tensor, batch_size: int = 256, features: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Class probabilities ``[N, classes]`` for images ``[N, 3, H, W]`` in [-1, 1]; with
+    ``features``, also the penultimate activations ``[N, D]`` of a :class:`SeedClassifier`."""
     model.eval()
-    out = [
-        torch.softmax(model(images[i : i + batch_size]), 1)
-        for i in range(0, len(images), batch_size)
-    ]
-    return torch.cat(out).numpy()
+    device = next(model.parameters()).device
+    probs, feats = [], []
+    for i in range(0, len(images), batch_size):
+        x = images[i : i + batch_size].to(device)
+        if features:
+            f = model.features(x)
+            feats.append(f.cpu())
+            probs.append(torch.softmax(model.head(f), 1).cpu())
+        else:
+            probs.append(torch.softmax(model(x), 1).cpu())
+    probs = torch.cat(probs).float().numpy()
+    return (probs, torch.cat(feats).float().numpy()) if features else probs
 
 
 def evaluate(model: nn.Module, dataset, classes: list[str]) -> dict:

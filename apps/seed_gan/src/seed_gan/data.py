@@ -13,21 +13,57 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["IMAGE_EXTENSIONS", "SeedImages", "list_images", "load_image", "split_of"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "VIEW_SUFFIXES",
+    "SeedImages",
+    "find_images",
+    "list_images",
+    "load_image",
+    "load_images",
+    "seed_id",
+    "split_of",
+]
 
 log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+# Two photographs of one kernel (both sides) are named <seed>_top.<ext> and <seed>_bottom.<ext>.
+VIEW_SUFFIXES = ("_top", "_bottom")
+
+
+def seed_id(path: str | os.PathLike) -> str:
+    """The kernel a photograph shows: its file name without extension and view suffix."""
+    stem = Path(path).stem
+    for suffix in VIEW_SUFFIXES:
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            return stem[: -len(suffix)]
+    return stem
 
 
 def split_of(path: str | os.PathLike, val: float = 0.1, test: float = 0.2) -> str:
-    """``train``, ``val`` or ``test`` from a hash of the file's name: the same file always lands in
-    the same split, also when files are added to the folder later."""
+    """``train``, ``val`` or ``test`` from a hash of the kernel's id (:func:`seed_id`): the same
+    file always lands in the same split, also when files are added to the folder later, and both
+    views of a kernel land in the same split."""
     if not (0 <= val and 0 <= test and val + test < 1):
         raise ValueError(f"val and test fractions must be >= 0 and sum below 1, got {val}, {test}")
-    digest = hashlib.sha1(Path(path).name.encode()).digest()
+    digest = hashlib.sha1(seed_id(path).encode()).digest()
     u = int.from_bytes(digest[:8], "big") / 2**64
     return "test" if u < test else "val" if u < test + val else "train"
+
+
+def find_images(root: str | os.PathLike) -> list[Path]:
+    """Every image file below ``root`` (recursively, hidden files left out), sorted."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root}: no such folder")
+    return [
+        p
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and p.suffix.lower() in IMAGE_EXTENSIONS
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    ]
 
 
 def list_images(root: str | os.PathLike, classes: list[str] | None = None) -> tuple[list, list]:
@@ -46,11 +82,7 @@ def list_images(root: str | os.PathLike, classes: list[str] | None = None) -> tu
     for index, name in enumerate(classes):
         folder = root / name
         if folder.is_dir():
-            files += [
-                (p, index)
-                for p in sorted(folder.rglob("*"))
-                if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
-            ]
+            files += [(p, index) for p in find_images(folder)]
     if not files:
         raise ValueError(f"{root}: no images in the class subfolders {classes}")
     return files, list(classes)
@@ -73,6 +105,30 @@ def load_image(path: str | os.PathLike, size: int) -> np.ndarray:
     return np.asarray(rgb)
 
 
+def load_images(
+    paths: list, size: int, progress: bool = False
+) -> tuple[torch.Tensor, list, list[str]]:
+    """``(images uint8 [N, 3, size, size], readable paths, messages for unreadable files)``."""
+    from tqdm.auto import tqdm
+
+    images, readable, skipped = [], [], []
+    for path in tqdm(paths, desc="reading", unit="image", disable=not progress):
+        try:
+            images.append(load_image(path, size))
+        except ValueError as err:
+            skipped.append(str(err))
+            continue
+        readable.append(path)
+    for message in skipped:
+        log.warning("skipped %s", message)
+    stacked = (
+        torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+        if images
+        else torch.zeros(0, 3, size, size, dtype=torch.uint8)
+    )
+    return stacked, readable, skipped
+
+
 @dataclass
 class SeedImages(torch.utils.data.Dataset):
     """Images of one split as tensors in [-1, 1] ``[3, size, size]`` with their class index; all
@@ -87,21 +143,11 @@ class SeedImages(torch.utils.data.Dataset):
         files, self.classes = list_images(self.root, self.classes)
         if self.split is not None:
             files = [(p, y) for p, y in files if split_of(p) == self.split]
-        images, labels, self.skipped, self.paths = [], [], [], []
-        for path, label in files:
-            try:
-                images.append(load_image(path, self.size))
-            except ValueError as err:
-                self.skipped.append(str(err))
-                continue
-            labels.append(label)
-            self.paths.append(path)
-        for message in self.skipped:
-            log.warning("skipped %s", message)
-        if not images:
+        label_of = dict(files)
+        self.images, self.paths, self.skipped = load_images([p for p, _ in files], self.size)
+        if not self.paths:
             raise ValueError(f"{self.root}: no readable image in split {self.split!r}")
-        self.images = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
-        self.labels = torch.tensor(labels)
+        self.labels = torch.tensor([label_of[p] for p in self.paths])
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -8,11 +8,18 @@ for High Fidelity Natural Image Synthesis" (BigGAN; conditional batch norm, EMA)
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 from torch.optim.swa_utils import AveragedModel
+
+from core_flows.pretrained import PretrainedMixin
+from core_flows.utils import atomic_write
 
 __all__ = [
     "ConditionalBatchNorm2d",
@@ -20,8 +27,10 @@ __all__ = [
     "Generator",
     "discriminator_hinge_loss",
     "ema_of",
-    "train_gan",
+    "generate",
     "generator_hinge_loss",
+    "load_generator",
+    "train_gan",
 ]
 
 
@@ -57,17 +66,28 @@ class _GenBlock(nn.Module):
         return h + self.skip(F.interpolate(x, scale_factor=2))
 
 
-class Generator(nn.Module):
-    """``(z [B, z_dim], y [B]) -> images [B, 3, size, size]`` in [-1, 1]; ``size`` is 4·2^n."""
+class Generator(PretrainedMixin, nn.Module):
+    """``(z [B, z_dim], y [B]) -> images [B, 3, size, size]`` in [-1, 1]; ``size`` is 4·2^n.
+    ``classes`` names the class indices (saved with the weights by ``save_pretrained``)."""
 
-    def __init__(self, num_classes: int, size: int = 64, z_dim: int = 128, width: int = 32):
+    def __init__(
+        self,
+        num_classes: int,
+        size: int = 64,
+        z_dim: int = 128,
+        width: int = 32,
+        classes: list[str] | None = None,
+    ):
         super().__init__()
         blocks = (size // 4).bit_length() - 1
         if size < 8 or 4 * 2**blocks != size:
             raise ValueError(f"size must be 4·2^n and at least 8, got {size}")
         if num_classes < 1:
             raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        if classes is not None and len(classes) != num_classes:
+            raise ValueError(f"{len(classes)} class names for {num_classes} classes")
         self.num_classes, self.z_dim, self.size = num_classes, z_dim, size
+        self.classes = list(classes) if classes else [f"class_{i}" for i in range(num_classes)]
         chans = [width * 2 ** max(0, blocks - i) for i in range(blocks + 1)]
         self.linear = nn.Linear(z_dim, chans[0] * 16)
         self.blocks = nn.ModuleList(
@@ -146,6 +166,10 @@ def ema_of(generator: Generator, decay: float = 0.999) -> AveragedModel:
     return AveragedModel(generator, avg_fn=average, use_buffers=True)
 
 
+GENERATOR_DIR = "generator"  # the EMA generator, save_pretrained format
+STATE_FILE = "gan_state.pt"  # both networks, optimisers and the step, to resume
+
+
 def train_gan(
     dataset: torch.utils.data.Dataset,
     num_classes: int,
@@ -159,35 +183,75 @@ def train_gan(
     ema_decay: float = 0.999,
     seed: int = 0,
     device: str = "cpu",
+    classes: list[str] | None = None,
+    out_dir: str | os.PathLike | None = None,
+    checkpoint_every: int = 500,
+    resume: bool = False,
     progress: bool = True,
 ) -> tuple[Generator, list[dict]]:
     """Train the conditional GAN on ``(image [-1, 1], class)`` pairs with the hinge loss and Adam
     (β = (0, 0.9), one discriminator step per generator step) under ``accelerate``; returns the EMA
     generator (on the CPU, in eval mode) and the losses every 50 steps. Classes are sampled
-    uniformly for the fakes, so rare classes get as many generated examples as common ones."""
+    uniformly for the fakes, so rare classes get as many generated examples as common ones.
+
+    With ``out_dir``, a checkpoint is written every ``checkpoint_every`` steps and at the end
+    (``generator/`` and ``gan_state.pt``); ``resume=True`` continues from it."""
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
     if steps < 1 or batch_size < 2:
         raise ValueError(f"steps must be >= 1 and batch size >= 2, got {steps} and {batch_size}")
+    if resume and out_dir is None:
+        raise ValueError("resume needs the output folder of the run to continue")
     torch.manual_seed(seed)
     accelerator = Accelerator(cpu=device == "cpu")
-    gen, disc = Generator(num_classes, size, width=width), Discriminator(num_classes, size, width)
+    gen = Generator(num_classes, size, width=width, classes=classes)
+    disc = Discriminator(num_classes, size, width)
     ema = ema_of(gen, ema_decay)
     opt_g = torch.optim.Adam(gen.parameters(), lr_g, betas=(0.0, 0.9))
     opt_d = torch.optim.Adam(disc.parameters(), lr_d, betas=(0.0, 0.9))
+    history, step = [], 0
+    if resume:
+        state = _load_state(Path(out_dir), gen.config)
+        for module, key in ((gen, "generator"), (disc, "discriminator"), (ema, "ema")):
+            module.load_state_dict(state[key])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        step, history = int(state["step"]), json.loads(state["history"])
+        torch.set_rng_state(state["rng"])
     loader = torch.utils.data.DataLoader(
         dataset,
         batch_size=batch_size,
         shuffle=True,
         drop_last=len(dataset) >= batch_size,
-        generator=torch.Generator().manual_seed(seed),
+        generator=torch.Generator().manual_seed(seed + step),
     )
     gen, disc, opt_g, opt_d, loader = accelerator.prepare(gen, disc, opt_g, opt_d, loader)
     ema.to(accelerator.device)
-    history, step = [], 0
+
+    def checkpoint() -> None:
+        if out_dir is None or not accelerator.is_main_process:
+            return
+        ema.module.save_pretrained(Path(out_dir) / GENERATOR_DIR)
+        state = {
+            "generator": accelerator.unwrap_model(gen).state_dict(),
+            "discriminator": accelerator.unwrap_model(disc).state_dict(),
+            "ema": ema.state_dict(),
+            "opt_g": opt_g.state_dict(),
+            "opt_d": opt_d.state_dict(),
+            "step": step,
+            "history": json.dumps(history),
+            "config": json.dumps(ema.module.config),
+            "rng": torch.get_rng_state(),
+        }
+        atomic_write(Path(out_dir) / STATE_FILE, lambda p: torch.save(state, p))
+
     bar = tqdm(
-        total=steps, desc="GAN", unit="step", disable=not (progress and accelerator.is_main_process)
+        total=steps,
+        initial=step,
+        desc="GAN",
+        unit="step",
+        disable=not (progress and accelerator.is_main_process),
     )
     while step < steps:
         for real, y in loader:
@@ -206,7 +270,56 @@ def train_gan(
             bar.update()
             if step % 50 == 0 or step == steps:
                 history.append({"step": step, "d_loss": d_loss.item(), "g_loss": g_loss.item()})
+            if step % checkpoint_every == 0 or step == steps:
+                checkpoint()
             if step == steps:
                 break
     bar.close()
     return ema.module.cpu().eval(), history
+
+
+def _load_state(out_dir: Path, config: dict) -> dict:
+    path = out_dir / STATE_FILE
+    if not path.is_file():
+        raise ValueError(f"cannot resume: {path} not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # any unreadable state file means the same to the user
+        raise ValueError(f"cannot resume: {path} is corrupt ({err})") from None
+    saved = json.loads(state["config"])
+    if saved != config:
+        raise ValueError(
+            f"cannot resume: {out_dir} was trained with another generator ({saved} vs {config})"
+        )
+    return state
+
+
+def load_generator(path: str | os.PathLike, device: str = "cpu") -> Generator:
+    """The generator of a ``gan train`` output folder (or its ``generator/`` folder), eval mode."""
+    path = Path(path)
+    if (path / GENERATOR_DIR).is_dir():
+        path = path / GENERATOR_DIR
+    if not (path / "config.json").is_file():
+        raise ValueError(f"{path}: not a generator folder (no config.json); run `gan train` first")
+    return Generator.from_pretrained(path, device=device).eval()
+
+
+@torch.no_grad()
+def generate(
+    generator: Generator, counts: dict[int, int], seed: int = 0, batch_size: int = 256
+) -> tuple[Tensor, Tensor]:
+    """``counts[class] `` images of each class: ``(images [N, 3, s, s] in [-1, 1], labels [N])``."""
+    labels = torch.cat(
+        [torch.full((n,), c, dtype=torch.long) for c, n in counts.items() if n > 0]
+        or [torch.zeros(0, dtype=torch.long)]
+    )
+    rng = torch.Generator().manual_seed(seed)
+    device = next(generator.parameters()).device
+    chunks = [
+        generator(
+            torch.randn(len(y), generator.z_dim, generator=rng).to(device), y.to(device)
+        ).cpu()
+        for y in labels.split(batch_size)
+    ]
+    images = torch.cat(chunks) if chunks else torch.zeros(0, 3, generator.size, generator.size)
+    return images, labels

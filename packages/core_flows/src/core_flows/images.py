@@ -12,7 +12,7 @@ from torch import Tensor
 
 from core_flows.utils import atomic_write
 
-__all__ = ["image_grid", "plot_history", "save_grid"]
+__all__ = ["image_grid", "plot_confusion_matrix", "plot_curves", "plot_history", "save_grid"]
 
 
 def image_grid(images: Tensor, nrow: int = 8, pad: int = 1, upscale: int = 1) -> np.ndarray:
@@ -65,5 +65,65 @@ def plot_history(history: Sequence[dict], path: str | os.PathLike, title: str = 
     ax.legend()
     fig.tight_layout()
     out = atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
+    plt.close(fig)
+    return out
+
+
+def plot_curves(
+    series: dict[str, tuple[Sequence[float], Sequence[float]]],
+    path: str | os.PathLike,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+) -> Path:
+    """Line plot of named ``(x, y)`` series as a PNG (training losses and the like)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for name, (x, y) in series.items():
+        ax.plot(x, y, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if len(series) > 1:
+        ax.legend()
+    fig.tight_layout()
+    out = atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
+    plt.close(fig)
+    return out
+
+
+def plot_confusion_matrix(
+    matrix: Sequence[Sequence[float]],
+    path: str | os.PathLike,
+    rows: Sequence[str],
+    columns: Sequence[str],
+    title: str = "",
+    xlabel: str = "predicted",
+    ylabel: str = "",
+) -> Path:
+    """A confusion matrix as a PNG: rows normalised to 1, each cell labelled with its share."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(matrix, float)
+    norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1.5 + 0.7 * cm.shape[1], 1 + 0.6 * cm.shape[0]))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), v in np.ndenumerate(norm):
+        color = "white" if v > 0.6 else "black"
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color=color)
+    ax.set_xticks(range(cm.shape[1]), list(columns), rotation=30, ha="right")
+    ax.set_yticks(range(cm.shape[0]), list(rows))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    out = atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110, bbox_inches="tight"))
     plt.close(fig)
     return out

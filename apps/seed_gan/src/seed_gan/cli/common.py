@@ -1,0 +1,21 @@
+"""Options several subcommands take."""
+
+import argparse
+
+from core_flows.cli.common import COMMON
+
+__all__ = ["COMMON", "DEVICE", "TRAINING"]
+
+DEVICE = argparse.ArgumentParser(add_help=False)
+DEVICE.add_argument(
+    "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
+)
+
+TRAINING = argparse.ArgumentParser(add_help=False)
+TRAINING.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+TRAINING.add_argument(
+    "--size", type=int, default=64, help="image side in pixels (default: %(default)s)"
+)
+TRAINING.add_argument(
+    "--batch-size", type=int, default=64, help="images per step (default: %(default)s)"
+)
