@@ -99,3 +99,15 @@ def test_bad_input_is_one_line_not_a_traceback(tmp_path, capsys):
     assert main(["classify", "evaluate", str(tmp_path), str(tmp_path), "-q"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 2
+
+
+def test_bench_compares_the_recipes(seeds, gan_dir, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    argv = ["bench", str(seeds), "--gan", str(gan_dir), "--steps", "2", "--seeds", "1"]
+    assert main([*argv, "--json", str(out), "-q"]) == 0
+    table = capsys.readouterr().out
+    assert "augmented" in table and "gan-only" in table and "recall silkcut" in table
+    result = json.loads(out.read_text())
+    real, augmented = result["rows"][0], result["rows"][2]
+    assert augmented["train_images"] == real["train_images"] + result["generated_for_augmentation"]
+    assert main([*argv, "--recipes", "real,magic", "-q"]) == 2

@@ -295,8 +295,11 @@ def _load_state(out_dir: Path, config: dict) -> dict:
 
 
 def load_generator(path: str | os.PathLike, device: str = "cpu") -> Generator:
-    """The generator of a ``gan train`` output folder (or its ``generator/`` folder), eval mode."""
-    path = Path(path)
+    """The generator of a ``gan train`` output folder (or its ``generator/`` folder), eval mode;
+    ``default``: the shipped generator trained on synthetic kernels."""
+    from seed_gan.classifier import shipped_model
+
+    path = shipped_model("gan") if str(path) == "default" else Path(path)
     if (path / GENERATOR_DIR).is_dir():
         path = path / GENERATOR_DIR
     if not (path / "config.json").is_file():

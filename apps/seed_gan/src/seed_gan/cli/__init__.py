@@ -7,9 +7,9 @@ import sys
 
 from core_flows.utils import command_parser, run_command
 from seed_gan import __version__
-from seed_gan.cli import classify, env, gan, grade, select, synth
+from seed_gan.cli import bench, classify, env, gan, grade, select, synth
 
-SUBCOMMANDS = (grade, classify, gan, select, synth, env)
+SUBCOMMANDS = (grade, classify, gan, select, synth, bench, env)
 
 __all__ = ["build_parser", "main"]
 
