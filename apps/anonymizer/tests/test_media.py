@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from anonymizer.media import (
+from core_flows.media import (
     MediaError,
     VideoInfo,
     discover,

@@ -10,8 +10,8 @@ from PIL import Image
 
 from anonymizer import AnonymizerConfig, DetectorConfig, anonymize_image
 from anonymizer.cli import main
-from anonymizer.media import VideoInfo, read_image, video_info, write_video
 from anonymizer_test_utils import ASTRONAUT_FACE, overlap, tree_digest
+from core_flows.media import VideoInfo, read_image, video_info, write_video
 
 CPU = ["--device", "cpu"]
 

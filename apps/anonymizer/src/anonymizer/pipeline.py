@@ -18,8 +18,9 @@ from tqdm.auto import tqdm
 
 from anonymizer.detections import Detection, adjust_box, merge_frames
 from anonymizer.detectors import Detector, DetectorConfig, build_detectors
-from anonymizer.media import (
-    REPORT_DIR,
+from anonymizer.replace import METHODS, Replacer, build_replacer, check_sd_model
+from anonymizer.review import draw_boxes, read_review, write_review
+from core_flows.media import (
     MediaError,
     MediaFile,
     discover,
@@ -29,8 +30,6 @@ from anonymizer.media import (
     write_image,
     write_video,
 )
-from anonymizer.replace import METHODS, Replacer, build_replacer, check_sd_model
-from anonymizer.review import draw_boxes, read_review, write_review
 from core_flows.utils import resolve_device, write_json
 
 __all__ = [
@@ -41,6 +40,9 @@ __all__ = [
     "anonymize_image",
     "apply_reviews",
 ]
+
+REPORT_DIR = "_anonymize"
+"""Folder for review files, previews and reports inside an output folder: never data."""
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +313,7 @@ def anonymize_files(
     out_dir = Path(out_dir)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    items = discover(inputs, exclude=[out_dir])
+    items = discover(inputs, exclude=[out_dir], skip=(REPORT_DIR,))
     for item in items:
         if item.path.resolve() == (out_dir / item.rel).resolve():
             raise ValueError(

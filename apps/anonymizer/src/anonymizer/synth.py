@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from anonymizer.detections import Detection
-from anonymizer.media import VideoInfo, write_image, write_video
+from core_flows.media import VideoInfo, write_image, write_video
 from core_flows.utils import write_json
 
 __all__ = ["face_photo", "render_plate", "street_scene", "write_demo_set"]

@@ -12,8 +12,8 @@ from tqdm.auto import tqdm
 
 from anonymizer.detections import LABELS
 from anonymizer.detectors import DetectorConfig, build_detectors
-from anonymizer.media import REPORT_DIR, MediaError, discover, iter_frames, read_image, video_info
-from anonymizer.pipeline import output_paths
+from anonymizer.pipeline import REPORT_DIR, output_paths
+from core_flows.media import MediaError, discover, iter_frames, read_image, video_info
 from core_flows.utils import write_json
 
 __all__ = ["coverage", "verify"]
@@ -43,9 +43,7 @@ def verify(
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise ValueError(f"{out_dir}: no such folder")
-    items = [
-        i for i in discover([str(out_dir)], exclude=[out_dir / REPORT_DIR]) if i.kind != "other"
-    ]
+    items = [i for i in discover([str(out_dir)], skip=(REPORT_DIR,)) if i.kind != "other"]
     detectors = build_detectors(config)
     files, problems = [], []
     residual = dict.fromkeys(LABELS, 0)

@@ -17,7 +17,6 @@ from core_flows.utils import atomic_write
 
 __all__ = [
     "IMAGE_EXTENSIONS",
-    "REPORT_DIR",
     "VIDEO_EXTENSIONS",
     "MediaError",
     "MediaFile",
@@ -43,8 +42,6 @@ PIL_FORMATS = {
     ".tiff": "TIFF",
     ".webp": "WEBP",
 }
-REPORT_DIR = "_anonymize"
-"""Folder for review files, previews and reports inside an output folder: never data."""
 GRAY_MODES = {"1", "L", "LA"}
 
 
@@ -69,42 +66,42 @@ class MediaFile:
         return "other"
 
 
-def _walk(folder: Path, exclude: list[Path]) -> Iterator[Path]:
+def _walk(folder: Path, exclude: list[Path], skip: tuple[str, ...]) -> Iterator[Path]:
     for root, dirs, files in os.walk(folder):
         root_path = Path(root)
         # Hidden entries (temporary files of an interrupted run among them) are not data.
         dirs[:] = sorted(
             d
             for d in dirs
-            if not d.startswith(".")
-            and d != REPORT_DIR
-            and (root_path / d).resolve() not in exclude
+            if not d.startswith(".") and d not in skip and (root_path / d).resolve() not in exclude
         )
         for name in sorted(files):
             if not name.startswith("."):
                 yield root_path / name
 
 
-def _skipped(path: Path, base: Path, exclude: list[Path]) -> bool:
-    """Hidden entries and report folders below ``base``, and excluded folders, are not inputs."""
-    if any(p.startswith(".") or p == REPORT_DIR for p in path.relative_to(base).parts):
+def _skipped(path: Path, base: Path, exclude: list[Path], skip: tuple[str, ...]) -> bool:
+    """Hidden entries and ``skip`` folders below ``base``, and excluded folders, are not inputs."""
+    if any(p.startswith(".") or p in skip for p in path.relative_to(base).parts):
         return True
     resolved = path.resolve()
     return any(resolved.is_relative_to(folder) for folder in exclude)
 
 
-def discover(inputs: list[str], exclude: list[Path] = ()) -> list[MediaFile]:
+def discover(
+    inputs: list[str], exclude: list[Path] = (), skip: tuple[str, ...] = ()
+) -> list[MediaFile]:
     """Expand files, folders (recursively) and globs into media files with their relative output
     paths: a folder's structure is mirrored, a file or glob match is placed by its name (or its path
     below the glob's fixed part). Files that are not images or videos are returned too, with kind
-    ``other``, so the caller can report them. Hidden entries, report folders and folders listed in
-    ``exclude`` are not entered."""
+    ``other``, so the caller can report them. Hidden entries, folders named in ``skip`` (a tool's
+    report folders) and folders listed in ``exclude`` are not entered."""
     exclude = [Path(p).resolve() for p in exclude]
     found: list[MediaFile] = []
     for spec in inputs:
         path = Path(spec)
         if path.is_dir():
-            found += [MediaFile(p, p.relative_to(path)) for p in _walk(path, exclude)]
+            found += [MediaFile(p, p.relative_to(path)) for p in _walk(path, exclude, skip)]
         elif path.is_file():
             found.append(MediaFile(path, Path(path.name)))
         elif glob.has_magic(spec):
@@ -115,7 +112,7 @@ def discover(inputs: list[str], exclude: list[Path] = ()) -> list[MediaFile]:
                 fixed.append(part)
             base = Path(*fixed) if fixed else Path(".")
             matches = sorted(Path(m) for m in glob.glob(spec, recursive=True))
-            files = [m for m in matches if m.is_file() and not _skipped(m, base, exclude)]
+            files = [m for m in matches if m.is_file() and not _skipped(m, base, exclude, skip)]
             if not files:
                 raise ValueError(f"input {spec!r}: the pattern matches no file")
             found += [MediaFile(m, m.relative_to(base)) for m in files]
