@@ -1,3 +1,3 @@
 """Traffic-sign detection (YOLO) and missing-sign categorisation from scene context."""
 
-__version__ = "0.0.1"
+__version__ = "0.1.0"

@@ -59,7 +59,7 @@ class _Camera:
 
 def _road_centre(category: str, rng: np.random.Generator) -> tuple:
     """Lateral offset of the road's centre line as a function of depth, and the feature's depth."""
-    feature = rng.uniform(9, 16) if category == "side_road_left" else rng.uniform(14, 26)
+    feature = rng.uniform(12, 18) if category == "side_road_left" else rng.uniform(15, 26)
     if category in ("left_curve", "right_curve"):
         k = rng.uniform(0.02, 0.05) * (-1 if category == "left_curve" else 1)
         return (lambda z: k * np.clip(z - feature, 0, None) ** 2), feature
@@ -137,7 +137,7 @@ def render_scene(
     boxes, context_mask = [], None
     signs = []
     if category != "none" and context_sign:
-        z = feature - rng.uniform(4, 9)
+        z = max(11.0, feature - rng.uniform(4, 9))  # nearer, it would leave the picture
         signs.append((category, z, centre(z) - half - rng.uniform(0.8, 1.8)))
     n_common = rng.integers(0, 3) if common_signs is None else common_signs
     for _ in range(n_common):

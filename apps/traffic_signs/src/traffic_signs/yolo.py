@@ -1,0 +1,136 @@
+"""Ultralytics YOLO models, offline: built from a model YAML or loaded from local weights, and saved
+as ``config.json`` + ``model.safetensors`` (no pickle) for shipping.
+
+Ultralytics downloads weights, fonts and an AMP-check model when asked for them; here a model is
+only ever built from a YAML (ours in ``traffic_signs/cfg`` or one of ultralytics' own, which ship in
+its wheel) or loaded from a local file, training runs with ``amp=False, plots=False``, and
+``YOLO_OFFLINE`` is set before ultralytics is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+
+__all__ = ["builtin_config", "load_yolo", "save_yolo", "shipped_model", "train_yolo"]
+
+CONFIG, WEIGHTS = "config.json", "model.safetensors"
+
+
+def builtin_config(name: str) -> Path:
+    """``detector`` or ``context``: the model YAML shipped with this package."""
+    return Path(str(resources.files("traffic_signs") / "cfg" / f"{name}.yaml"))
+
+
+def shipped_model(name: str) -> Path:
+    """Folder of a model shipped in the package: ``detector`` or ``context``."""
+    path = Path(str(resources.files("traffic_signs") / "pretrained" / name))
+    if not (path / CONFIG).is_file():
+        raise ValueError(f"the shipped {name} weights are missing from the installed package")
+    return path
+
+
+def load_yolo(source: str | os.PathLike, task: str, default: str):
+    """An ultralytics ``YOLO`` for ``task`` from: ``default`` (the shipped ``default`` model), a
+    folder written by :func:`save_yolo`, a ``.pt`` file (ultralytics' own format, which is a pickle:
+    load only files you trust), or a model ``.yaml`` (new, untrained weights)."""
+    from safetensors.torch import load_file
+    from ultralytics import YOLO
+
+    path = shipped_model(default) if str(source) == "default" else Path(source)
+    if path.is_dir():
+        if not (path / CONFIG).is_file() or not (path / WEIGHTS).is_file():
+            raise ValueError(f"{path}: not a model folder (needs {CONFIG} and {WEIGHTS})")
+        config = json.loads((path / CONFIG).read_text())
+        if config.get("task") != task:
+            raise ValueError(f"{path} holds a {config.get('task')} model, not a {task} model")
+        with tempfile.TemporaryDirectory() as tmp:
+            yaml = Path(tmp) / "model.yaml"
+            yaml.write_text(json.dumps(config["model"]))  # JSON is YAML
+            model = YOLO(str(yaml), task=task)
+        try:
+            model.model.load_state_dict(load_file(path / WEIGHTS), strict=True)
+        except (RuntimeError, OSError) as err:
+            raise ValueError(f"{path / WEIGHTS} does not fit {path / CONFIG}: {err}") from None
+        model.model.names = {int(k): v for k, v in config["names"].items()}
+        model.model.eval()
+        return model
+    if not path.is_file():
+        raise ValueError(f"{path}: no such model file or folder")
+    if path.suffix not in (".pt", ".yaml", ".yml"):
+        raise ValueError(f"{path}: expected a model folder, a .pt file or a model .yaml")
+    try:
+        model = YOLO(str(path), task=task)
+    except Exception as err:  # ultralytics raises many types for a bad file
+        raise ValueError(f"{path}: not a loadable YOLO {task} model ({err})") from None
+    if model.task != task:
+        raise ValueError(f"{path} is a {model.task} model, not a {task} model")
+    return model
+
+
+def save_yolo(model, folder: str | os.PathLike) -> Path:
+    """Write ``model`` (an ultralytics ``YOLO``) as ``config.json`` (task, model YAML, class
+    names) and ``model.safetensors`` (fp32 state dict) into ``folder``."""
+    from safetensors.torch import save_file
+
+    from core_flows.utils import atomic_write
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    net = model.model
+    state = {k: v.detach().float().contiguous().cpu() for k, v in net.state_dict().items()}
+    config = {"task": model.task, "names": dict(net.names), "model": dict(net.yaml)}
+    atomic_write(folder / WEIGHTS, lambda p: save_file(state, p))
+    atomic_write(folder / CONFIG, lambda p: Path(p).write_text(json.dumps(config, indent=2)))
+    return folder
+
+
+def train_yolo(
+    model,
+    data: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    epochs: int,
+    imgsz: int,
+    batch: int,
+    device: str,
+    seed: int = 0,
+    **overrides,
+) -> dict:
+    """Train with ultralytics offline (no AMP check, no plots, no downloads); the run's files go to
+    ``out_dir/run`` and the best weights to ``out_dir/model`` (``save_yolo`` format)."""
+    # Mirror flips turn a left-hand curve (or side road) into a right-hand one: off unless asked.
+    overrides.setdefault("fliplr", 0.0)
+    out_dir = Path(out_dir).resolve()
+    run = out_dir / "run"
+    if run.exists():
+        shutil.rmtree(run)
+    model.train(
+        data=str(data),
+        epochs=epochs,
+        imgsz=imgsz,
+        batch=batch,
+        device=device,
+        seed=seed,
+        deterministic=True,
+        amp=False,
+        plots=False,
+        workers=0,
+        project=str(out_dir),
+        name="run",
+        exist_ok=True,
+        verbose=False,
+        **overrides,
+    )
+    from ultralytics import YOLO
+
+    best = run / "weights" / "best.pt"
+    trained = YOLO(str(best if best.is_file() else run / "weights" / "last.pt"))  # our own run
+    save_yolo(trained, out_dir / "model")
+    return {"weights": str(out_dir / "model"), "run": str(run)}
