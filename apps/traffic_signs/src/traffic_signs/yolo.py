@@ -18,9 +18,24 @@ from pathlib import Path
 
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
-__all__ = ["builtin_config", "load_yolo", "save_yolo", "shipped_model", "train_yolo"]
+__all__ = [
+    "builtin_config",
+    "load_yolo",
+    "save_yolo",
+    "shipped_model",
+    "train_yolo",
+    "ultralytics_device",
+]
 
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
+
+
+def ultralytics_device(name: str = "auto") -> str:
+    """``--device`` (auto, cpu, cuda, cuda:N) in ultralytics' spelling (``cpu`` or ``N``)."""
+    from core_flows.utils import resolve_device
+
+    device = resolve_device(name)
+    return "cpu" if device.type == "cpu" else str(device.index or 0)
 
 
 def builtin_config(name: str) -> Path:

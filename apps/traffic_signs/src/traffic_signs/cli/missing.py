@@ -63,13 +63,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from traffic_signs.yolo import builtin_config, load_yolo, train_yolo
+    from traffic_signs.yolo import builtin_config, load_yolo, train_yolo, ultralytics_device
 
     data = Path(args.data)
     if not (data / "train").is_dir() or not (data / "val").is_dir():
         raise ValueError(f"{data}: needs train/ and val/ folders with one subfolder per category")
     model = load_yolo(args.model or builtin_config("context"), "classify", "context")
-    device = resolve_device(args.device)
     # whole-frame context: no crops, erasing or automatic augmentation that could cut it away
     result = train_yolo(
         model,
@@ -78,7 +77,7 @@ def run_train(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         imgsz=args.imgsz,
         batch=args.batch,
-        device="cpu" if device.type == "cpu" else str(device.index or 0),
+        device=ultralytics_device(args.device),
         seed=args.seed,
         scale=0.0,
         erasing=0.0,

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from core_flows.utils import resolve_device, write_json
+from core_flows.utils import write_json
 from traffic_signs.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("traffic_signs")
@@ -52,11 +52,10 @@ def _check_data(path: str) -> Path:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from traffic_signs.yolo import builtin_config, load_yolo, train_yolo
+    from traffic_signs.yolo import builtin_config, load_yolo, train_yolo, ultralytics_device
 
     data = _check_data(args.data)
     model = load_yolo(args.model or builtin_config("detector"), "detect", "detector")
-    device = resolve_device(args.device)
     result = train_yolo(
         model,
         data,
@@ -64,7 +63,7 @@ def run_train(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         imgsz=args.imgsz,
         batch=args.batch,
-        device="cpu" if device.type == "cpu" else str(device.index or 0),
+        device=ultralytics_device(args.device),
         seed=args.seed,
     )
     log.info("Detector saved to %s (use it with --weights)", result["weights"])
@@ -73,16 +72,16 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_val(args: argparse.Namespace) -> int:
     from traffic_signs.detector import load_detector
+    from traffic_signs.yolo import ultralytics_device
 
     data = _check_data(args.data)
     model = load_detector(args.weights)
-    device = resolve_device(args.device)
     out = Path(args.out).resolve()
     metrics = model.val(
         data=str(data),
         imgsz=args.imgsz,
         batch=args.batch,
-        device="cpu" if device.type == "cpu" else str(device.index or 0),
+        device=ultralytics_device(args.device),
         plots=False,
         workers=0,
         project=str(out),
