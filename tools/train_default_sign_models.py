@@ -36,7 +36,7 @@ own on a real YOLO dataset with `traffic-signs train`.
 | | |
 |---|---|
 | data | {train} train / {val} val scenes, 320×240, seed 0 |
-| training | ultralytics, {epochs} epochs, imgsz {imgsz}, batch {batch}, no mirror flips (they turn a left-hand sign into a right-hand one), seed 0, CPU, {minutes:.1f} min |
+| training | ultralytics, {epochs} epochs, imgsz {imgsz}, batch {batch} (one optimiser step per batch: `nbs={batch}`), no mirror flips (they turn a left-hand sign into a right-hand one), seed 0, CPU, {minutes:.1f} min |
 | held-out scenes ({test} images, seed 1) | mAP@0.5 **{map50:.3f}**, mAP@0.5:0.95 **{map:.3f}** |
 
 Recipe: `.venv/bin/python tools/train_default_sign_models.py` (figures above from that run).
@@ -55,7 +55,7 @@ Telea), so the classifier must read the road, not the sign. Not for real roads.
 | | |
 |---|---|
 | data | {train} train / {val} val scenes ({per_class} per class), 320×240 resized to {imgsz}, seed 0 |
-| training | ultralytics, {epochs} epochs, batch {batch}, no flips (they swap left and right), seed 0, CPU, {minutes:.1f} min |
+| training | ultralytics, {epochs} epochs, batch {batch} (`nbs={batch}`), no flips (they swap left and right), seed 0, CPU, {minutes:.1f} min |
 | held-out scenes (seed 1) | top-1 **{top1:.3f}** over {test} scenes; {top1_inpainted:.3f} on inpainted, {top1_absent:.3f} on truly absent, {top1_context:.3f} on the four sign categories only |
 
 Recipe: `.venv/bin/python tools/train_default_sign_models.py` (figures above from that run).
@@ -67,9 +67,9 @@ def main() -> int:
     parser.add_argument("--work", default="out/traffic_signs_recipe")
     parser.add_argument("--det-train", type=int, default=400)
     parser.add_argument("--det-val", type=int, default=100)
-    parser.add_argument("--det-epochs", type=int, default=30)
-    parser.add_argument("--ctx-train", type=int, default=100, help="scenes per class")
-    parser.add_argument("--ctx-epochs", type=int, default=25)
+    parser.add_argument("--det-epochs", type=int, default=40)
+    parser.add_argument("--ctx-train", type=int, default=200, help="scenes per class")
+    parser.add_argument("--ctx-epochs", type=int, default=40)
     parser.add_argument("--only", choices=("detector", "context"))
     args = parser.parse_args()
 
@@ -84,10 +84,8 @@ def main() -> int:
         test = write_detection_set(det / "test", 0, args.det_val, seed=1)
         model = load_yolo(builtin_config("detector"), "detect", "detector")
         start = time.time()
-        # no mirror flips: they turn a left-hand curve sign into a right-hand one
         train_yolo(
-            model, data, det, epochs=args.det_epochs, imgsz=320, batch=16, device="cpu",
-            fliplr=0.0,
+            model, data, det, epochs=args.det_epochs, imgsz=320, batch=16, device="cpu", nbs=16,
         )  # fmt: skip
         minutes = (time.time() - start) / 60
         trained = load_yolo(det / "model", "detect", "detector")
@@ -120,7 +118,7 @@ def main() -> int:
         start = time.time()
         train_yolo(
             model, ctx / "data", ctx, epochs=args.ctx_epochs, imgsz=160, batch=32, device="cpu",
-            fliplr=0.0, scale=0.0, erasing=0.0, auto_augment=None,
+            nbs=32, scale=0.0, erasing=0.0, auto_augment=None,
         )  # fmt: skip
         minutes = (time.time() - start) / 60
         trained = load_yolo(ctx / "model", "classify", "context")

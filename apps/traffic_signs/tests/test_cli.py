@@ -2,9 +2,9 @@ import json
 import socket
 
 import pytest
-from traffic_signs_test_utils import write_scene_video
 
 from traffic_signs.cli import main
+from traffic_signs.synth import write_drive
 
 
 @pytest.fixture
@@ -64,14 +64,14 @@ def test_detect_images_and_video_frame_by_frame(scenes, models, tmp_path, networ
     image = sorted((scenes / "detect" / "images" / "val").glob("*.png"))[0]
     (src / "scene.png").write_bytes(image.read_bytes())
     (src / "broken.png").write_bytes(b"\x89PNG not really")
-    frames = write_scene_video(src / "drive.mp4", ["left_curve", "none"], frames_each=2)
+    frames = 2 * len(write_drive(src / "drive.mp4", seconds=2, fps=2))
     out = tmp_path / "out"
     argv = ["detect", str(src), "--out", str(out), "--weights", str(detector), "--conf", "0.01"]
     assert main([*argv, "-q"]) == 0
     result = json.loads((out / "detections.json").read_text())
     video = [r for r in result["frames"] if r["file"] == "drive.mp4"]
     assert [r["frame"] for r in video] == list(range(frames))
-    assert [r["time"] for r in video] == pytest.approx([i / 5 for i in range(frames)], abs=1e-3)
+    assert [r["time"] for r in video] == pytest.approx([i / 2 for i in range(frames)], abs=1e-3)
     assert len(result["skipped"]) == 1 and "broken.png" in result["skipped"][0]
     for r in result["frames"]:
         for d in r["detections"]:
@@ -93,7 +93,8 @@ def test_missing_evaluate_predict_and_audit(scenes, models, tmp_path, capsys, ne
     assert main([*argv, "--out", str(tmp_path / "p.csv"), "-q"]) == 0
     assert (tmp_path / "p.csv").read_text().count("\n") == 2
 
-    write_scene_video(tmp_path / "drive.mp4", ["left_curve", "right_curve"], frames_each=2)
+    truth = write_drive(tmp_path / "drive.mp4", seconds=2, fps=2)
+    assert [t["category"] for t in truth] == ["left_curve", "right_curve"]
     out = tmp_path / "audit"
     argv = ["audit", str(tmp_path / "drive.mp4"), "--out", str(out), "--weights", str(detector)]
     argv += ["--context-weights", str(context), "--alert-threshold", "0.01", "-q"]

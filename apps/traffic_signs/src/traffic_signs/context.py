@@ -35,16 +35,10 @@ def predict_context(
     out = np.zeros((len(frames), len(MISSING_CLASSES)), np.float32)
     for start in range(0, len(frames), batch):
         chunk = [np.ascontiguousarray(f[..., ::-1]) for f in frames[start : start + batch]]
-        results = model.predict(chunk, device=device, verbose=False, imgsz=model_imgsz(model))
+        results = model.predict(chunk, device=device, verbose=False)
         for i, r in enumerate(results):
             out[start + i, column] = r.probs.data.cpu().numpy()
     return out
-
-
-def model_imgsz(model) -> int:
-    """The image size the model was trained at (recorded by ultralytics), else 160."""
-    args = getattr(model.model, "args", None) or {}
-    return int(args.get("imgsz", 160)) if isinstance(args, dict) else 160
 
 
 def evaluate_context(model, folder: str | os.PathLike, device: str = "cpu") -> dict:

@@ -18,17 +18,23 @@ def load_detector(weights: str | os.PathLike = "default"):
 
 
 def detect_frames(
-    model, frames: list[np.ndarray], conf: float = 0.25, device: str = "cpu", imgsz: int = 320
+    model,
+    frames: list[np.ndarray],
+    conf: float = 0.25,
+    device: str = "cpu",
+    imgsz: int | None = None,
 ) -> list[list[dict]]:
     """For each RGB frame, its detections: ``{"class", "confidence", "box": [x0, y0, x1, y1]}`` in
-    pixels, most confident first."""
+    pixels, most confident first. ``imgsz``: the network's input size (default: the size the model
+    was trained at)."""
     if not 0 < conf < 1:
         raise ValueError(f"confidence threshold must be in (0, 1), got {conf}")
     names = model.model.names
     out = []
     for start in range(0, len(frames), 16):
         chunk = [np.ascontiguousarray(f[..., ::-1]) for f in frames[start : start + 16]]
-        for r in model.predict(chunk, conf=conf, device=device, imgsz=imgsz, verbose=False):
+        size = {"imgsz": imgsz} if imgsz else {}
+        for r in model.predict(chunk, conf=conf, device=device, verbose=False, **size):
             boxes = r.boxes
             found = [
                 {

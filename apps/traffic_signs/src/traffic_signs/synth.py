@@ -23,7 +23,7 @@ import numpy as np
 
 from traffic_signs.signs import MISSING_CLASSES, SIGN_CLASSES, draw_sign
 
-__all__ = ["Scene", "render_scene", "write_detection_set", "write_missing_set"]
+__all__ = ["Scene", "render_scene", "write_detection_set", "write_drive", "write_missing_set"]
 
 COMMON_SIGNS = ("stop", "yield", "speed_limit", "no_entry")
 Z_NEAR, Z_FAR = 2.5, 90.0
@@ -296,3 +296,32 @@ def write_missing_set(
                 _save(folder / f"{how}_{i:05d}.png", image)
         written[split] = n * len(MISSING_CLASSES)
     return written
+
+
+def write_drive(
+    path: str | os.PathLike,
+    seconds: int = 10,
+    fps: float = 10.0,
+    seed: int = 0,
+    size: tuple[int, int] = (320, 240),
+) -> list[dict]:
+    """A video of one scene per second (frames within a second differ by sensor noise), cycling
+    through the categories, with the context sign present in every other scene; returns what each
+    second shows (``category``, ``sign_present``), the truth for checking an audit."""
+    from core_flows.media import VideoInfo, write_video
+
+    if seconds < 1 or fps <= 0:
+        raise ValueError(f"need seconds >= 1 and fps > 0, got {seconds} and {fps}")
+    rng = np.random.default_rng(seed)
+    truth, frames = [], []
+    per_second = max(1, int(round(fps)))
+    for i in range(seconds):
+        category = MISSING_CLASSES[i % len(MISSING_CLASSES)]
+        present = category != "none" and (i // len(MISSING_CLASSES)) % 2 == 0
+        scene = render_scene(category, rng, size, context_sign=present)
+        truth.append({"second": i, "category": category, "sign_present": present})
+        for _ in range(per_second):
+            noisy = scene.image.astype(np.int16) + rng.integers(-3, 4, scene.image.shape)
+            frames.append(np.clip(noisy, 0, 255).astype(np.uint8))
+    write_video(path, iter(frames), VideoInfo(float(per_second), size[0], size[1], len(frames)))
+    return truth

@@ -75,6 +75,8 @@ def load_yolo(source: str | os.PathLike, task: str, default: str):
             raise ValueError(f"{path / WEIGHTS} does not fit {path / CONFIG}: {err}") from None
         model.model.names = {int(k): v for k, v in config["names"].items()}
         model.model.eval()
+        if "imgsz" in config:  # predict at the size the model was trained at
+            model.overrides["imgsz"] = config["imgsz"]
         return model
     if not path.is_file():
         raise ValueError(f"{path}: no such model file or folder")
@@ -89,9 +91,10 @@ def load_yolo(source: str | os.PathLike, task: str, default: str):
     return model
 
 
-def save_yolo(model, folder: str | os.PathLike) -> Path:
+def save_yolo(model, folder: str | os.PathLike, imgsz: int | None = None) -> Path:
     """Write ``model`` (an ultralytics ``YOLO``) as ``config.json`` (task, model YAML, class
-    names) and ``model.safetensors`` (fp32 state dict) into ``folder``."""
+    names, the image size to predict at) and ``model.safetensors`` (fp32 state dict) into
+    ``folder``."""
     from safetensors.torch import save_file
 
     from core_flows.utils import atomic_write
@@ -101,6 +104,7 @@ def save_yolo(model, folder: str | os.PathLike) -> Path:
     net = model.model
     state = {k: v.detach().float().contiguous().cpu() for k, v in net.state_dict().items()}
     config = {"task": model.task, "names": dict(net.names), "model": dict(net.yaml)}
+    config["imgsz"] = int(imgsz or model.overrides.get("imgsz") or 640)
     atomic_write(folder / WEIGHTS, lambda p: save_file(state, p))
     atomic_write(folder / CONFIG, lambda p: Path(p).write_text(json.dumps(config, indent=2)))
     return folder
@@ -147,5 +151,5 @@ def train_yolo(
 
     best = run / "weights" / "best.pt"
     trained = YOLO(str(best if best.is_file() else run / "weights" / "last.pt"))  # our own run
-    save_yolo(trained, out_dir / "model")
+    save_yolo(trained, out_dir / "model", imgsz=imgsz)
     return {"weights": str(out_dir / "model"), "run": str(run)}

@@ -34,7 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(a pickle: only files you trust) or a model YAML (default: %(default)s)",
     )
     parser.add_argument("--conf", type=float, default=0.25, help="(default: %(default)s)")
-    parser.add_argument("--imgsz", type=int, default=320, help="(default: %(default)s)")
+    parser.add_argument(
+        "--imgsz", type=int, help="network input size (default: the detector's training size)"
+    )
     parser.add_argument(
         "--stride", type=int, default=1, help="every n-th video frame (default: %(default)s)"
     )

@@ -37,6 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--imgsz", type=int, default=160)
     train.add_argument("--batch", type=int, default=32)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--nbs", type=int, default=64, help="nominal batch (ultralytics'); --batch on small sets"
+    )
     train.set_defaults(run=run_train)
 
     evaluate = actions.add_parser(
@@ -79,6 +82,7 @@ def run_train(args: argparse.Namespace) -> int:
         batch=args.batch,
         device=ultralytics_device(args.device),
         seed=args.seed,
+        nbs=args.nbs,
         scale=0.0,
         erasing=0.0,
         auto_augment=None,

@@ -29,6 +29,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--per-class", type=int, default=100, help="missing-sign train scenes per category"
     )
+    parser.add_argument(
+        "--video",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="also write DIR/drive.mp4 (10 frames/s, one scene a second, the context sign "
+        "missing in every other scene) and DIR/drive_truth.json",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.set_defaults(run=run)
 
@@ -44,6 +52,13 @@ def run(args: argparse.Namespace) -> int:
     write_missing_set(
         out / "missing", seed=args.seed, per_split=(n, max(1, n // 4), max(1, n // 4))
     )
+    if args.video:
+        from core_flows.utils import write_json
+        from traffic_signs.synth import write_drive
+
+        truth = write_drive(out / "drive.mp4", args.video, seed=args.seed)
+        write_json(out / "drive_truth.json", truth)
+        log.info("Video: %s", out / "drive.mp4")
     log.info("YOLO dataset: %s", yaml)
     log.info("Missing-sign set: %s (train/val/test)", out / "missing")
     return 0

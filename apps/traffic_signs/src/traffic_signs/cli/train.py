@@ -36,7 +36,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                 help="model YAML (ours: traffic_signs/cfg/detector.yaml, the default; or "
                 "ultralytics' yolov8n.yaml, ...) or local .pt weights to fine-tune",
             )
-            parser.add_argument("--epochs", type=int, default=30, help="epochs")
+            parser.add_argument("--epochs", type=int, default=40, help="epochs")
+            parser.add_argument(
+                "--nbs",
+                type=int,
+                default=64,
+                help="nominal batch: gradients of nbs/batch batches make one optimiser step "
+                "(ultralytics' default 64; set it to --batch on small datasets)",
+            )
             parser.add_argument("--seed", type=int, default=0, help="random seed")
             parser.set_defaults(run=run_train)
         else:
@@ -65,6 +72,7 @@ def run_train(args: argparse.Namespace) -> int:
         batch=args.batch,
         device=ultralytics_device(args.device),
         seed=args.seed,
+        nbs=args.nbs,
     )
     log.info("Detector saved to %s (use it with --weights)", result["weights"])
     return 0
