@@ -65,9 +65,9 @@ Recipe: `.venv/bin/python tools/train_default_sign_models.py` (figures above fro
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", default="out/traffic_signs_recipe")
-    parser.add_argument("--det-train", type=int, default=400)
+    parser.add_argument("--det-train", type=int, default=800)
     parser.add_argument("--det-val", type=int, default=100)
-    parser.add_argument("--det-epochs", type=int, default=40)
+    parser.add_argument("--det-epochs", type=int, default=50)
     parser.add_argument("--ctx-train", type=int, default=200, help="scenes per class")
     parser.add_argument("--ctx-epochs", type=int, default=40)
     parser.add_argument("--only", choices=("detector", "context"))
