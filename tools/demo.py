@@ -363,13 +363,13 @@ def traffic_signs_section(out: Path) -> str:
     """A synthetic drive audited: signs found, and alerts where the road calls for a missing sign."""
     import numpy as np
 
-    from core_flows.media import VideoInfo, write_video
+    from core_flows.media import VideoInfo, write_image, write_video
     from traffic_signs.synth import render_scene
 
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(11)
-    # four stretches of road, 3 s each at 2 frames/s: the curve sign present, the same kind of
-    # bend with its sign missing, a divided road whose gap sign is missing, a straight road
+    # four stretches of road, 3 s each at 2 frames/s: a bend with its sign, a bend without it,
+    # a divided road whose gap-in-median sign is missing, a straight road
     stretches = [
         ("left_curve", True),
         ("left_curve", False),
@@ -378,42 +378,51 @@ def traffic_signs_section(out: Path) -> str:
     ]
     frames = []
     for category, sign in stretches:
-        scene = render_scene(category, rng, context_sign=sign, common_signs=1)
-        frames += [scene.image] * 6
+        frames += [render_scene(category, rng, context_sign=sign, common_signs=1).image] * 6
     h, w = frames[0].shape[:2]
     write_video(out / "drive.mp4", iter(frames), VideoInfo(2.0, w, h, len(frames)))
+    audit_dir = out / "audit"
     stdout = run_cli(
-        "traffic-signs", "audit", str(out / "drive.mp4"), "--out", str(out / "audit"), "-q"
+        "traffic-signs", "audit", str(out / "drive.mp4"), "--out", str(audit_dir), "-q"
     )
-    report = json.loads((out / "audit" / "report.json").read_text())
-    rows = [
-        [e["category"], f"{e['start']:.1f}–{e['end'] + 0.5:.1f} s", f"{e['confidence']:.2f}"]
-        for e in report["events"]
-    ]
-    first = {}
-    for a in report["alerts"]:
-        first.setdefault(a["category"], a.get("image"))
+    report = json.loads((audit_dir / "report.json").read_text())
+    records = report["files"][0]["frames"]
+    rows = []
+    for k, (category, sign) in enumerate(stretches):
+        first = records[6 * k]
+        context = max(first["context"], key=first["context"].get)
+        alerts = sum(r["alert"] is not None for r in records[6 * k : 6 * k + 6])
+        rows.append(
+            [
+                f"{k * 3}–{k * 3 + 3} s",
+                category
+                + (" (sign present)" if sign else " (sign missing)" if category != "none" else ""),
+                ", ".join(d["class"] for d in first["detections"]) or "none",
+                f"{context} ({first['context'][context]:.2f})",
+                f"{alerts} of 6 frames",
+            ]
+        )
+    write_image(out / "present.png", frames[0])
+    run_cli("traffic-signs", "detect", str(out / "present.png"), "--out", str(out / "detect"), "-q")
     shots = "".join(
-        f'<figure style="display:inline-block;width:45%"><img src="traffic_signs/audit/{p}">'
-        f"<figcaption>missing {html.escape(c)}</figcaption></figure>"
-        for c, p in first.items()
-        if p
+        f'<figure style="display:inline-block;width:32%;margin:2px"><img src="traffic_signs/'
+        f'audit/{a["image"]}"><figcaption>{a["time"]:.1f} s: missing {html.escape(a["category"])}'
+        f"</figcaption></figure>"
+        for a in report["alerts"][::6]
+        if "image" in a
     )
-    present = out / "present.png"
-    from core_flows.media import write_image
-
-    write_image(present, frames[0])
-    run_cli("traffic-signs", "detect", str(present), "--out", str(out / "detect"), "-q")
     return f"""
 <h2>traffic-signs: sign detection and missing-sign alerts</h2>
-<p>A synthetic 12-second drive (<code>traffic_signs.synth</code>): a left-hand bend with its sign,
-a left-hand bend without it, a divided road whose gap-in-median sign is missing, a straight road.
-<code>traffic-signs audit drive.mp4</code> runs the shipped detector and scene-context classifier
-(both trained on synthetic scenes only) on every frame.</p>
-<figure style="display:inline-block;width:45%"><img src="traffic_signs/detect/present.png">
-<figcaption>the bend with its sign: detected, no alert</figcaption></figure>{shots}
+<p>A synthetic 12-second drive (<code>traffic_signs.synth</code>, 2 frames/s): a left-hand bend with
+its sign, a left-hand bend without it, a divided road whose gap-in-median sign is missing, a
+straight road. <code>traffic-signs audit drive.mp4</code> runs the shipped detector and
+scene-context classifier (both trained on synthetic scenes only) on every frame; an alert is raised
+where the context calls for a sign the detector did not find.</p>
+{table(rows, ["time", "truth", "signs detected (first frame)", "context", "alerts"])}
+<figure style="display:inline-block;width:32%;margin:2px">
+<img src="traffic_signs/detect/present.png"><figcaption>detections, first stretch</figcaption>
+</figure>{shots}
 <pre>{html.escape(stdout.strip())}</pre>
-{table(rows, ["missing sign", "time", "confidence"])}
 <p><a href="traffic_signs/audit/report.html">Full audit report</a></p>
 """
 
