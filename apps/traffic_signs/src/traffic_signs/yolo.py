@@ -9,7 +9,9 @@ its wheel) or loaded from a local file, training runs with ``amp=False, plots=Fa
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -28,6 +30,19 @@ __all__ = [
 ]
 
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
+
+
+@contextlib.contextmanager
+def _quiet_ultralytics():
+    """Ultralytics logs a model summary when it builds one; loading a saved model is not news."""
+    from ultralytics.utils import LOGGER
+
+    level = LOGGER.level
+    LOGGER.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        LOGGER.setLevel(level)
 
 
 def ultralytics_device(name: str = "auto") -> str:
@@ -65,7 +80,7 @@ def load_yolo(source: str | os.PathLike, task: str, default: str):
         config = json.loads((path / CONFIG).read_text())
         if config.get("task") != task:
             raise ValueError(f"{path} holds a {config.get('task')} model, not a {task} model")
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, _quiet_ultralytics():
             yaml = Path(tmp) / "model.yaml"
             yaml.write_text(json.dumps(config["model"]))  # JSON is YAML
             model = YOLO(str(yaml), task=task)
