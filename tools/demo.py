@@ -392,6 +392,12 @@ def traffic_signs_section(out: Path) -> str:
         first = records[6 * k]
         context = max(first["context"], key=first["context"].get)
         alerts = sum(r["alert"] is not None for r in records[6 * k : 6 * k + 6])
+        expected = category != "none" and not sign
+        verdict = (
+            ("correct" if alerts > 3 else "missed alert")
+            if expected
+            else ("false alert" if alerts > 3 else "correct")
+        )
         rows.append(
             [
                 f"{k * 3}–{k * 3 + 3} s",
@@ -400,6 +406,7 @@ def traffic_signs_section(out: Path) -> str:
                 ", ".join(d["class"] for d in first["detections"]) or "none",
                 f"{context} ({first['context'][context]:.2f})",
                 f"{alerts} of 6 frames",
+                verdict,
             ]
         )
     write_image(out / "present.png", frames[0])
@@ -418,7 +425,7 @@ its sign, a left-hand bend without it, a divided road whose gap-in-median sign i
 straight road. <code>traffic-signs audit drive.mp4</code> runs the shipped detector and
 scene-context classifier (both trained on synthetic scenes only) on every frame; an alert is raised
 where the context calls for a sign the detector did not find.</p>
-{table(rows, ["time", "truth", "signs detected (first frame)", "context", "alerts"])}
+{table(rows, ["time", "truth", "signs detected (first frame)", "context", "alerts", "verdict"])}
 <figure style="display:inline-block;width:32%;margin:2px">
 <img src="traffic_signs/detect/present.png"><figcaption>detections, first stretch</figcaption>
 </figure>{shots}
