@@ -16,6 +16,23 @@ from core_flows.media import (
 )
 
 
+@pytest.fixture
+def dataset(tmp_path):
+    """A folder as users have them: a photo, a scene in a subfolder, a corrupt JPEG, a truncated
+    JPEG and a text file."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "data"
+    (root / "cam1").mkdir(parents=True)
+    Image.fromarray(rng.integers(0, 256, (64, 48, 3), dtype=np.uint8)).save(root / "astronaut.png")
+    scene = np.kron(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8), np.ones((8, 8, 1), np.uint8))
+    Image.fromarray(scene).save(root / "cam1" / "scene.jpg", quality=95)
+    (root / "cam1" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    whole = (root / "cam1" / "scene.jpg").read_bytes()
+    (root / "cam1" / "truncated.jpg").write_bytes(whole[: len(whole) // 3])
+    (root / "notes.txt").write_text("not an image")
+    return root
+
+
 def test_discover_mirrors_folders_and_lists_other_files(dataset):
     found = {item.rel.as_posix(): item.kind for item in discover([str(dataset)])}
     assert found == {
@@ -105,3 +122,7 @@ def test_globs_skip_the_output_folder_and_reports(dataset):
     Image.new("RGB", (8, 8)).save(out / "_anonymize" / "previews" / "a.png")
     found = discover([str(dataset / "**" / "*.png")], exclude=[out])
     assert [i.rel.as_posix() for i in found] == ["astronaut.png"]
+    # a tool's report folders, named in skip=, are never inputs
+    found = discover([str(dataset)], skip=("_anonymize",))
+    assert "inner/astronaut.png" in [i.rel.as_posix() for i in found]
+    assert not any("_anonymize" in i.rel.parts for i in found)
