@@ -53,3 +53,17 @@ def test_training_reaches_the_sft_layers():
     assert all(s.gamma.weight.grad is not None for s in model.sfts)
     assert model.encoder.stem.weight.grad is not None
     assert all(p.grad is None for p in model.autoencoder.parameters())  # stage 2: frozen AE
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model = tiny_model().eval()
+    with torch.no_grad():
+        for sft in model.sfts:
+            sft.beta.bias.normal_()
+    model.save_pretrained(tmp_path / "sr")
+    again = type(model).from_pretrained(tmp_path / "sr")
+    lr = torch.rand(1, 3, 8, 8) * 2 - 1
+    run = dict(scale=4, steps=2)
+    first = model.upscale(lr, **run, generator=torch.Generator().manual_seed(1))
+    second = again.upscale(lr, **run, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(first, second, atol=1e-5)

@@ -43,7 +43,7 @@ class TimeAwareEncoder(PretrainedMixin, nn.Module):
     ):
         super().__init__()
         from diffusers.models.embeddings import TimestepEmbedding, Timesteps
-        from diffusers.models.resnet import Downsample2D, ResnetBlock2D
+        from diffusers.models.resnet import ResnetBlock2D
 
         if not channels:
             raise ValueError("channels must list at least one resolution")
@@ -62,7 +62,9 @@ class TimeAwareEncoder(PretrainedMixin, nn.Module):
                 )
             )
             last = i == len(channels) - 1
-            self.downs.append(nn.Identity() if last else Downsample2D(c, use_conv=True))
+            # a strided convolution (diffusers' Downsample2D aliases its weights under two names,
+            # which safetensors refuses to save)
+            self.downs.append(nn.Identity() if last else nn.Conv2d(c, c, 3, stride=2, padding=1))
             previous = c
 
     def forward(self, latent: Tensor, timesteps: Tensor) -> list[Tensor]:

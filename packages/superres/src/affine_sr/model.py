@@ -9,6 +9,10 @@ every detail to the prior (the role StableSR's controllable feature wrapping pla
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -104,6 +108,55 @@ class AffineSR(nn.Module):
             eps = self._denoise(self.scheduler.scale_model_input(z, t), tt, lr_latent)
             z = self.scheduler.step(eps, t, z).prev_sample
         return self.autoencoder.decode(z, fidelity * lr_detail).clamp(-1, 1)
+
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """``autoencoder/``, ``encoder/`` (config.json + safetensors), ``unet/`` and
+        ``scheduler/`` (diffusers folders), ``sft.safetensors`` and ``config.json``."""
+        from safetensors.torch import save_file
+
+        from core_flows.utils import atomic_write
+
+        directory = Path(directory)
+        self.autoencoder.save_pretrained(directory / "autoencoder")
+        self.encoder.save_pretrained(directory / "encoder")
+        self.unet.save_pretrained(directory / "unet")
+        self.scheduler.save_pretrained(directory / "scheduler")
+        state = {k: v.detach().contiguous().cpu() for k, v in self.sfts.state_dict().items()}
+        if self.prompt_embeds is not None:
+            state["prompt_embeds"] = self.prompt_embeds.detach().contiguous().cpu()
+        atomic_write(directory / "sft.safetensors", lambda p: save_file(state, p))
+        config = {
+            "unet_class": type(self.unet).__name__,
+            "scheduler_class": type(self.scheduler).__name__,
+        }
+        atomic_write(directory / "config.json", lambda p: Path(p).write_text(json.dumps(config)))
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, device: str = "cpu") -> AffineSR:
+        """Load a folder written by :meth:`save_pretrained`; nothing is downloaded."""
+        import diffusers
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        if not (directory / "config.json").is_file():
+            raise ValueError(f"{directory}: not an affine-sr model folder (no config.json)")
+        config = json.loads((directory / "config.json").read_text())
+        unet_class = getattr(diffusers, config["unet_class"], None)
+        scheduler_class = getattr(diffusers, config["scheduler_class"], None)
+        if unet_class is None or scheduler_class is None:
+            raise ValueError(f"{directory}: unknown UNet or scheduler class in config.json")
+        state = load_file(directory / "sft.safetensors")
+        prompt_embeds = state.pop("prompt_embeds", None)
+        model = cls(
+            CouplingAutoencoder.from_pretrained(directory / "autoencoder"),
+            unet_class.from_pretrained(directory / "unet"),
+            TimeAwareEncoder.from_pretrained(directory / "encoder"),
+            scheduler_class.from_pretrained(directory / "scheduler"),
+            prompt_embeds,
+        )
+        model.sfts.load_state_dict(state)
+        return model.to(device).eval()
 
 
 def _upscale(lr: Tensor, scale: int) -> Tensor:
