@@ -234,8 +234,9 @@ def evaluate(model: nn.Module, dataset, classes: list[str]) -> dict:
     """Accuracy, per-class precision/recall/F1, macro-F1 and the confusion matrix on ``dataset``."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-    images = torch.stack([dataset[i][0] for i in range(len(dataset))])
-    truth = np.array([int(dataset[i][1]) for i in range(len(dataset))])
+    items = [dataset[i] for i in range(len(dataset))]  # each item read once
+    images = torch.stack([x for x, _ in items])
+    truth = np.array([int(y) for _, y in items])
     pred = predict(model, images).argmax(1)
     labels = list(range(len(classes)))
     p, r, f, n = precision_recall_fscore_support(truth, pred, labels=labels, zero_division=0)

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+
+from core_flows.media import IMAGE_EXTENSIONS, MediaError, read_image
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -27,7 +29,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 # Two photographs of one kernel (both sides) are named <seed>_top.<ext> and <seed>_bottom.<ext>.
 VIEW_SUFFIXES = ("_top", "_bottom")
 
@@ -91,15 +92,9 @@ def list_images(root: str | os.PathLike, classes: list[str] | None = None) -> tu
 def load_image(path: str | os.PathLike, size: int) -> np.ndarray:
     """RGB ``uint8 [size, size, 3]``; a ``ValueError`` names an unreadable file."""
     try:
-        with Image.open(path) as img:
-            img.load()
-            rgb = img.convert("RGB")
-    # ImportError: ultralytics, when imported, patches Image.open to load an optional HEIF
-    # plugin on unidentified files and raises ImportError when that plugin is absent.
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, ImportError) as err:
-        if isinstance(err, ImportError):
-            err = "unidentified format"
-        raise ValueError(f"{path}: not a readable image ({err})") from None
+        rgb = Image.fromarray(read_image(path)[0])
+    except MediaError as err:
+        raise ValueError(f"{path}: {err}") from None
     if rgb.size != (size, size):
         rgb = rgb.resize((size, size), Image.BILINEAR)
     return np.asarray(rgb)

@@ -3,9 +3,7 @@ counts per class; written as CSV, JSON, a PNG chart and an HTML page."""
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import logging
 import os
 from pathlib import Path
@@ -14,7 +12,7 @@ import numpy as np
 import torch
 
 from core_flows.images import save_grid
-from core_flows.utils import atomic_write, write_json
+from core_flows.utils import atomic_write, write_csv, write_json
 from seed_gan.classifier import SeedClassifier, predict
 from seed_gan.data import find_images, load_images, seed_id
 
@@ -130,23 +128,19 @@ def grade_lot(
 
 
 def _write_csv(path: Path, seeds: list[dict], classes: list[str]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["seed", "files", "class", "confidence", "review", *[f"p_{c}" for c in classes]]
+    header = ["seed", "files", "class", "confidence", "review", *[f"p_{c}" for c in classes]]
+    rows = (
+        [
+            s["seed"],
+            s["files"],
+            s["class"],
+            f"{s['confidence']:.4f}",
+            int(s["review"]),
+            *[f"{v:.4f}" for v in s["probs"]],
+        ]
+        for s in seeds
     )
-    for s in seeds:
-        writer.writerow(
-            [
-                s["seed"],
-                s["files"],
-                s["class"],
-                f"{s['confidence']:.4f}",
-                int(s["review"]),
-                *[f"{v:.4f}" for v in s["probs"]],
-            ]
-        )
-    atomic_write(path, lambda p: Path(p).write_text(buffer.getvalue()))
+    write_csv(path, header, rows)
 
 
 def _plot_summary(summary: dict, pure_class: str, path: Path) -> None:

@@ -4,9 +4,7 @@ are read frame by frame; bad files are reported and skipped."""
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import logging
 import os
 import time
@@ -17,7 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from core_flows.media import MediaError, discover, iter_frames, read_image, video_info, write_image
-from core_flows.utils import atomic_write, write_json
+from core_flows.utils import atomic_write, write_csv, write_json
 from traffic_signs.context import predict_context
 from traffic_signs.detector import detect_frames, draw_detections
 from traffic_signs.signs import CONTEXT_CATEGORIES, MISSING_CLASSES
@@ -178,13 +176,16 @@ def _events(alerts: list[dict]) -> list[dict]:
 
 
 def _write_csv(path: Path, alerts: list[dict]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["file", "frame", "time_s", "missing_sign", "confidence"])
-    for a in alerts:
-        time_s = "" if a["time"] is None else f"{a['time']:.3f}"
-        writer.writerow([a["file"], a["frame"], time_s, a["category"], f"{a['confidence']:.4f}"])
-    atomic_write(path, lambda p: Path(p).write_text(buffer.getvalue()))
+    rows = (
+        [a["file"], a["frame"], seconds(a["time"]), a["category"], f"{a['confidence']:.4f}"]
+        for a in alerts
+    )
+    write_csv(path, ["file", "frame", "time_s", "missing_sign", "confidence"], rows)
+
+
+def seconds(t: float | None) -> str:
+    """A frame's time for CSV: ``""`` for a still image."""
+    return "" if t is None else f"{t:.3f}"
 
 
 def _plot_alerts(alerts: list[dict], path: Path) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
+import io
 import json
 import logging
 import os
 import platform
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -23,6 +25,7 @@ __all__ = [
     "print_fields",
     "resolve_device",
     "run_command",
+    "write_csv",
     "write_json",
 ]
 
@@ -73,6 +76,15 @@ def write_json(path: str | os.PathLike, obj: object) -> Path:
     """Write ``obj`` as indented JSON to ``path`` atomically."""
     text = json.dumps(obj, indent=2) + "\n"
     return atomic_write(path, lambda p: Path(p).write_text(text))
+
+
+def write_csv(path: str | os.PathLike, header: list[str], rows: Iterable[list]) -> Path:
+    """Write a header and rows as CSV to ``path`` atomically."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return atomic_write(path, lambda p: Path(p).write_text(buffer.getvalue()))
 
 
 def environment(device: torch.device | None = None) -> dict[str, object]:

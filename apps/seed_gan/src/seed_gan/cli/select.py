@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import logging
 from pathlib import Path
 
-from core_flows.utils import atomic_write, resolve_device
+from core_flows.utils import resolve_device, write_csv
 from seed_gan.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("seed_gan")
@@ -58,22 +56,20 @@ def run(args: argparse.Namespace) -> int:
     probs, features = predict(model, images.float() / 127.5 - 1, features=True)
     chosen, clusters = select_batch(probs, features, args.budget, args.pool_factor, args.seed)
     uncertainty = margin_uncertainty(probs)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["rank", "file", "predicted", "confidence", "uncertainty", "cluster"])
-    for rank, (i, c) in enumerate(zip(chosen, clusters), 1):
-        k = int(probs[i].argmax())
-        writer.writerow(
-            [
-                rank,
-                str(readable[i].relative_to(root)),
-                model.classes[k],
-                f"{probs[i, k]:.4f}",
-                f"{uncertainty[i]:.4f}",
-                int(c),
-            ]
-        )
-    atomic_write(args.out, lambda p: Path(p).write_text(buffer.getvalue()))
+    predicted = probs.argmax(1)
+    rows = (
+        [
+            rank,
+            str(readable[i].relative_to(root)),
+            model.classes[predicted[i]],
+            f"{probs[i, predicted[i]]:.4f}",
+            f"{uncertainty[i]:.4f}",
+            int(c),
+        ]
+        for rank, (i, c) in enumerate(zip(chosen, clusters), 1)
+    )
+    header = ["rank", "file", "predicted", "confidence", "uncertainty", "cluster"]
+    write_csv(args.out, header, rows)
     if len(chosen) < args.budget:
         log.warning("only %d readable images: all of them are listed", len(chosen))
     print(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import logging
 from pathlib import Path
 
-from core_flows.utils import atomic_write, resolve_device, write_json
+from core_flows.utils import resolve_device, write_csv, write_json
 from traffic_signs.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("traffic_signs")
@@ -47,6 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from core_flows.media import MediaError, discover, write_image
     from traffic_signs.audit import iter_media_frames
+    from traffic_signs.audit import seconds as _seconds
     from traffic_signs.detector import detect_frames, draw_detections, load_detector
 
     if args.stride < 1:
@@ -77,14 +76,13 @@ def run(args: argparse.Namespace) -> int:
     if not records:
         raise ValueError(f"no readable image or video in {', '.join(args.sources)}")
     write_json(out / "detections.json", {"frames": records, "skipped": skipped})
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["file", "frame", "time_s", "class", "confidence", "x0", "y0", "x1", "y1"])
-    for r in records:
-        for d in r["detections"]:
-            time_s = "" if r["time"] is None else f"{r['time']:.3f}"
-            writer.writerow([r["file"], r["frame"], time_s, d["class"], d["confidence"], *d["box"]])
-    atomic_write(out / "detections.csv", lambda p: Path(p).write_text(buffer.getvalue()))
+    rows = (
+        [r["file"], r["frame"], _seconds(r["time"]), d["class"], d["confidence"], *d["box"]]
+        for r in records
+        for d in r["detections"]
+    )
+    header = ["file", "frame", "time_s", "class", "confidence", "x0", "y0", "x1", "y1"]
+    write_csv(out / "detections.csv", header, rows)
     total = sum(len(r["detections"]) for r in records)
     print(
         f"{total} signs in {len(records)} frames"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import logging
 from pathlib import Path
 
-from core_flows.utils import atomic_write, resolve_device, write_json
+from core_flows.utils import resolve_device, write_csv, write_json
 from traffic_signs.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("traffic_signs")
@@ -126,14 +124,13 @@ def run_predict(args: argparse.Namespace) -> int:
     if not frames:
         raise ValueError(f"no readable image in {', '.join(args.sources)}")
     probs = predict_context(model, frames, str(resolve_device(args.device)))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["file", "category", "confidence", *[f"p_{c}" for c in MISSING_CLASSES]])
+    rows = []
     for name, p in zip(names, probs):
         k = int(p.argmax())
-        writer.writerow([name, MISSING_CLASSES[k], f"{p[k]:.4f}", *[f"{v:.4f}" for v in p]])
+        rows.append([name, MISSING_CLASSES[k], f"{p[k]:.4f}", *[f"{v:.4f}" for v in p]])
         print(f"{name}: {MISSING_CLASSES[k]} ({p[k]:.2f})")
     if args.out:
-        atomic_write(args.out, lambda p: Path(p).write_text(buffer.getvalue()))
+        header = ["file", "category", "confidence", *[f"p_{c}" for c in MISSING_CLASSES]]
+        write_csv(args.out, header, rows)
         log.info("Results saved to %s", args.out)
     return 0
