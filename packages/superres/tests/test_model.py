@@ -1,34 +1,12 @@
+import pytest
 import torch
 
 from affine_sr.autoencoder import CouplingAutoencoder
-from affine_sr.conditioning import TimeAwareEncoder
 from affine_sr.model import AffineSR
 
 
-def tiny_model() -> AffineSR:
-    from diffusers import DDIMScheduler, UNet2DModel
-
-    torch.manual_seed(0)
-    unet = UNet2DModel(
-        sample_size=4,
-        in_channels=4,
-        out_channels=4,
-        block_out_channels=(16, 32),
-        down_block_types=("DownBlock2D", "DownBlock2D"),
-        up_block_types=("UpBlock2D", "UpBlock2D"),
-        layers_per_block=1,
-        norm_num_groups=8,
-    )
-    return AffineSR(
-        CouplingAutoencoder(levels=3, steps=1, hidden=8),
-        unet,
-        TimeAwareEncoder(4, (16, 32), time_dim=32),
-        DDIMScheduler(num_train_timesteps=100),
-    )
-
-
-def test_a_tiny_prior_runs_end_to_end_on_cpu():
-    model = tiny_model().eval()
+def test_a_tiny_prior_runs_end_to_end_on_cpu(tiny_model):
+    model = tiny_model
     lr = torch.rand(2, 3, 8, 8) * 2 - 1
     out = model.upscale(lr, scale=4, steps=3, generator=torch.Generator().manual_seed(0))
     assert out.shape == (2, 3, 32, 32) and out.abs().max() <= 1
@@ -40,8 +18,8 @@ def test_a_tiny_prior_runs_end_to_end_on_cpu():
     assert not torch.allclose(sharp, out)  # the fidelity knob acts
 
 
-def test_training_reaches_the_sft_layers():
-    model = tiny_model()
+def test_training_reaches_the_sft_layers(tiny_model):
+    model = tiny_model.train()
     with torch.no_grad():  # move the SFT layers off identity, as training does
         for sft in model.sfts:
             sft.gamma.bias.fill_(0.1)
@@ -55,8 +33,8 @@ def test_training_reaches_the_sft_layers():
     assert all(p.grad is None for p in model.autoencoder.parameters())  # stage 2: frozen AE
 
 
-def test_save_and_load_round_trip(tmp_path):
-    model = tiny_model().eval()
+def test_save_and_load_round_trip(tmp_path, tiny_model):
+    model = tiny_model
     with torch.no_grad():
         for sft in model.sfts:
             sft.beta.bias.normal_()
@@ -67,3 +45,43 @@ def test_save_and_load_round_trip(tmp_path):
     first = model.upscale(lr, **run, generator=torch.Generator().manual_seed(1))
     second = again.upscale(lr, **run, generator=torch.Generator().manual_seed(1))
     assert torch.allclose(first, second, atol=1e-5)
+
+
+def test_every_prediction_type_trains_and_mismatched_parts_are_refused(tiny_model):
+    hr = torch.rand(2, 3, 32, 32) * 2 - 1
+    lr = torch.nn.functional.avg_pool2d(hr, 4)
+    for kind in ("epsilon", "v_prediction", "sample"):
+        tiny_model.scheduler.register_to_config(prediction_type=kind)
+        assert torch.isfinite(tiny_model.training_loss(hr, lr, scale=4))
+    with pytest.raises(ValueError, match="latent has 16"):
+        AffineSR(
+            CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=16),
+            tiny_model.unet,
+            tiny_model.encoder,
+            tiny_model.scheduler,
+        )
+
+
+def test_build_gives_a_v_prediction_prior_sized_to_the_latent():
+    ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=16)
+    model = AffineSR.build(ae, widths=(16, 32), layers=1)
+    assert model.scheduler.config.prediction_type == "v_prediction"
+    assert model.unet.config.in_channels == 16 == model.encoder.in_channels
+    trainable = {id(p) for p in model.trainable_parameters()}
+    assert not any(id(p) in trainable for p in ae.parameters())
+    assert all(id(p) in trainable for p in model.unet.parameters())
+    out = model.eval().upscale(torch.zeros(1, 3, 8, 8), scale=4, steps=1)
+    assert out.shape == (1, 3, 32, 32)
+
+
+def test_an_external_prior_is_frozen_and_referred_to(tmp_path, tiny_model):
+    tiny_model.unet.save_pretrained(tmp_path / "sd" / "unet")
+    model = AffineSR.build(tiny_model.autoencoder, prior=tmp_path / "sd" / "unet")
+    assert not any(p.requires_grad for p in model.unet.parameters())
+    assert model.trainable_parameters()  # encoder and SFT still learn
+    model.save_pretrained(tmp_path / "run")
+    assert not (tmp_path / "run" / "unet").exists()  # not copied
+    again = AffineSR.from_pretrained(tmp_path / "run")
+    assert again.prior == str(tmp_path / "sd" / "unet")
+    with pytest.raises(ValueError, match="not a diffusers UNet folder"):
+        AffineSR.from_pretrained(tmp_path / "run", prior=str(tmp_path / "nowhere"))

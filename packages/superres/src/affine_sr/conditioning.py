@@ -6,11 +6,19 @@ attaching them to a frozen prior changes nothing until training moves them."""
 
 from __future__ import annotations
 
+import math
+
 from torch import Tensor, nn
 
 from core_flows.pretrained import PretrainedMixin
 
-__all__ = ["SFT", "TimeAwareEncoder"]
+__all__ = ["SFT", "TimeAwareEncoder", "group_count"]
+
+
+def group_count(*channels: int) -> int:
+    """The largest GroupNorm group count up to 32 that divides every channel count."""
+    g = math.gcd(*channels)
+    return max(d for d in range(1, 33) if g % d == 0)
 
 
 class SFT(nn.Module):
@@ -47,7 +55,7 @@ class TimeAwareEncoder(PretrainedMixin, nn.Module):
 
         if not channels:
             raise ValueError("channels must list at least one resolution")
-        self.channels = tuple(channels)
+        self.in_channels, self.channels = in_channels, tuple(channels)
         self.time_proj = Timesteps(time_dim, flip_sin_to_cos=True, downscale_freq_shift=0)
         self.time_embed = TimestepEmbedding(time_dim, time_dim)
         self.stem = nn.Conv2d(in_channels, channels[0], 3, padding=1)
@@ -55,7 +63,7 @@ class TimeAwareEncoder(PretrainedMixin, nn.Module):
         self.downs = nn.ModuleList()
         previous = channels[0]
         for i, c in enumerate(channels):
-            groups = min(32, previous, c)
+            groups = group_count(previous, c)
             self.blocks.append(
                 ResnetBlock2D(
                     in_channels=previous, out_channels=c, temb_channels=time_dim, groups=groups

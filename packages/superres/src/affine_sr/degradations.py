@@ -7,15 +7,28 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["bicubic_downscale", "degrade"]
+__all__ = ["bicubic_downscale", "bicubic_upscale", "degrade"]
 
 _INTERPOLATIONS = (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC)
 
 
 def bicubic_downscale(hr: np.ndarray, scale: int) -> np.ndarray:
-    """The classic benchmark input: HR cropped to a multiple of ``scale``, then bicubic down."""
+    """The classic benchmark input: HR cropped to a multiple of ``scale``, then bicubic down with
+    an antialiasing kernel as wide as the scale (like MATLAB's ``imresize``; OpenCV's cubic
+    resize samples without prefiltering and aliases)."""
+    from PIL import Image
+
     h, w = (s - s % scale for s in hr.shape[:2])
-    return cv2.resize(hr[:h, :w], (w // scale, h // scale), interpolation=cv2.INTER_CUBIC)
+    small = Image.fromarray(hr[:h, :w]).resize((w // scale, h // scale), Image.Resampling.BICUBIC)
+    return np.asarray(small)
+
+
+def bicubic_upscale(lr: np.ndarray, scale: int) -> np.ndarray:
+    """The bicubic baseline every SR method must beat (same kernel as :func:`bicubic_downscale`)."""
+    from PIL import Image
+
+    h, w = lr.shape[:2]
+    return np.asarray(Image.fromarray(lr).resize((w * scale, h * scale), Image.Resampling.BICUBIC))
 
 
 def _blur(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from affine_sr.autoencoder import CouplingAutoencoder
-from affine_sr.conditioning import SFT, TimeAwareEncoder
+from affine_sr.conditioning import SFT, TimeAwareEncoder, group_count
 
-__all__ = ["AffineSR"]
+__all__ = ["AffineSR", "load_model", "shipped_model"]
 
 
 class AffineSR(nn.Module):
@@ -36,6 +36,8 @@ class AffineSR(nn.Module):
         encoder: TimeAwareEncoder,
         scheduler,
         prompt_embeds: Tensor | None = None,
+        latent_scale: float = 1.0,
+        prior: str | None = None,
     ):
         super().__init__()
         if len(encoder.channels) != len(unet.down_blocks):
@@ -43,12 +45,24 @@ class AffineSR(nn.Module):
                 f"the encoder gives {len(encoder.channels)} feature maps, the UNet has "
                 f"{len(unet.down_blocks)} down blocks"
             )
+        for name, channels in (("UNet", unet.config.in_channels), ("encoder", encoder.in_channels)):
+            if channels != autoencoder.latent_channels:
+                raise ValueError(
+                    f"the {name} takes {channels} channels, the autoencoder's latent has "
+                    f"{autoencoder.latent_channels}"
+                )
         self.autoencoder, self.unet, self.encoder, self.scheduler = (
             autoencoder,
             unet,
             encoder,
             scheduler,
         )
+        # latents are multiplied by latent_scale (unit variance, as SD's 0.18215) before the prior
+        self.latent_scale = float(latent_scale)
+        # a frozen prior loaded from a local diffusers folder is referred to, not copied
+        self.prior = None if prior is None else str(prior)
+        if self.prior is not None:
+            self.unet.requires_grad_(False)
         self.register_buffer("prompt_embeds", prompt_embeds, persistent=False)
         self.sfts = nn.ModuleList()
         self._cond: list[Tensor] | None = None
@@ -74,16 +88,38 @@ class AffineSR(nn.Module):
         finally:
             self._cond = None
 
+    @property
+    def size_multiple(self) -> int:
+        """Output sides must be multiples of this: the autoencoder's factor times the UNet's
+        downsampling."""
+        return self.autoencoder.factor * 2 ** (len(self.unet.down_blocks) - 1)
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        """Stage 2 trains the encoder, the SFT layers and the UNet unless it is a frozen prior."""
+        return [p for p in self.parameters() if p.requires_grad and not _in(p, self.autoencoder)]
+
+    def _encode(self, image: Tensor) -> tuple[Tensor, Tensor]:
+        latent, detail = self.autoencoder.encode(image)
+        return latent * self.latent_scale, detail
+
     def training_loss(self, hr: Tensor, lr: Tensor, scale: int) -> Tensor:
-        """Stage 2: noise-prediction loss on the HR latent given the LR image (both in [-1, 1])."""
+        """Stage 2: the scheduler's prediction target (noise, velocity or sample) for the HR latent
+        given the LR image (both in [-1, 1]); the autoencoder stays fixed."""
         with torch.no_grad():
-            target, _ = self.autoencoder.encode(hr)
-            lr_latent, _ = self.autoencoder.encode(_upscale(lr, scale))
-        noise = torch.randn_like(target)
+            latent, _ = self._encode(hr)
+            lr_latent, _ = self._encode(_upscale(lr, scale))
+        noise = torch.randn_like(latent)
         steps = self.scheduler.config.num_train_timesteps
         t = torch.randint(0, steps, (len(hr),), device=hr.device)
-        noisy = self.scheduler.add_noise(target, noise, t)
-        return F.mse_loss(self._denoise(noisy, t, lr_latent), noise)
+        noisy = self.scheduler.add_noise(latent, noise, t)
+        kind = self.scheduler.config.prediction_type
+        if kind == "epsilon":
+            target = noise
+        elif kind == "v_prediction":
+            target = self.scheduler.get_velocity(latent, noise, t)
+        else:
+            target = latent
+        return F.mse_loss(self._denoise(noisy, t, lr_latent), target)
 
     @torch.no_grad()
     def upscale(
@@ -95,31 +131,83 @@ class AffineSR(nn.Module):
         generator: torch.Generator | None = None,
     ) -> Tensor:
         """``lr [B, 3, h, w]`` in [-1, 1] → ``[B, 3, h·scale, w·scale]``; ``h·scale`` and
-        ``w·scale`` must be multiples of the autoencoder's factor (8 by default)."""
+        ``w·scale`` must be multiples of :attr:`size_multiple`."""
         if not 0 <= fidelity <= 1:
             raise ValueError(f"fidelity must be in [0, 1], got {fidelity}")
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
         up = _upscale(lr, scale)
-        lr_latent, lr_detail = self.autoencoder.encode(up)
+        lr_latent, lr_detail = self._encode(up)
         self.scheduler.set_timesteps(steps, device=lr.device)
         z = torch.randn(lr_latent.shape, generator=generator, device=lr.device, dtype=lr.dtype)
         z = z * self.scheduler.init_noise_sigma
         for t in self.scheduler.timesteps:
             tt = t.expand(len(z)).to(lr.device)
-            eps = self._denoise(self.scheduler.scale_model_input(z, t), tt, lr_latent)
-            z = self.scheduler.step(eps, t, z).prev_sample
-        return self.autoencoder.decode(z, fidelity * lr_detail).clamp(-1, 1)
+            out = self._denoise(self.scheduler.scale_model_input(z, t), tt, lr_latent)
+            z = self.scheduler.step(out, t, z).prev_sample
+        return self.autoencoder.decode(z / self.latent_scale, fidelity * lr_detail).clamp(-1, 1)
+
+    @classmethod
+    def build(
+        cls,
+        autoencoder: CouplingAutoencoder,
+        widths: tuple[int, ...] = (64, 128, 256),
+        layers: int = 2,
+        prior: str | os.PathLike | None = None,
+        prompt_embeds: Tensor | None = None,
+    ) -> AffineSR:
+        """A new model around a (trained) autoencoder: our own ``UNet2DModel`` prior with
+        ``widths`` channels per level, trained from scratch with v-prediction on a zero-terminal-
+        SNR DDIM schedule (so one step gives the regression estimate and more steps add detail);
+        or, with ``prior``, a diffusers UNet folder (Stable Diffusion's ``unet/``) kept frozen,
+        with its own scheduler if the folder has one beside it."""
+        import diffusers
+
+        if prior is not None:
+            unet = _load_unet(Path(prior))
+            scheduler_dir = Path(prior).parent / "scheduler"
+            if (scheduler_dir / "scheduler_config.json").is_file():
+                scheduler = diffusers.DDIMScheduler.from_pretrained(scheduler_dir)
+            else:
+                scheduler = diffusers.DDIMScheduler(beta_schedule="scaled_linear")
+            widths = tuple(unet.config.block_out_channels)
+            if unet.config.get("cross_attention_dim") and prompt_embeds is None:
+                raise ValueError(
+                    f"{prior}: this UNet needs prompt embeddings (--prompt-embeds FILE)"
+                )
+        else:
+            unet = diffusers.UNet2DModel(
+                in_channels=autoencoder.latent_channels,
+                out_channels=autoencoder.latent_channels,
+                block_out_channels=tuple(widths),
+                down_block_types=("DownBlock2D",) * len(widths),
+                up_block_types=("UpBlock2D",) * len(widths),
+                layers_per_block=layers,
+                norm_num_groups=group_count(*widths),
+            )
+            scheduler = diffusers.DDIMScheduler(
+                beta_schedule="scaled_linear",
+                prediction_type="v_prediction",
+                rescale_betas_zero_snr=True,
+                timestep_spacing="trailing",
+                clip_sample=False,
+            )
+        encoder = TimeAwareEncoder(autoencoder.latent_channels, tuple(widths))
+        return cls(autoencoder, unet, encoder, scheduler, prompt_embeds, prior=prior)
 
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """``autoencoder/``, ``encoder/`` (config.json + safetensors), ``unet/`` and
-        ``scheduler/`` (diffusers folders), ``sft.safetensors`` and ``config.json``."""
+        """``autoencoder/``, ``encoder/`` (config.json + safetensors), ``unet/`` (unless the
+        prior is an external frozen folder, then its path is recorded) and ``scheduler/``
+        (diffusers folders), ``sft.safetensors`` and ``config.json``."""
         from safetensors.torch import save_file
 
-        from core_flows.utils import atomic_write
+        from core_flows.utils import atomic_write, write_json
 
         directory = Path(directory)
         self.autoencoder.save_pretrained(directory / "autoencoder")
         self.encoder.save_pretrained(directory / "encoder")
-        self.unet.save_pretrained(directory / "unet")
+        if self.prior is None:
+            self.unet.save_pretrained(directory / "unet")
         self.scheduler.save_pretrained(directory / "scheduler")
         state = {k: v.detach().contiguous().cpu() for k, v in self.sfts.state_dict().items()}
         if self.prompt_embeds is not None:
@@ -128,13 +216,18 @@ class AffineSR(nn.Module):
         config = {
             "unet_class": type(self.unet).__name__,
             "scheduler_class": type(self.scheduler).__name__,
+            "latent_scale": self.latent_scale,
+            "prior": self.prior,
         }
-        atomic_write(directory / "config.json", lambda p: Path(p).write_text(json.dumps(config)))
+        write_json(directory / "config.json", config)
         return directory
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, device: str = "cpu") -> AffineSR:
-        """Load a folder written by :meth:`save_pretrained`; nothing is downloaded."""
+    def from_pretrained(
+        cls, directory: str | os.PathLike, device: str = "cpu", prior: str | None = None
+    ) -> AffineSR:
+        """Load a folder written by :meth:`save_pretrained`; nothing is downloaded. ``prior``
+        overrides the path of an external frozen UNet recorded in the folder."""
         import diffusers
         from safetensors.torch import load_file
 
@@ -142,21 +235,58 @@ class AffineSR(nn.Module):
         if not (directory / "config.json").is_file():
             raise ValueError(f"{directory}: not an affine-sr model folder (no config.json)")
         config = json.loads((directory / "config.json").read_text())
-        unet_class = getattr(diffusers, config["unet_class"], None)
         scheduler_class = getattr(diffusers, config["scheduler_class"], None)
-        if unet_class is None or scheduler_class is None:
-            raise ValueError(f"{directory}: unknown UNet or scheduler class in config.json")
+        if scheduler_class is None:
+            raise ValueError(f"{directory}: unknown scheduler class in config.json")
+        prior = prior or config.get("prior")
+        unet = _load_unet(Path(prior) if prior else directory / "unet")
         state = load_file(directory / "sft.safetensors")
         prompt_embeds = state.pop("prompt_embeds", None)
         model = cls(
             CouplingAutoencoder.from_pretrained(directory / "autoencoder"),
-            unet_class.from_pretrained(directory / "unet"),
+            unet,
             TimeAwareEncoder.from_pretrained(directory / "encoder"),
             scheduler_class.from_pretrained(directory / "scheduler"),
             prompt_embeds,
+            latent_scale=config.get("latent_scale", 1.0),
+            prior=prior,
         )
         model.sfts.load_state_dict(state)
         return model.to(device).eval()
+
+
+def shipped_model() -> Path:
+    """The folder of the default weights installed with the package."""
+    return Path(__file__).parent / "pretrained" / "default"
+
+
+def load_model(
+    path: str | os.PathLike = "default", device: str = "cpu", prior: str | None = None
+) -> AffineSR:
+    """A model folder (``affine-sr train`` output or :meth:`AffineSR.save_pretrained`), or
+    ``default``: the shipped weights (see their model card)."""
+    path = shipped_model() if str(path) == "default" else Path(path)
+    if not (path / "config.json").is_file() and (path / "model" / "config.json").is_file():
+        path = path / "model"
+    return AffineSR.from_pretrained(path, device, prior)
+
+
+def _load_unet(folder: Path) -> nn.Module:
+    """A diffusers UNet (``UNet2DModel`` or ``UNet2DConditionModel``) from a local folder."""
+    import diffusers
+
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise ValueError(f"{folder}: not a diffusers UNet folder (no config.json)")
+    name = json.loads(config_file.read_text()).get("_class_name", "UNet2DModel")
+    unet_class = getattr(diffusers, name, None)
+    if unet_class is None or not name.startswith("UNet2D"):
+        raise ValueError(f"{folder}: {name} is not a diffusers 2-D UNet")
+    return unet_class.from_pretrained(folder, local_files_only=True)
+
+
+def _in(parameter: nn.Parameter, module: nn.Module) -> bool:
+    return any(parameter is p for p in module.parameters())
 
 
 def _upscale(lr: Tensor, scale: int) -> Tensor:

@@ -1,0 +1,5 @@
+import sys
+
+from affine_sr.cli import main
+
+sys.exit(main())

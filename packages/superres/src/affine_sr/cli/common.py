@@ -1,0 +1,77 @@
+"""Options several subcommands take."""
+
+import argparse
+
+from affine_sr.color import COLOR_FIXES
+from core_flows.cli.common import COMMON
+
+__all__ = ["COMMON", "DEVICE", "SAMPLING", "sampling_options"]
+
+DEVICE = argparse.ArgumentParser(add_help=False)
+DEVICE.add_argument(
+    "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
+)
+DEVICE.add_argument(
+    "--model",
+    default="default",
+    help="model folder (`affine-sr train` output), or `default`: the shipped weights "
+    "(default: %(default)s)",
+)
+DEVICE.add_argument(
+    "--prior",
+    metavar="PATH",
+    help="local diffusers UNet folder the model was trained with, if it moved (kept frozen)",
+)
+
+SAMPLING = argparse.ArgumentParser(add_help=False)
+SAMPLING.add_argument(
+    "--scale", type=int, default=4, help="upscaling factor (default: %(default)s)"
+)
+SAMPLING.add_argument(
+    "--steps",
+    type=int,
+    default=4,
+    help="denoising steps: 1 gives the smoothest, most faithful result, more add generated "
+    "detail (default: %(default)s)",
+)
+SAMPLING.add_argument(
+    "--fidelity",
+    type=float,
+    default=1.0,
+    help="0..1: how much of the input's own detail is kept; 0 leaves all detail to the "
+    "prior (default: %(default)s)",
+)
+SAMPLING.add_argument(
+    "--color-fix",
+    choices=COLOR_FIXES,
+    default="wavelet",
+    help="take colours from the bicubic upscaled input (default: %(default)s)",
+)
+SAMPLING.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
+SAMPLING.add_argument(
+    "--tile",
+    type=int,
+    default=64,
+    help="tile side in input pixels, bounds memory; 0 for no tiling (default: %(default)s)",
+)
+SAMPLING.add_argument(
+    "--overlap",
+    type=int,
+    default=8,
+    help="tile overlap in input pixels, blended (default: %(default)s)",
+)
+
+
+def sampling_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of :func:`affine_sr.pipeline.upscale_image` (``scale`` apart)."""
+    if not 0 <= args.fidelity <= 1:
+        raise ValueError(f"--fidelity must be in [0, 1], got {args.fidelity}")
+    if args.steps < 1 or args.tile < 0 or args.overlap < 0:
+        raise ValueError("--steps must be >= 1, --tile and --overlap >= 0")
+    return {
+        "steps": args.steps,
+        "fidelity": args.fidelity,
+        "color": args.color_fix,
+        "tile": args.tile,
+        "overlap": args.overlap,
+    }
