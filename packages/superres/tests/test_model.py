@@ -62,11 +62,11 @@ def test_every_prediction_type_trains_and_mismatched_parts_are_refused(tiny_mode
         )
 
 
-def test_build_gives_a_v_prediction_prior_sized_to_the_latent():
+def test_build_gives_a_residual_v_prediction_prior_sized_to_the_latent():
     ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=16)
     model = AffineSR.build(ae, widths=(16, 32), layers=1)
-    assert model.scheduler.config.prediction_type == "v_prediction"
-    assert model.unet.config.in_channels == 16 == model.encoder.in_channels
+    assert model.scheduler.config.prediction_type == "v_prediction" and model.residual
+    assert model.unet.config.in_channels == 32 and model.encoder.in_channels == 16
     trainable = {id(p) for p in model.trainable_parameters()}
     assert not any(id(p) in trainable for p in ae.parameters())
     assert all(id(p) in trainable for p in model.unet.parameters())
@@ -77,6 +77,7 @@ def test_build_gives_a_v_prediction_prior_sized_to_the_latent():
 def test_an_external_prior_is_frozen_and_referred_to(tmp_path, tiny_model):
     tiny_model.unet.save_pretrained(tmp_path / "sd" / "unet")
     model = AffineSR.build(tiny_model.autoencoder, prior=tmp_path / "sd" / "unet")
+    assert not model.residual  # a frozen image prior generates HR latents
     assert not any(p.requires_grad for p in model.unet.parameters())
     assert model.trainable_parameters()  # encoder and SFT still learn
     model.save_pretrained(tmp_path / "run")
@@ -85,3 +86,14 @@ def test_an_external_prior_is_frozen_and_referred_to(tmp_path, tiny_model):
     assert again.prior == str(tmp_path / "sd" / "unet")
     with pytest.raises(ValueError, match="not a diffusers UNet folder"):
         AffineSR.from_pretrained(tmp_path / "run", prior=str(tmp_path / "nowhere"))
+
+
+def test_an_untrained_residual_prior_returns_the_input_structure():
+    # with a zero residual the output decodes the LR latent: bicubic quality, not noise
+    ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=16)
+    model = AffineSR.build(ae, widths=(16, 32), layers=1).eval()
+    model.residual_scale = 1e6  # any generated residual vanishes
+    lr = torch.rand(1, 3, 8, 8) * 2 - 1
+    up = torch.nn.functional.interpolate(lr, scale_factor=4, mode="bicubic").clamp(-1, 1)
+    out = model.upscale(lr, scale=4, steps=2, fidelity=1.0)
+    assert torch.allclose(out, up, atol=1e-3)

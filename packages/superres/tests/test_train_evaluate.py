@@ -6,7 +6,7 @@ from affine_sr.autoencoder import CouplingAutoencoder
 from affine_sr.data import HELD_OUT, PairedCrops, procedural_texture, sample_images
 from affine_sr.evaluate import COLUMNS, evaluate, parameter_counts
 from affine_sr.model import AffineSR
-from affine_sr.train import estimate_latent_scale, train_autoencoder, train_prior
+from affine_sr.train import set_latent_scales, train_autoencoder, train_prior
 
 
 def textures(n=4, size=64):
@@ -43,21 +43,26 @@ def test_both_stages_train_save_and_resume(tmp_path):
     assert more[-1]["step"] == 6
 
     model = AffineSR.build(ae, widths=(8, 16), layers=1)
-    model.latent_scale = estimate_latent_scale(ae, torch.utils.data.DataLoader(data, 4))
+    set_latent_scales(model, torch.utils.data.DataLoader(data, 4), 4)
     before = [p.detach().clone() for p in ae.parameters()]
     train_prior(model, data, tmp_path / "model", steps=3, batch_size=4, progress=False)
     assert all(torch.equal(a, b) for a, b in zip(before, ae.parameters()))  # stage 2: AE fixed
     again = AffineSR.from_pretrained(tmp_path / "model")
     assert again.latent_scale == pytest.approx(model.latent_scale)
+    assert again.residual and again.residual_scale == pytest.approx(model.residual_scale)
 
 
-def test_latent_scale_gives_unit_variance():
+def test_latent_scales_give_unit_variance():
     data = PairedCrops(textures(), crop=32, scale=4, length=8)
-    ae = CouplingAutoencoder(levels=3, steps=1, hidden=8)
-    scale = estimate_latent_scale(ae, torch.utils.data.DataLoader(data, 4))
-    with torch.no_grad():
-        latents = torch.cat([ae.encode(hr[None])[0] for hr, _ in data])
-    assert (latents * scale).std().item() == pytest.approx(1, rel=0.05)
+    ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=8)
+    model = AffineSR.build(ae, widths=(8, 16), layers=1)
+    set_latent_scales(model, torch.utils.data.DataLoader(data, 4), 4)
+    pairs = [model.diffusion_pair(hr[None], lr[None], 4) for hr, lr in data]
+    x0, condition = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+    assert x0.std().item() == pytest.approx(1, rel=0.05)  # the residual the prior generates
+    hr_latents = torch.cat([model._encode(hr[None])[0] for hr, _ in data])
+    assert hr_latents.std().item() == pytest.approx(1, rel=0.05)
+    assert 0.5 < condition.std().item() < 1  # the LR latents: smoother than the HR ones
 
 
 def test_evaluation_rows_and_summary_are_complete(tiny_model):

@@ -38,6 +38,8 @@ class AffineSR(nn.Module):
         prompt_embeds: Tensor | None = None,
         latent_scale: float = 1.0,
         prior: str | None = None,
+        residual: bool = False,
+        residual_scale: float = 1.0,
     ):
         super().__init__()
         if len(encoder.channels) != len(unet.down_blocks):
@@ -45,11 +47,16 @@ class AffineSR(nn.Module):
                 f"the encoder gives {len(encoder.channels)} feature maps, the UNet has "
                 f"{len(unet.down_blocks)} down blocks"
             )
-        for name, channels in (("UNet", unet.config.in_channels), ("encoder", encoder.in_channels)):
-            if channels != autoencoder.latent_channels:
+        # a residual prior also sees the LR latent beside its input
+        inputs = autoencoder.latent_channels * (2 if residual else 1)
+        for name, channels, expected in (
+            ("UNet", unet.config.in_channels, inputs),
+            ("encoder", encoder.in_channels, autoencoder.latent_channels),
+        ):
+            if channels != expected:
                 raise ValueError(
                     f"the {name} takes {channels} channels, the autoencoder's latent has "
-                    f"{autoencoder.latent_channels}"
+                    f"{autoencoder.latent_channels} ({expected} expected)"
                 )
         self.autoencoder, self.unet, self.encoder, self.scheduler = (
             autoencoder,
@@ -57,8 +64,10 @@ class AffineSR(nn.Module):
             encoder,
             scheduler,
         )
-        # latents are multiplied by latent_scale (unit variance, as SD's 0.18215) before the prior
-        self.latent_scale = float(latent_scale)
+        # latents are multiplied by latent_scale (unit variance, as SD's 0.18215) before the
+        # prior; a residual prior generates (HR latent - LR latent) · residual_scale instead
+        self.latent_scale, self.residual_scale = float(latent_scale), float(residual_scale)
+        self.residual = bool(residual)
         # a frozen prior loaded from a local diffusers folder is referred to, not copied
         self.prior = None if prior is None else str(prior)
         if self.prior is not None:
@@ -84,6 +93,8 @@ class AffineSR(nn.Module):
             kwargs = {}
             if self.prompt_embeds is not None:
                 kwargs["encoder_hidden_states"] = self.prompt_embeds.expand(len(z), -1, -1)
+            if self.residual:
+                z = torch.cat([z, lr_latent], 1)
             return self.unet(z, t, **kwargs).sample
         finally:
             self._cond = None
@@ -102,12 +113,20 @@ class AffineSR(nn.Module):
         latent, detail = self.autoencoder.encode(image)
         return latent * self.latent_scale, detail
 
+    @torch.no_grad()
+    def diffusion_pair(self, hr: Tensor, lr: Tensor, scale: int) -> tuple[Tensor, Tensor]:
+        """``(x0, condition)``: what the prior generates for ``hr`` and the LR latent it is
+        conditioned on (both scaled)."""
+        latent, _ = self._encode(hr)
+        lr_latent, _ = self._encode(_upscale(lr, scale))
+        if self.residual:
+            latent = (latent - lr_latent) * self.residual_scale
+        return latent, lr_latent
+
     def training_loss(self, hr: Tensor, lr: Tensor, scale: int) -> Tensor:
         """Stage 2: the scheduler's prediction target (noise, velocity or sample) for the HR latent
         given the LR image (both in [-1, 1]); the autoencoder stays fixed."""
-        with torch.no_grad():
-            latent, _ = self._encode(hr)
-            lr_latent, _ = self._encode(_upscale(lr, scale))
+        latent, lr_latent = self.diffusion_pair(hr, lr, scale)
         noise = torch.randn_like(latent)
         steps = self.scheduler.config.num_train_timesteps
         t = torch.randint(0, steps, (len(hr),), device=hr.device)
@@ -145,6 +164,8 @@ class AffineSR(nn.Module):
             tt = t.expand(len(z)).to(lr.device)
             out = self._denoise(self.scheduler.scale_model_input(z, t), tt, lr_latent)
             z = self.scheduler.step(out, t, z).prev_sample
+        if self.residual:
+            z = lr_latent + z / self.residual_scale
         return self.autoencoder.decode(z / self.latent_scale, fidelity * lr_detail).clamp(-1, 1)
 
     @classmethod
@@ -158,9 +179,12 @@ class AffineSR(nn.Module):
     ) -> AffineSR:
         """A new model around a (trained) autoencoder: our own ``UNet2DModel`` prior with
         ``widths`` channels per level, trained from scratch with v-prediction on a zero-terminal-
-        SNR DDIM schedule (so one step gives the regression estimate and more steps add detail);
-        or, with ``prior``, a diffusers UNet folder (Stable Diffusion's ``unet/``) kept frozen,
-        with its own scheduler if the folder has one beside it."""
+        SNR DDIM schedule (so one step gives the regression estimate and more steps add detail),
+        residual: it generates the difference between the HR and the LR latents and sees the LR
+        latent beside its input, so an untrained prior starts at bicubic quality, not below it
+        (as ResShift and SR3 condition); or, with ``prior``, a diffusers UNet folder (Stable
+        Diffusion's ``unet/``) kept frozen, with its own scheduler if the folder has one beside
+        it, generating HR latents steered through the SFT layers alone (as StableSR)."""
         import diffusers
 
         if prior is not None:
@@ -177,7 +201,7 @@ class AffineSR(nn.Module):
                 )
         else:
             unet = diffusers.UNet2DModel(
-                in_channels=autoencoder.latent_channels,
+                in_channels=2 * autoencoder.latent_channels,
                 out_channels=autoencoder.latent_channels,
                 block_out_channels=tuple(widths),
                 down_block_types=("DownBlock2D",) * len(widths),
@@ -193,7 +217,9 @@ class AffineSR(nn.Module):
                 clip_sample=False,
             )
         encoder = TimeAwareEncoder(autoencoder.latent_channels, tuple(widths))
-        return cls(autoencoder, unet, encoder, scheduler, prompt_embeds, prior=prior)
+        return cls(
+            autoencoder, unet, encoder, scheduler, prompt_embeds, prior=prior, residual=not prior
+        )
 
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         """``autoencoder/``, ``encoder/`` (config.json + safetensors), ``unet/`` (unless the
@@ -217,6 +243,8 @@ class AffineSR(nn.Module):
             "unet_class": type(self.unet).__name__,
             "scheduler_class": type(self.scheduler).__name__,
             "latent_scale": self.latent_scale,
+            "residual": self.residual,
+            "residual_scale": self.residual_scale,
             "prior": self.prior,
         }
         write_json(directory / "config.json", config)
@@ -250,6 +278,8 @@ class AffineSR(nn.Module):
             prompt_embeds,
             latent_scale=config.get("latent_scale", 1.0),
             prior=prior,
+            residual=config.get("residual", False),
+            residual_scale=config.get("residual_scale", 1.0),
         )
         model.sfts.load_state_dict(state)
         return model.to(device).eval()

@@ -29,7 +29,7 @@ from affine_sr.autoencoder import CouplingAutoencoder
 from affine_sr.data import PairedCrops
 from affine_sr.model import AffineSR, _upscale
 
-__all__ = ["autoencoder_loss", "estimate_latent_scale", "train_autoencoder", "train_prior"]
+__all__ = ["autoencoder_loss", "set_latent_scales", "train_autoencoder", "train_prior"]
 
 log = logging.getLogger("affine_sr")
 STATE_FILE = "training_state.pt"
@@ -46,15 +46,17 @@ def autoencoder_loss(
 
 
 @torch.no_grad()
-def estimate_latent_scale(ae: CouplingAutoencoder, loader: DataLoader, batches: int = 8) -> float:
-    """1 / standard deviation of HR latents, so the prior sees unit-variance latents."""
-    device = next(ae.parameters()).device
-    latents = []
-    for i, (hr, _) in enumerate(loader):
-        if i >= batches:
-            break
-        latents.append(ae.encode(hr.to(device))[0].flatten())
-    return float(1 / torch.cat(latents).std().clamp_min(1e-6))
+def set_latent_scales(model: AffineSR, loader: DataLoader, scale: int, batches: int = 8) -> None:
+    """Scale latents (and, for a residual prior, HR - LR residuals) to unit variance, so the
+    prior's noise schedule fits them (the role of SD's 0.18215)."""
+    device = next(model.parameters()).device
+    pairs = [(hr.to(device), lr.to(device)) for (hr, lr), _ in zip(loader, range(batches))]
+    model.latent_scale = model.residual_scale = 1.0
+    latents = torch.cat([model.autoencoder.encode(hr)[0].flatten() for hr, _ in pairs])
+    model.latent_scale = float(1 / latents.std().clamp_min(1e-6))
+    if model.residual:
+        x0 = torch.cat([model.diffusion_pair(hr, lr, scale)[0].flatten() for hr, lr in pairs])
+        model.residual_scale = float(1 / x0.std().clamp_min(1e-6))
 
 
 def _run(

@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     from affine_sr.autoencoder import CouplingAutoencoder
     from affine_sr.data import PairedCrops
     from affine_sr.model import AffineSR
-    from affine_sr.train import estimate_latent_scale, train_autoencoder, train_prior
+    from affine_sr.train import set_latent_scales, train_autoencoder, train_prior
     from core_flows.utils import write_json
 
     if not 0 <= args.clean <= 1:
@@ -201,9 +201,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{ae_dir}: no trained autoencoder (run --stage autoencoder first)")
         ae = CouplingAutoencoder.from_pretrained(ae_dir).to(device).eval()
         model = AffineSR.build(ae, widths, prior=args.prior, prompt_embeds=prompt_embeds)
-        model.latent_scale = estimate_latent_scale(
-            ae, torch.utils.data.DataLoader(dataset, args.batch_size)
-        )
+        set_latent_scales(model, torch.utils.data.DataLoader(dataset, args.batch_size), args.scale)
         train_prior(
             model,
             dataset,
