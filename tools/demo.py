@@ -434,6 +434,40 @@ where the context calls for a sign the detector did not find.</p>
 """
 
 
+def superres_section(out: Path) -> str:
+    """×4 super-resolution of the held-out sample images: input, bicubic, affine-sr, reference."""
+    from affine_sr.data import sample_images
+    from affine_sr.degradations import bicubic_downscale
+    from core_flows.media import write_image
+
+    out.mkdir(parents=True, exist_ok=True)
+    evaluation = out / "eval"
+    stdout = run_cli("affine-sr", "evaluate", "--heldout", "--out", str(evaluation), "-q")
+    summary = json.loads((evaluation / "summary.json").read_text())
+    # a user's small image, upscaled with the command people run on their own files
+    write_image(out / "small" / "rocket.png", bicubic_downscale(sample_images()["rocket"], 4))
+    run_cli("affine-sr", "upscale", str(out / "small"), "--out", str(out / "big"), "-q")
+    params = summary["parameters"]
+    rows = [
+        [m, f"{s['psnr_y']:.2f}", f"{s['ssim_y']:.4f}", f"{s['psnr_rgb']:.2f}",
+         f"{s['median_seconds']:.2f}"]
+        for m, s in ((m, summary[m]) for m in ("bicubic", "affine-sr"))
+    ]  # fmt: skip
+    return f"""
+<h2>affine-sr: diffusion super-resolution with a coupling autoencoder</h2>
+<p>×4 on the held-out sample images (never seen in training; input reduced by bicubic), with
+the shipped model (<code>affine-sr evaluate --heldout</code>): the same crop of the input, bicubic,
+affine-sr and the reference, PSNR-Y in the titles. Model: {params["total"] / 1e6:.2f} M parameters
+(autoencoder {params["autoencoder"] / 1e6:.2f} M against Stable Diffusion's 83.7 M VAE; StableSR
+has 1409 M in all). Trained on CPU on sample images and procedural textures only.</p>
+{table(rows, ["method", "PSNR-Y", "SSIM-Y", "PSNR-RGB", "s / image"])}
+<img src="superres/eval/comparison.png">
+<pre>{html.escape(stdout.strip())}</pre>
+<p>A small image upscaled with <code>affine-sr upscale small/ --out big/</code>:
+<a href="superres/small/rocket.png">input</a>, <a href="superres/big/rocket.png">output</a>.</p>
+"""
+
+
 SECTIONS = {
     "core_flows": core_flows_section,
     "flows": flows_section,
@@ -441,6 +475,7 @@ SECTIONS = {
     "geomap": geomap_section,
     "seed_gan": seed_gan_section,
     "traffic_signs": traffic_signs_section,
+    "superres": superres_section,
 }
 
 PAGE = """<!doctype html>

@@ -44,7 +44,7 @@ DIV2K/LSDIR that published SR models train on. Train your own with `affine-sr tr
 | | |
 |---|---|
 | stage 1 (autoencoder) | {ae_steps} steps, batch {batch}, 64 px crops, AdamW 1e-3, cosine decay |
-| stage 2 (prior, encoder, SFT) | {prior_steps} steps, batch {batch}, 128 px crops, AdamW 2e-4, cosine decay |
+| stage 2 (prior, encoder, SFT) | {prior_steps} steps, batch {batch}, 128 px crops, AdamW 3e-4, cosine decay |
 | training time | {minutes:.0f} min on {threads} CPU threads |
 
 Held-out images (×{scale}, bicubic-reduced input, border of {scale} px left out;
@@ -74,8 +74,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", default="out/superres_recipe", help="working folder")
     parser.add_argument("--textures", type=int, default=200)
-    parser.add_argument("--ae-steps", type=int, default=1500)
-    parser.add_argument("--prior-steps", type=int, default=3000)
+    parser.add_argument("--ae-steps", type=int, default=1000)
+    parser.add_argument("--prior-steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--latent-channels", type=int, default=16)
     parser.add_argument("--widths", default="32,64,128")

@@ -9,6 +9,7 @@ training for the benchmarks. Users train on their own folders instead (``affine-
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -117,7 +118,8 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
 
 class PairedCrops(Dataset):
     """Random ``crop``×``crop`` HR crops (flipped and rotated) with their LR inputs: plain bicubic
-    with probability ``clean``, else the Real-ESRGAN degradation. ``length`` draws per epoch;
+    with probability ``clean``, else the Real-ESRGAN degradation, or ``degrade(hr, rng)`` when
+    given (any damage; it returns the input at 1/``scale`` size). ``length`` draws per epoch;
     item ``i`` of epoch ``e`` is the same for a given ``seed``, so runs repeat."""
 
     def __init__(
@@ -128,6 +130,7 @@ class PairedCrops(Dataset):
         clean: float = 0.5,
         length: int = 1000,
         seed: int = 0,
+        degrade: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
     ):
         if crop % scale:
             raise ValueError(f"crop ({crop}) must be a multiple of the scale ({scale})")
@@ -141,6 +144,7 @@ class PairedCrops(Dataset):
             length,
             seed,
         )
+        self.degrade = degrade
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -159,7 +163,9 @@ class PairedCrops(Dataset):
         if rng.random() < 0.5:
             hr = hr[:, ::-1]
         hr = np.ascontiguousarray(hr)
-        if rng.random() < self.clean:
+        if self.degrade is not None:
+            lr = self.degrade(hr, rng)
+        elif rng.random() < self.clean:
             lr = bicubic_downscale(hr, self.scale)
         else:
             lr = degrade(hr, self.scale, rng)

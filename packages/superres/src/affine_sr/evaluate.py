@@ -62,9 +62,10 @@ def _crop(image: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
 
 
 def side_by_side(
-    panels: list[tuple[str, np.ndarray]], path: str | os.PathLike, size: int = 160
+    panels: list[tuple[str, np.ndarray]], path: str | os.PathLike, columns: int = 4
 ) -> Path:
-    """One row per image: the same crop of LR (nearest), bicubic, the model and HR, titled."""
+    """Titled images, ``columns`` per row (here: the same crop of LR (nearest), bicubic, the
+    model and HR for each image), as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,8 +73,10 @@ def side_by_side(
 
     from core_flows.utils import atomic_write
 
-    rows = [panels[i : i + 4] for i in range(0, len(panels), 4)]
-    fig, axes = plt.subplots(len(rows), 4, figsize=(4 * 2.6, len(rows) * 2.8), squeeze=False)
+    rows = [panels[i : i + columns] for i in range(0, len(panels), columns)]
+    fig, axes = plt.subplots(
+        len(rows), columns, figsize=(columns * 2.6, len(rows) * 2.8), squeeze=False
+    )
     for row, items in zip(axes, rows):
         for ax, (title, image) in zip(row, items):
             ax.imshow(image, interpolation="nearest")

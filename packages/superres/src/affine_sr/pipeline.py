@@ -17,7 +17,10 @@ from affine_sr.data import to_tensor
 from affine_sr.model import AffineSR
 from affine_sr.tiling import tiled_apply
 
-__all__ = ["upscale_files", "upscale_image"]
+__all__ = ["DEFAULTS", "upscale_files", "upscale_image"]
+
+# the sampling settings `affine-sr upscale` and `evaluate` use unless told otherwise
+DEFAULTS = {"steps": 1, "fidelity": 1.0, "color": "wavelet", "tile": 64, "overlap": 8}
 
 log = logging.getLogger("affine_sr")
 
@@ -30,11 +33,11 @@ def upscale_image(
     model: AffineSR,
     image: np.ndarray,
     scale: int = 4,
-    steps: int = 20,
-    fidelity: float = 1.0,
-    color: str = "wavelet",
-    tile: int = 64,
-    overlap: int = 8,
+    steps: int = DEFAULTS["steps"],
+    fidelity: float = DEFAULTS["fidelity"],
+    color: str = DEFAULTS["color"],
+    tile: int = DEFAULTS["tile"],
+    overlap: int = DEFAULTS["overlap"],
     seed: int = 0,
 ) -> np.ndarray:
     """``uint8 [h, w, 3]`` → ``uint8 [h·scale, w·scale, 3]``. ``tile`` and ``overlap`` are in

@@ -185,7 +185,7 @@ def train_prior(
     out_dir: str | os.PathLike,
     steps: int = 4000,
     batch_size: int = 16,
-    learning_rate: float = 2e-4,
+    learning_rate: float = 3e-4,
     device: str = "cpu",
     save_every: int = 500,
     resume: bool = False,

@@ -3,9 +3,10 @@
 import argparse
 
 from affine_sr.color import COLOR_FIXES
+from affine_sr.pipeline import DEFAULTS
 from core_flows.cli.common import COMMON
 
-__all__ = ["COMMON", "DEVICE", "SAMPLING", "sampling_options"]
+__all__ = ["COMMON", "DEVICE", "SAMPLING", "sampling_options", "sampling_parser"]
 
 DEVICE = argparse.ArgumentParser(add_help=False)
 DEVICE.add_argument(
@@ -23,43 +24,52 @@ DEVICE.add_argument(
     help="local diffusers UNet folder the model was trained with, if it moved (kept frozen)",
 )
 
-SAMPLING = argparse.ArgumentParser(add_help=False)
-SAMPLING.add_argument(
-    "--scale", type=int, default=4, help="upscaling factor (default: %(default)s)"
-)
-SAMPLING.add_argument(
-    "--steps",
-    type=int,
-    default=4,
-    help="denoising steps: 1 gives the smoothest, most faithful result, more add generated "
-    "detail (default: %(default)s)",
-)
-SAMPLING.add_argument(
-    "--fidelity",
-    type=float,
-    default=1.0,
-    help="0..1: how much of the input's own detail is kept; 0 leaves all detail to the "
-    "prior (default: %(default)s)",
-)
-SAMPLING.add_argument(
-    "--color-fix",
-    choices=COLOR_FIXES,
-    default="wavelet",
-    help="take colours from the bicubic upscaled input (default: %(default)s)",
-)
-SAMPLING.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
-SAMPLING.add_argument(
-    "--tile",
-    type=int,
-    default=64,
-    help="tile side in input pixels, bounds memory; 0 for no tiling (default: %(default)s)",
-)
-SAMPLING.add_argument(
-    "--overlap",
-    type=int,
-    default=8,
-    help="tile overlap in input pixels, blended (default: %(default)s)",
-)
+
+def sampling_parser(defaults: dict, scale: bool = True) -> argparse.ArgumentParser:
+    """The sampling options (a parent parser) with ``defaults`` (``steps``, ``fidelity``,
+    ``color``, ``tile``, ``overlap``), so each tool states its own in one place."""
+    parser = argparse.ArgumentParser(add_help=False)
+    if scale:
+        parser.add_argument(
+            "--scale", type=int, default=4, help="upscaling factor (default: %(default)s)"
+        )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=defaults["steps"],
+        help="denoising steps: 1 gives the regression estimate (smoothest, most faithful), more "
+        "add generated detail (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fidelity",
+        type=float,
+        default=defaults["fidelity"],
+        help="0..1: how much of the input's own fine detail is kept; 0 leaves all of it to "
+        "the model (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--color-fix",
+        choices=COLOR_FIXES,
+        default=defaults["color"],
+        help="take colours from the (upscaled) input (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
+    parser.add_argument(
+        "--tile",
+        type=int,
+        default=defaults["tile"],
+        help="tile side in input pixels, bounds memory; 0 for no tiling (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--overlap",
+        type=int,
+        default=defaults["overlap"],
+        help="tile overlap in input pixels, blended (default: %(default)s)",
+    )
+    return parser
+
+
+SAMPLING = sampling_parser(DEFAULTS)
 
 
 def sampling_options(args: argparse.Namespace) -> dict:

@@ -75,6 +75,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run_group.add_argument("--ae-steps", type=int, default=2000, help="(default: %(default)s)")
     run_group.add_argument("--prior-steps", type=int, default=4000, help="(default: %(default)s)")
     run_group.add_argument("--batch-size", type=int, default=16, help="(default: %(default)s)")
+    run_group.add_argument(
+        "--ae-lr", type=float, default=1e-3, help="stage-1 learning rate (default: %(default)s)"
+    )
+    run_group.add_argument(
+        "--prior-lr", type=float, default=3e-4, help="stage-2 learning rate (default: %(default)s)"
+    )
     run_group.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     run_group.add_argument(
         "--save-every", type=int, default=500, help="checkpoint interval in steps"
@@ -190,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
             ae_dir,
             args.ae_steps,
             args.batch_size,
+            args.ae_lr,
             device=device,
             save_every=args.save_every,
             resume=args.resume,
@@ -208,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
             out / "model",
             args.prior_steps,
             args.batch_size,
+            args.prior_lr,
             device=device,
             save_every=args.save_every,
             resume=args.resume,

@@ -1,0 +1,33 @@
+"""Options several subcommands take."""
+
+import argparse
+
+from affine_sr.cli.common import COMMON, sampling_options, sampling_parser
+from art_restore.degrade import DEGRADATIONS
+from art_restore.restorer import DEFAULTS
+
+__all__ = ["COMMON", "MODEL", "SAMPLING", "kinds", "sampling_options"]
+
+MODEL = argparse.ArgumentParser(add_help=False)
+MODEL.add_argument(
+    "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
+)
+MODEL.add_argument(
+    "--model",
+    default="default",
+    help="`art-restore train` output folder, `default` (the shipped restorer) or `superres` "
+    "(the ×4 super-resolution weights, not fine-tuned) (default: %(default)s)",
+)
+
+SAMPLING = sampling_parser(DEFAULTS, scale=False)
+
+
+def kinds(text: str) -> tuple[str, ...]:
+    """``all`` or a comma-separated list of degradation names."""
+    if text == "all":
+        return tuple(DEGRADATIONS)
+    chosen = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in chosen if k not in DEGRADATIONS]
+    if unknown or not chosen:
+        raise ValueError(f"unknown degradations {unknown}; choose from {', '.join(DEGRADATIONS)}")
+    return chosen

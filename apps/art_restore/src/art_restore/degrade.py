@@ -1,0 +1,201 @@
+"""Damage of photographed artworks, each kind with a severity in (0, 1], composable and seeded.
+
+The ten types of the published art-restoration set (blur, dull, fade, gaussian noise, motion blur,
+noise, pixelate, radial blur, rain, water damage) plus scratches and cracks (craquelure). Every
+function maps ``uint8 [H, W, 3]`` to an image of the same shape and type; the same image, type,
+severity and seed give the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+__all__ = ["DEGRADATIONS", "apply", "compose", "random_recipe"]
+
+
+def _gaussian_blur(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    sigma = 0.6 + 3.4 * severity * rng.uniform(0.8, 1.2)
+    return cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+
+
+def _dull(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """Lower contrast and saturation: a flat, grey-looking photograph."""
+    a = 0.25 + 0.5 * severity
+    grey = img.mean(-1, keepdims=True)
+    desaturated = img * (1 - a) + grey * a
+    return desaturated * (1 - 0.6 * a) + desaturated.mean() * 0.6 * a
+
+
+def _fade(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """A warm, pale veil, as faded pigments and yellowed varnish give."""
+    a = 0.2 + 0.45 * severity
+    veil = np.array([235, 225, 190]) * rng.uniform(0.95, 1.05, 3)
+    return img * (1 - a) + veil * a
+
+
+def _gaussian_noise(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    return img + rng.normal(0, 4 + 36 * severity, img.shape)
+
+
+def _motion_blur(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    length = int(3 + 20 * severity)
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2] = 1
+    rotation = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1)
+    kernel = cv2.warpAffine(kernel, rotation, (length, length))
+    return cv2.filter2D(img, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
+
+
+def _noise(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """Speckle (multiplicative) grain with salt-and-pepper dust."""
+    out = img * (1 + rng.normal(0, 0.05 + 0.25 * severity, img.shape[:2])[..., None])
+    dust = rng.random(img.shape[:2])
+    p = 0.002 + 0.03 * severity
+    out[dust < p / 2] = 0
+    out[dust > 1 - p / 2] = 255
+    return out
+
+
+def _pixelate(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    h, w = img.shape[:2]
+    block = 2 + int(round(10 * severity))
+    small = cv2.resize(img, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def _radial_blur(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """Zoom blur about a point near the centre: copies scaled up to 1 + 8% · severity, averaged."""
+    h, w = img.shape[:2]
+    cx, cy = w * rng.uniform(0.35, 0.65), h * rng.uniform(0.35, 0.65)
+    out = np.zeros_like(img)
+    n = 12
+    for k in range(n):
+        zoom = 1 + 0.08 * severity * k / (n - 1)
+        m = np.float32([[zoom, 0, cx * (1 - zoom)], [0, zoom, cy * (1 - zoom)]])
+        out += cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+    return out / n
+
+
+def _rain(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """Slanted bright streaks, as rain or runs on the glass in front of the work."""
+    h, w = img.shape[:2]
+    streaks = np.zeros((h, w), np.float32)
+    angle = rng.uniform(-0.35, 0.35)
+    count = int((200 + 1800 * severity) * h * w / 512**2)
+    length = 8 + 20 * severity
+    for _ in range(count):
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        dx, dy = np.sin(angle) * length, np.cos(angle) * length
+        cv2.line(streaks, (int(x), int(y)), (int(x + dx), int(y + dy)), 1.0, 1, cv2.LINE_AA)
+    streaks = cv2.GaussianBlur(streaks, (0, 0), 0.7)[..., None]
+    alpha = np.clip(streaks * (0.35 + 0.5 * severity), 0, 1)
+    return img * (1 - alpha) + 235 * alpha
+
+
+def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
+    h, w = shape
+    small = rng.normal(size=(max(2, int(h / scale)), max(2, int(w / scale)))).astype(np.float32)
+    field = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    return (field - field.mean()) / (field.std() + 1e-6)
+
+
+def _water_damage(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """Stains: blotches where the colour went brown and soft, edged by darker tide lines."""
+    h, w = img.shape[:2]
+    field = _smooth_field(rng, (h, w), max(h, w) / rng.uniform(3, 6))
+    level = 1.2 - 1.4 * severity
+    stain = np.clip((field - level) * 3, 0, 1).astype(np.float32)
+    band = np.exp(-(((field - level) / 0.06) ** 2)).astype(np.float32)  # the tide line
+    soft = cv2.GaussianBlur(img, (0, 0), 1.5)
+    brown = np.array([150, 115, 70], np.float32)
+    stained = soft * 0.55 + brown * 0.45
+    out = img * (1 - stain[..., None]) + stained * stain[..., None]
+    return out * (1 - 0.35 * band[..., None])
+
+
+def _curve(rng: np.random.Generator, h: int, w: int, steps: int, wiggle: float) -> np.ndarray:
+    start = rng.uniform([0, 0], [w, h])
+    heading = rng.uniform(0, 2 * np.pi)
+    points = [start]
+    step = max(h, w) / steps * rng.uniform(0.5, 1.2)
+    for _ in range(steps):
+        heading += rng.normal(0, wiggle)
+        points.append(points[-1] + step * np.array([np.cos(heading), np.sin(heading)]))
+    return np.array(points, np.int32)
+
+
+def _scratches(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """Long, nearly straight bright or dark lines, 1-2 px wide."""
+    h, w = img.shape[:2]
+    out = img.copy()
+    for _ in range(int(2 + 14 * severity)):
+        pts = _curve(rng, h, w, 12, 0.08)
+        color = (245.0,) * 3 if rng.random() < 0.7 else (25.0,) * 3
+        cv2.polylines(out, [pts], False, color, int(rng.integers(1, 3)), cv2.LINE_AA)
+    return out
+
+
+def _cracks(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """Craquelure: a network of thin dark wandering lines that branch."""
+    h, w = img.shape[:2]
+    mask = np.zeros((h, w), np.float32)
+    for _ in range(int(3 + 25 * severity)):
+        pts = _curve(rng, h, w, 24, 0.5)
+        cv2.polylines(mask, [pts], False, 1.0, 1, cv2.LINE_AA)
+        for _ in range(int(rng.integers(0, 3))):  # branches
+            base = pts[int(rng.integers(len(pts)))]
+            branch = _curve(rng, h, w, 8, 0.6)
+            cv2.polylines(mask, [branch - branch[0] + base], False, 1.0, 1, cv2.LINE_AA)
+    dark = (0.55 + 0.35 * severity) * mask[..., None]
+    return img * (1 - dark) + 30 * dark
+
+
+DEGRADATIONS: dict[str, Callable[[np.ndarray, float, np.random.Generator], np.ndarray]] = {
+    "blur": _gaussian_blur,
+    "dull": _dull,
+    "fade": _fade,
+    "gaussian_noise": _gaussian_noise,
+    "motion_blur": _motion_blur,
+    "noise": _noise,
+    "pixelate": _pixelate,
+    "radial_blur": _radial_blur,
+    "rain": _rain,
+    "water_damage": _water_damage,
+    "scratches": _scratches,
+    "cracks": _cracks,
+}
+
+
+def apply(image: np.ndarray, kind: str, severity: float, seed: int | np.random.Generator = 0):
+    """One degradation of ``image`` (``uint8 [H, W, 3]``); ``severity`` in (0, 1]."""
+    if kind not in DEGRADATIONS:
+        raise ValueError(f"unknown degradation {kind!r}; choose from {', '.join(DEGRADATIONS)}")
+    if not 0 < severity <= 1:
+        raise ValueError(f"severity must be in (0, 1], got {severity}")
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected uint8 [H, W, 3], got {image.dtype} {list(image.shape)}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    out = DEGRADATIONS[kind](image.astype(np.float32), severity, rng)
+    return np.clip(out, 0, 255).round().astype(np.uint8)
+
+
+def compose(image: np.ndarray, recipe: list[tuple[str, float]], seed: int = 0) -> np.ndarray:
+    """Apply ``[(kind, severity), ...]`` in order, with one seeded stream for all."""
+    rng = np.random.default_rng(seed)
+    for kind, severity in recipe:
+        image = apply(image, kind, severity, rng)
+    return image
+
+
+def random_recipe(
+    rng: np.random.Generator, max_kinds: int = 3, kinds: tuple[str, ...] | None = None
+) -> list[tuple[str, float]]:
+    """1 to ``max_kinds`` distinct kinds with severities in [0.2, 1], in a random order: the
+    mixed damage the restorer trains on."""
+    kinds = tuple(kinds or DEGRADATIONS)
+    n = int(rng.integers(1, min(max_kinds, len(kinds)) + 1))
+    chosen = rng.choice(len(kinds), n, replace=False)
+    return [(kinds[i], float(rng.uniform(0.2, 1.0))) for i in chosen]

@@ -1,0 +1,104 @@
+"""The restorer: the Affine-StableSR model used at scale 1 (the damaged photograph is the
+"low-resolution" input), fine-tuned from the superres weights on mixed damage, so one model
+handles every kind instead of a chain of specialised restorers whose order matters."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from affine_sr.data import PairedCrops
+from affine_sr.model import AffineSR, load_model
+from affine_sr.pipeline import upscale_image
+from affine_sr.train import set_latent_scales, train_autoencoder, train_prior
+from art_restore.degrade import compose, random_recipe
+
+__all__ = ["DEFAULTS", "damaged_crops", "finetune", "load_restorer", "restore_image"]
+
+log = logging.getLogger("art_restore")
+
+# sampling settings of `restore` and `evaluate` unless given
+DEFAULTS = {"steps": 1, "fidelity": 0.0, "color": "none", "tile": 64, "overlap": 8}
+
+
+def shipped_restorer() -> Path:
+    return Path(__file__).parent / "pretrained" / "default"
+
+
+def load_restorer(path: str | os.PathLike = "default", device: str = "cpu") -> AffineSR:
+    """A model folder (``art-restore train`` output), ``default`` (the shipped restorer) or
+    ``superres`` (the ×4 super-resolution weights, not fine-tuned: a reference point)."""
+    if str(path) == "superres":
+        return load_model("default", device)
+    return load_model(shipped_restorer() if str(path) == "default" else path, device)
+
+
+def restore_image(model: AffineSR, image: np.ndarray, seed: int = 0, **options) -> np.ndarray:
+    """``uint8 [H, W, 3]`` → restored image of the same size; ``options`` as
+    :func:`affine_sr.pipeline.upscale_image` (defaults: :data:`DEFAULTS`)."""
+    return upscale_image(model, image, scale=1, seed=seed, **{**DEFAULTS, **options})
+
+
+def damaged_crops(
+    images: list[np.ndarray], crop: int = 128, clean: float = 0.1, length: int = 800, seed: int = 0
+) -> PairedCrops:
+    """Crops of clean artworks paired with a random mix of 1 to 3 kinds of damage (``clean``:
+    the share left undamaged, so the restorer learns to leave good areas alone)."""
+
+    def damage(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if rng.random() < clean:
+            return image.copy()
+        return compose(image, random_recipe(rng), seed=rng)
+
+    return PairedCrops(images, crop, scale=1, length=length, seed=seed, degrade=damage)
+
+
+def finetune(
+    model: AffineSR,
+    dataset: PairedCrops,
+    out_dir: str | os.PathLike,
+    ae_steps: int = 300,
+    prior_steps: int = 1500,
+    batch_size: int = 8,
+    device: str = "cpu",
+    save_every: int = 250,
+    resume: bool = False,
+    progress: bool = True,
+) -> AffineSR:
+    """Both stages at scale 1, starting from ``model``'s weights: the autoencoder (so that a
+    clean image comes back from its latent with the damaged image's detail channels), then the
+    prior and its conditioning. Writes ``out_dir/autoencoder`` and ``out_dir/model``."""
+    out_dir = Path(out_dir)
+    model = model.to(device)
+    if ae_steps:
+        model.autoencoder.requires_grad_(True)
+        train_autoencoder(
+            model.autoencoder,
+            dataset,
+            out_dir / "autoencoder",
+            ae_steps,
+            batch_size,
+            learning_rate=3e-4,
+            device=device,
+            save_every=save_every,
+            resume=resume,
+            progress=progress,
+        )
+    loader = torch.utils.data.DataLoader(dataset, batch_size)
+    set_latent_scales(model, loader, scale=1)
+    train_prior(
+        model,
+        dataset,
+        out_dir / "model",
+        prior_steps,
+        batch_size,
+        device=device,
+        save_every=save_every,
+        resume=resume,
+        progress=progress,
+    )
+    return model.eval()
