@@ -183,3 +183,20 @@ def test_bad_constructor_arguments(make, message):
 def test_squeeze_rejects_odd_sizes():
     with pytest.raises(ValueError, match="divisible"):
         cf.Squeeze(2)(torch.randn(1, 1, 5, 4))
+
+
+def test_weights_stored_as_float16_load_as_float32(tmp_path):
+    from core_flows.pretrained import store_half
+
+    torch.manual_seed(0)
+    layer = cf.InvConv1x1(6)
+    layer.save_pretrained(tmp_path / "a")
+    size = (tmp_path / "a" / "model.safetensors").stat().st_size
+    assert store_half(tmp_path) == [tmp_path / "a" / "model.safetensors"]
+    assert (tmp_path / "a" / "model.safetensors").stat().st_size < size
+    loaded = cf.InvConv1x1.from_pretrained(tmp_path / "a")
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    x = torch.randn(2, 6, 4, 4)
+    with torch.no_grad():
+        y, _ = loaded(x)
+        assert torch.allclose(loaded.inverse(y)[0], x, atol=1e-4)  # still exactly invertible

@@ -14,7 +14,7 @@ from art_restore.baselines import BASELINES
 from art_restore.degrade import DEGRADATIONS, apply
 from art_restore.restorer import restore_image
 
-__all__ = ["COLUMNS", "METHODS", "evaluate", "summarise"]
+__all__ = ["COLUMNS", "METHODS", "centre", "evaluate", "summarise"]
 
 METHODS = ("damaged", *BASELINES, "art-restore")
 COLUMNS = ["image", "degradation", "method", "psnr", "ssim", "seconds"]
@@ -62,11 +62,12 @@ def evaluate(
                 }
             )
         if kind not in examples:  # a centre crop of the first reference, every method
-            examples[kind] = [_centre(im) for im in [clean] + [outputs[m][0] for m in METHODS]]
+            examples[kind] = [centre(im) for im in [clean] + [outputs[m][0] for m in METHODS]]
     return rows, examples
 
 
-def _centre(image: np.ndarray, size: int = 160) -> np.ndarray:
+def centre(image: np.ndarray, size: int = 160) -> np.ndarray:
+    """The central ``size``×``size`` crop (or less, for a smaller image)."""
     h, w = image.shape[:2]
     y, x = max(0, (h - size) // 2), max(0, (w - size) // 2)
     return image[y : y + size, x : x + size]

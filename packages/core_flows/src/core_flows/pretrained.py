@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save_file
 from core_flows.errors import CheckpointError
 from core_flows.utils import atomic_write
 
-__all__ = ["CONFIG_NAME", "WEIGHTS_NAME", "PretrainedMixin"]
+__all__ = ["CONFIG_NAME", "WEIGHTS_NAME", "PretrainedMixin", "store_half"]
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -111,3 +111,15 @@ class PretrainedMixin:
         except RuntimeError as err:
             raise CheckpointError(f"{weights_path} does not fit the config: {err}") from None
         return model.to(device)
+
+
+def store_half(directory: str | os.PathLike) -> list[Path]:
+    """Rewrite every ``*.safetensors`` below ``directory`` with its float32 tensors as float16
+    (half the size on disk, for shipped weights); loaders cast back to the model's float32."""
+    rewritten = []
+    for path in sorted(Path(directory).rglob("*.safetensors")):
+        state = load_file(path)
+        half = {k: v.half() if v.dtype == torch.float32 else v for k, v in state.items()}
+        atomic_write(path, lambda p, half=half: save_file(half, p))
+        rewritten.append(path)
+    return rewritten

@@ -173,7 +173,7 @@ class AffineSR(nn.Module):
         cls,
         autoencoder: CouplingAutoencoder,
         widths: tuple[int, ...] = (64, 128, 256),
-        layers: int = 2,
+        layers: int = 1,
         prior: str | os.PathLike | None = None,
         prompt_embeds: Tensor | None = None,
     ) -> AffineSR:
@@ -270,6 +270,8 @@ class AffineSR(nn.Module):
         unet = _load_unet(Path(prior) if prior else directory / "unet")
         state = load_file(directory / "sft.safetensors")
         prompt_embeds = state.pop("prompt_embeds", None)
+        if prompt_embeds is not None:
+            prompt_embeds = prompt_embeds.float()
         model = cls(
             CouplingAutoencoder.from_pretrained(directory / "autoencoder"),
             unet,
@@ -312,7 +314,8 @@ def _load_unet(folder: Path) -> nn.Module:
     unet_class = getattr(diffusers, name, None)
     if unet_class is None or not name.startswith("UNet2D"):
         raise ValueError(f"{folder}: {name} is not a diffusers 2-D UNet")
-    return unet_class.from_pretrained(folder, local_files_only=True)
+    # float32 whatever the stored precision (shipped weights are stored as float16)
+    return unet_class.from_pretrained(folder, local_files_only=True, torch_dtype=torch.float32)
 
 
 def _in(parameter: nn.Parameter, module: nn.Module) -> bool:

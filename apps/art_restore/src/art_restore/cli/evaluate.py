@@ -37,6 +37,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.add_argument("--kinds", default="all", help="all or a comma-separated list")
     parser.add_argument("--severity", type=float, default=0.5, help="(default: %(default)s)")
+    parser.add_argument(
+        "--crop",
+        type=int,
+        default=0,
+        metavar="N",
+        help="score the central N×N of each reference only, for speed (default: whole images)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -57,7 +64,7 @@ def markdown_table(summary: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from affine_sr.evaluate import side_by_side
     from art_restore.cli.degrade import clean_images
-    from art_restore.evaluate import COLUMNS, METHODS, evaluate, summarise
+    from art_restore.evaluate import COLUMNS, METHODS, centre, evaluate, summarise
     from art_restore.restorer import load_restorer
     from core_flows.utils import atomic_write, write_csv, write_json
 
@@ -66,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     options = sampling_options(args)
     chosen = kinds(args.kinds)
     references = clean_images(args.references, args.heldout)
+    if args.crop:
+        references = {name: centre(im, args.crop) for name, im in references.items()}
     model = load_restorer(args.model, str(resolve_device(args.device)))
     rows, examples = evaluate(
         model, references, chosen, args.severity, args.seed, not args.quiet, **options

@@ -106,6 +106,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="our UNet's channels per level (default: %(default)s)",
     )
     model.add_argument(
+        "--layers", type=int, default=1, help="ResNet blocks per UNet level (default: %(default)s)"
+    )
+    model.add_argument(
         "--prior",
         metavar="PATH",
         help="a local diffusers UNet folder (e.g. Stable Diffusion's unet/), kept frozen",
@@ -207,7 +210,9 @@ def run(args: argparse.Namespace) -> int:
         if not (ae_dir / "config.json").is_file():
             raise ValueError(f"{ae_dir}: no trained autoencoder (run --stage autoencoder first)")
         ae = CouplingAutoencoder.from_pretrained(ae_dir).to(device).eval()
-        model = AffineSR.build(ae, widths, prior=args.prior, prompt_embeds=prompt_embeds)
+        model = AffineSR.build(
+            ae, widths, args.layers, prior=args.prior, prompt_embeds=prompt_embeds
+        )
         set_latent_scales(model, torch.utils.data.DataLoader(dataset, args.batch_size), args.scale)
         train_prior(
             model,
