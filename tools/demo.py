@@ -468,6 +468,41 @@ has 1409 M in all). Trained on CPU on sample images and procedural textures only
 """
 
 
+def art_restore_section(out: Path) -> str:
+    """Every kind of damage on a held-out artwork, restored by the shipped model and by the
+    classical baselines; and a mixed-damage batch through `art-restore restore`."""
+    out.mkdir(parents=True, exist_ok=True)
+    evaluation = out / "eval"
+    stdout = run_cli(
+        "art-restore", "evaluate", "--heldout", "--crop", "256", "--out", str(evaluation), "-q"
+    )
+    summary = json.loads((evaluation / "summary.json").read_text())
+    pairs = out / "pairs"
+    run_cli("art-restore", "degrade", "--artworks", "--mix", "1", "--seed", "3", "--out",
+            str(pairs), "-q")  # fmt: skip
+    run_cli("art-restore", "restore", str(pairs / "mixed"), "--out", str(out / "restored"), "-q")
+    links = ", ".join(
+        f'<a href="art_restore/pairs/mixed/{p.name}">{p.stem}</a> → '
+        f'<a href="art_restore/restored/{p.name}">restored</a>'
+        for p in sorted((pairs / "mixed").glob("*.png"))
+    )
+    improved = len(summary["kinds_improved"])
+    kinds = len(summary["per_degradation"])
+    return f"""
+<h2>art-restore: one restorer for many kinds of damage</h2>
+<p>Each of the {kinds} kinds of damage at severity {summary["severity"]} on the held-out artworks
+(stylised sample photographs never used in training; central 256×256), restored by the shipped
+model and by the classical baselines (<code>art-restore evaluate --heldout --crop 256</code>):
+PSNR / SSIM against the clean artwork. The model improves on the damaged input for {improved}/{kinds}
+kinds; it beats every baseline on average: {summary["beats_baselines_on_average"]}. Trained on CPU
+on stylised sample photographs and procedural paintings only.</p>
+<pre>{html.escape(stdout.strip())}</pre>
+<img src="art_restore/eval/examples.png">
+<p>Random mixed damage (<code>art-restore degrade --artworks --mix 1</code>) restored with
+<code>art-restore restore</code>: {links}.</p>
+"""
+
+
 SECTIONS = {
     "core_flows": core_flows_section,
     "flows": flows_section,
@@ -476,6 +511,7 @@ SECTIONS = {
     "seed_gan": seed_gan_section,
     "traffic_signs": traffic_signs_section,
     "superres": superres_section,
+    "art_restore": art_restore_section,
 }
 
 PAGE = """<!doctype html>

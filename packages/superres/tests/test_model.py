@@ -97,3 +97,42 @@ def test_an_untrained_residual_prior_returns_the_input_structure():
     up = torch.nn.functional.interpolate(lr, scale_factor=4, mode="bicubic").clamp(-1, 1)
     out = model.upscale(lr, scale=4, steps=2, fidelity=1.0)
     assert torch.allclose(out, up, atol=1e-3)
+
+
+def test_a_frozen_text_conditioned_prior_takes_prompt_embeddings_from_a_file(tmp_path):
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+
+    from affine_sr.cli import main
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        sample_size=4,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(16, 32),
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        layers_per_block=1,
+        norm_num_groups=8,
+        cross_attention_dim=8,
+        attention_head_dim=4,
+    )
+    unet.save_pretrained(tmp_path / "sd" / "unet")
+    ae = CouplingAutoencoder(levels=3, steps=1, hidden=8)
+    with pytest.raises(ValueError, match="prompt embeddings"):
+        AffineSR.build(ae, prior=tmp_path / "sd" / "unet")
+    embeds = torch.randn(1, 3, 8)
+    model = AffineSR.build(ae, prior=tmp_path / "sd" / "unet", prompt_embeds=embeds).eval()
+    assert model.upscale(torch.zeros(1, 3, 8, 8), scale=4, steps=2).shape == (1, 3, 32, 32)
+
+    # the same from the command line: SD-sized latent (4 channels), embeddings from a file
+    save_file({"prompt_embeds": embeds}, tmp_path / "empty.safetensors")
+    run = ["train", "--out", str(tmp_path / "run"), "--textures", "2", "--crop", "32"]
+    run += ["--batch-size", "2", "--ae-hidden", "8", "--ae-steps-per-level", "1", "-q"]
+    run += ["--latent-channels", "4", "--ae-steps", "1", "--prior-steps", "1"]
+    run += ["--prior", str(tmp_path / "sd" / "unet")]
+    assert main([*run, "--prompt-embeds", str(tmp_path / "empty.safetensors")]) == 0
+    assert not (tmp_path / "run" / "model" / "unet").exists()  # referred to, not copied
+    loaded = AffineSR.from_pretrained(tmp_path / "run" / "model")
+    assert torch.equal(loaded.prompt_embeds, embeds)
