@@ -66,7 +66,7 @@ def test_build_gives_a_residual_v_prediction_prior_sized_to_the_latent():
     ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=16)
     model = AffineSR.build(ae, widths=(16, 32), layers=1)
     assert model.scheduler.config.prediction_type == "v_prediction" and model.residual
-    assert model.unet.config.in_channels == 32 and model.encoder.in_channels == 16
+    assert model.unet.config.in_channels == 16 + 192 and model.encoder.in_channels == 16
     trainable = {id(p) for p in model.trainable_parameters()}
     assert not any(id(p) in trainable for p in ae.parameters())
     assert all(id(p) in trainable for p in model.unet.parameters())

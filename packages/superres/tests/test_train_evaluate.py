@@ -58,7 +58,7 @@ def test_latent_scales_give_unit_variance():
     model = AffineSR.build(ae, widths=(8, 16), layers=1)
     set_latent_scales(model, torch.utils.data.DataLoader(data, 4), 4)
     pairs = [model.diffusion_pair(hr[None], lr[None], 4) for hr, lr in data]
-    x0, condition = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+    x0, condition = torch.cat([p[0] for p in pairs]), torch.cat([p[1][0] for p in pairs])
     assert x0.std().item() == pytest.approx(1, rel=0.05)  # the residual the prior generates
     hr_latents = torch.cat([model._encode(hr[None])[0] for hr, _ in data])
     assert hr_latents.std().item() == pytest.approx(1, rel=0.05)

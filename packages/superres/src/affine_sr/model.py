@@ -47,8 +47,8 @@ class AffineSR(nn.Module):
                 f"the encoder gives {len(encoder.channels)} feature maps, the UNet has "
                 f"{len(unet.down_blocks)} down blocks"
             )
-        # a residual prior also sees the LR latent beside its input
-        inputs = autoencoder.latent_channels * (2 if residual else 1)
+        # a residual prior also sees the whole encoded LR image (latent and detail) beside its input
+        inputs = autoencoder.latent_channels + (autoencoder.channels if residual else 0)
         for name, channels, expected in (
             ("UNet", unet.config.in_channels, inputs),
             ("encoder", encoder.in_channels, autoencoder.latent_channels),
@@ -87,14 +87,15 @@ class AffineSR(nn.Module):
 
         return modulate
 
-    def _denoise(self, z: Tensor, t: Tensor, lr_latent: Tensor) -> Tensor:
+    def _denoise(self, z: Tensor, t: Tensor, lr_code: tuple[Tensor, Tensor]) -> Tensor:
+        lr_latent, lr_detail = lr_code
         self._cond = self.encoder(lr_latent, t)
         try:
             kwargs = {}
             if self.prompt_embeds is not None:
                 kwargs["encoder_hidden_states"] = self.prompt_embeds.expand(len(z), -1, -1)
             if self.residual:
-                z = torch.cat([z, lr_latent], 1)
+                z = torch.cat([z, lr_latent, lr_detail * self.latent_scale], 1)
             return self.unet(z, t, **kwargs).sample
         finally:
             self._cond = None
@@ -110,23 +111,26 @@ class AffineSR(nn.Module):
         return [p for p in self.parameters() if p.requires_grad and not _in(p, self.autoencoder)]
 
     def _encode(self, image: Tensor) -> tuple[Tensor, Tensor]:
+        """(scaled latent, detail)."""
         latent, detail = self.autoencoder.encode(image)
         return latent * self.latent_scale, detail
 
     @torch.no_grad()
-    def diffusion_pair(self, hr: Tensor, lr: Tensor, scale: int) -> tuple[Tensor, Tensor]:
-        """``(x0, condition)``: what the prior generates for ``hr`` and the LR latent it is
-        conditioned on (both scaled)."""
+    def diffusion_pair(
+        self, hr: Tensor, lr: Tensor, scale: int
+    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """``(x0, condition)``: what the prior generates for ``hr``, and the encoded upscaled LR
+        image (scaled latent, detail) it is conditioned on."""
         latent, _ = self._encode(hr)
-        lr_latent, _ = self._encode(_upscale(lr, scale))
+        lr_code = self._encode(_upscale(lr, scale))
         if self.residual:
-            latent = (latent - lr_latent) * self.residual_scale
-        return latent, lr_latent
+            latent = (latent - lr_code[0]) * self.residual_scale
+        return latent, lr_code
 
     def training_loss(self, hr: Tensor, lr: Tensor, scale: int) -> Tensor:
         """Stage 2: the scheduler's prediction target (noise, velocity or sample) for the HR latent
         given the LR image (both in [-1, 1]); the autoencoder stays fixed."""
-        latent, lr_latent = self.diffusion_pair(hr, lr, scale)
+        latent, lr_code = self.diffusion_pair(hr, lr, scale)
         noise = torch.randn_like(latent)
         steps = self.scheduler.config.num_train_timesteps
         t = torch.randint(0, steps, (len(hr),), device=hr.device)
@@ -138,7 +142,7 @@ class AffineSR(nn.Module):
             target = self.scheduler.get_velocity(latent, noise, t)
         else:
             target = latent
-        return F.mse_loss(self._denoise(noisy, t, lr_latent), target)
+        return F.mse_loss(self._denoise(noisy, t, lr_code), target)
 
     @torch.no_grad()
     def upscale(
@@ -162,7 +166,7 @@ class AffineSR(nn.Module):
         z = z * self.scheduler.init_noise_sigma
         for t in self.scheduler.timesteps:
             tt = t.expand(len(z)).to(lr.device)
-            out = self._denoise(self.scheduler.scale_model_input(z, t), tt, lr_latent)
+            out = self._denoise(self.scheduler.scale_model_input(z, t), tt, (lr_latent, lr_detail))
             z = self.scheduler.step(out, t, z).prev_sample
         if self.residual:
             z = lr_latent + z / self.residual_scale
@@ -180,9 +184,9 @@ class AffineSR(nn.Module):
         """A new model around a (trained) autoencoder: our own ``UNet2DModel`` prior with
         ``widths`` channels per level, trained from scratch with v-prediction on a zero-terminal-
         SNR DDIM schedule (so one step gives the regression estimate and more steps add detail),
-        residual: it generates the difference between the HR and the LR latents and sees the LR
-        latent beside its input, so an untrained prior starts at bicubic quality, not below it
-        (as ResShift and SR3 condition); or, with ``prior``, a diffusers UNet folder (Stable
+        residual: it generates the difference between the HR and the LR latents and sees the
+        whole encoded LR image (latent and detail channels) beside its input, so an untrained
+        prior starts at bicubic quality, not below it (as ResShift and SR3 condition); or, with ``prior``, a diffusers UNet folder (Stable
         Diffusion's ``unet/``) kept frozen, with its own scheduler if the folder has one beside
         it, generating HR latents steered through the SFT layers alone (as StableSR)."""
         import diffusers
@@ -201,7 +205,7 @@ class AffineSR(nn.Module):
                 )
         else:
             unet = diffusers.UNet2DModel(
-                in_channels=2 * autoencoder.latent_channels,
+                in_channels=autoencoder.latent_channels + autoencoder.channels,
                 out_channels=autoencoder.latent_channels,
                 block_out_channels=tuple(widths),
                 down_block_types=("DownBlock2D",) * len(widths),
