@@ -82,7 +82,7 @@ def main() -> int:
     from core_flows.pretrained import store_half
 
     work = Path(args.work)
-    resume = ["--resume"] if any(work.glob("*/training_state.pt", "history.json")) else []
+    resume = ["--resume"] if any(work.glob("*/training_state.pt")) else []
     start = time.time()
     cli("train", "--artworks", str(args.paintings), "--out", str(work),
         "--ae-steps", str(args.ae_steps), "--prior-steps", str(args.prior_steps),

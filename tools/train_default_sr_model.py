@@ -45,10 +45,10 @@ DIV2K/LSDIR that published SR models train on. Train your own with `affine-sr tr
 |---|---|
 | stage 1 (autoencoder) | {ae_steps} steps, batch {batch}, 64 px crops, AdamW 1e-3, cosine decay |
 | stage 2 (prior, encoder, SFT) | {prior_steps} steps, batch {batch}, 128 px crops, AdamW 3e-4, cosine decay |
-| training time | {minutes:.0f} min on {threads} CPU threads |
+| training time | {minutes:.0f} min on {threads} CPU threads (both stages, or the stages this run did not resume) |
 
 Held-out images (×{scale}, bicubic-reduced input, border of {scale} px left out;
-`affine-sr evaluate --heldout` with the defaults: {steps} steps, fidelity 1, wavelet colour fix):
+`affine-sr evaluate --heldout` with the defaults: steps {steps}, fidelity 1, wavelet colour fix):
 
 | method | PSNR-Y | SSIM-Y | PSNR-RGB | SSIM-RGB | s / image |
 |---|---|---|---|---|---|
