@@ -32,25 +32,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_batch_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="IN", help="images or folders")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.add_argument("--overwrite", action="store_true", help="redo existing outputs")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from affine_sr.model import load_model
-    from affine_sr.pipeline import upscale_files
 
     options = sampling_options(args)
     model = load_model(args.model, str(resolve_device(args.device)), args.prior)
+    return run_batch(model, args, options, args.scale)
+
+
+def run_batch(model, args: argparse.Namespace, options: dict, scale: int) -> int:
+    """The batch job of `upscale` (and of art-restore's `restore`, at scale 1), with its report."""
+    from affine_sr.pipeline import upscale_files
+
     report = upscale_files(
         model,
         args.inputs,
         args.out,
         overwrite=args.overwrite,
         progress=not args.quiet,
-        scale=args.scale,
+        scale=scale,
         seed=args.seed,
         **options,
     )
@@ -59,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
         f"{len(report['failed'])} unreadable or not images -> {args.out}"
     )
     for path in report["failed"]:
-        log.warning("  not upscaled: %s", path)
+        log.warning("  left out: %s", path)
     return 0
