@@ -40,7 +40,7 @@ available; real paintings and murals differ (pigment texture, varnish, canvas, r
 |---|---|
 | stage 1 (autoencoder) | {ae_steps} steps, batch {batch}, 128 px crops |
 | stage 2 (prior, encoder, SFT) | {prior_steps} steps, batch {batch}, 128 px crops |
-| training time | {minutes:.0f} min on {threads} CPU threads |
+| training time | {minutes:.0f} min on {threads} CPU threads (the stages this run did not resume) |
 
 Held-out artworks ({heldout}, central {crop}×{crop}), each kind at severity {severity}: PSNR (dB) /
 SSIM on RGB against the clean artwork (`art-restore evaluate --heldout --crop {crop}` with the
@@ -122,7 +122,6 @@ def main() -> int:
     )
     store_half(TARGET)  # float16 on disk: half the size, scores unchanged (checked by the tests)
     (TARGET / "MODEL_CARD.md").write_text(card)
-    shutil.copy(work / "eval" / "examples.png", TARGET / "examples.png")
     print(f"shipped restorer and card -> {TARGET}")
     return 0
 

@@ -138,7 +138,6 @@ def main() -> int:
     )
     store_half(TARGET)  # float16 on disk: half the size, scores unchanged (checked by the tests)
     (TARGET / "MODEL_CARD.md").write_text(card)
-    shutil.copy(work / "eval" / "comparison.png", TARGET / "comparison.png")
     print(f"shipped model and card -> {TARGET}")
     return 0
 

@@ -23,7 +23,7 @@ log = logging.getLogger("art_restore")
 
 # sampling settings of `restore` and `evaluate` unless given
 # (tiles of 256 input pixels: at scale 1 the same memory as 64-pixel tiles at ×4)
-DEFAULTS = {"steps": 1, "fidelity": 0.0, "color": "none", "tile": 256, "overlap": 32}
+DEFAULTS = {"steps": 1, "fidelity": 1.0, "color": "none", "tile": 256, "overlap": 32}
 
 
 def shipped_restorer() -> Path:
