@@ -31,7 +31,11 @@ def sampling_parser(defaults: dict, scale: bool = True) -> argparse.ArgumentPars
     parser = argparse.ArgumentParser(add_help=False)
     if scale:
         parser.add_argument(
-            "--scale", type=int, default=4, help="upscaling factor (default: %(default)s)"
+            "--scale",
+            type=int,
+            default=4,
+            help="upscaling factor; models work best at the factor they were trained for (the "
+            "shipped one: 4) (default: %(default)s)",
         )
     parser.add_argument(
         "--steps",
