@@ -126,3 +126,15 @@ def test_globs_skip_the_output_folder_and_reports(dataset):
     found = discover([str(dataset)], skip=("_anonymize",))
     assert "inner/astronaut.png" in [i.rel.as_posix() for i in found]
     assert not any("_anonymize" in i.rel.parts for i in found)
+
+
+def test_read_images_keys_by_relative_name_and_skips_unreadable(tmp_path):
+    from core_flows.media import read_images, write_image
+
+    write_image(tmp_path / "a.png", np.zeros((4, 5, 3), np.uint8))
+    write_image(tmp_path / "sub" / "b.jpg", np.full((6, 2, 3), 200, np.uint8))
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")
+    (tmp_path / "notes.txt").write_text("x")
+    images = read_images([tmp_path])
+    assert sorted(images) == ["a", "sub/b"]
+    assert images["a"].shape == (4, 5, 3) and images["sub/b"].shape == (6, 2, 3)

@@ -156,6 +156,22 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, str]:
     return np.ascontiguousarray(rgb), mode
 
 
+def read_images(inputs: list[str]) -> dict[str, np.ndarray]:
+    """Every image in ``inputs`` (files, folders, globs; see :func:`discover`) as RGB, keyed by
+    its relative path without suffix; unreadable files are logged and left out."""
+    import logging
+
+    images = {}
+    for item in discover([str(i) for i in inputs]):
+        if item.kind != "image":
+            continue
+        try:
+            images[str(item.rel.with_suffix(""))] = read_image(item.path)[0]
+        except MediaError as err:
+            logging.getLogger(__name__).warning("skipped %s: %s", item.path, err)
+    return images
+
+
 def write_image(path: str | os.PathLike, rgb: np.ndarray, mode: str = "RGB") -> Path:
     """Write atomically in the format the extension names; grayscale inputs stay grayscale, an
     alpha channel is dropped. No metadata (EXIF, GPS) is carried over from the input."""

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
 from art_restore.cli.common import COMMON, kinds
-
-log = logging.getLogger("art_restore")
 
 EPILOG = """\
 outputs in DIR:
@@ -55,16 +52,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def clean_images(inputs: list[str], builtin: bool) -> dict:
     """Name → image for the inputs (and the built-in held-out artworks)."""
     from art_restore.artworks import artworks
-    from core_flows.media import MediaError, discover, read_image
+    from core_flows.media import read_images
 
     images = artworks(held_out=True) if builtin else {}
-    for item in discover(inputs) if inputs else []:
-        if item.kind != "image":
-            continue
-        try:
-            images[str(item.rel.with_suffix(""))] = read_image(item.path)[0]
-        except MediaError as err:
-            log.warning("skipped %s: %s", item.path, err)
+    if inputs:
+        images.update(read_images(inputs))
     if not images:
         raise ValueError("no images: give clean images or folders, or --artworks")
     return images

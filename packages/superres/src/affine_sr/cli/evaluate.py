@@ -49,16 +49,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def references(inputs: list[str], heldout: bool) -> dict:
     from affine_sr.data import HELD_OUT, sample_images
-    from core_flows.media import discover, read_image
+    from core_flows.media import read_images
 
     images = {}
     if heldout:
         samples = sample_images()
         images.update({name: samples[name] for name in HELD_OUT})
     if inputs:
-        for item in discover(inputs):
-            if item.kind == "image":
-                images[str(item.rel)] = read_image(item.path)[0]
+        images.update(read_images(inputs))
     if not images:
         raise ValueError("give HR images or folders, or --heldout")
     return images

@@ -126,7 +126,7 @@ def _images(args: argparse.Namespace) -> list:
     import numpy as np
 
     from affine_sr.data import HELD_OUT, procedural_texture, sample_images
-    from core_flows.media import MediaError, discover, read_image
+    from core_flows.media import read_images
 
     images = []
     if args.samples:
@@ -134,13 +134,8 @@ def _images(args: argparse.Namespace) -> list:
     if args.textures:
         rng = np.random.default_rng(args.seed)
         images += [procedural_texture(rng, 256) for _ in range(args.textures)]
-    for item in discover(args.inputs) if args.inputs else []:
-        if item.kind != "image":
-            continue
-        try:
-            images.append(read_image(item.path)[0])
-        except MediaError as err:
-            log.warning("skipped %s: %s", item.path, err)
+    if args.inputs:
+        images += list(read_images(args.inputs).values())
     if not images:
         raise ValueError("no training images: give HR folders, --samples or --textures N")
     return images
