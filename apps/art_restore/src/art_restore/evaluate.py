@@ -48,8 +48,8 @@ def evaluate(
             start = time.perf_counter()
             outputs[method] = (fn(damaged), time.perf_counter() - start)
         start = time.perf_counter()
-        outputs["art-restore"] = (restore_image(model, damaged, seed=seed, **options), 0.0)
-        outputs["art-restore"] = (outputs["art-restore"][0], time.perf_counter() - start)
+        restored = restore_image(model, damaged, seed=seed, **options)
+        outputs["art-restore"] = (restored, time.perf_counter() - start)
         for method, (image, seconds) in outputs.items():
             rows.append(
                 {
