@@ -27,9 +27,13 @@ CARD = """# art-restore default restorer
 
 The Affine-StableSR model of `affine-sr` (coupling autoencoder, residual diffusion prior, time-aware
 encoder and SFT layers; {params:,} parameters) used at scale 1 and fine-tuned from the shipped ×4
-super-resolution weights on mixed damage: each training crop gets 1 to 3 kinds at random
-severities (10% left clean). `art-restore restore` and `evaluate` use it unless `--model` is
-given.
+super-resolution weights on mixed damage. Its prior is full-code: it generates the autoencoder's
+detail channels as well as the latent (the ×4 model's UNet widened; new inputs and the output
+layer start at zero, so training starts from "return the input"), trained with the diffusion
+loss plus the pixel MSE of its clean estimate (weight {pixel_weight}), half the draws at the last
+timestep (the one 1-step sampling uses). Each training crop gets 1 to {max_kinds} kinds at random
+severities ({clean:.0%} left clean). `art-restore restore` and `evaluate` use it unless `--model`
+is given.
 
 **Trained on a small offline set only**: {images} sample photographs of scikit-image and
 scikit-learn rendered as paintings (OpenCV's edge-preserving stylisation; the held-out ones
@@ -38,8 +42,8 @@ available; real paintings and murals differ (pigment texture, varnish, canvas, r
 
 | | |
 |---|---|
-| stage 1 (autoencoder) | {ae_steps} steps, batch {batch}, 128 px crops |
-| stage 2 (prior, encoder, SFT) | {prior_steps} steps, batch {batch}, 128 px crops |
+| autoencoder | the ×4 model's, unchanged |
+| prior, encoder, SFT | {prior_steps} steps, batch {batch}, 128 px crops |
 | training time | {minutes:.0f} min on {threads} CPU threads (the stages this run did not resume) |
 
 Held-out artworks ({heldout}, central {crop}×{crop}), each kind at severity {severity}: PSNR (dB) /
@@ -68,9 +72,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", default="out/art_restore_recipe", help="working folder")
     parser.add_argument("--paintings", type=int, default=100)
-    parser.add_argument("--ae-steps", type=int, default=300)
-    parser.add_argument("--prior-steps", type=int, default=1500)
+    parser.add_argument("--prior-steps", type=int, default=7000)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--pixel-weight", type=float, default=30.0)
+    parser.add_argument("--max-kinds", type=int, default=3)
+    parser.add_argument("--clean", type=float, default=0.1)
     parser.add_argument("--crop", type=int, default=256, help="evaluation crop")
     args = parser.parse_args()
 
@@ -85,8 +91,9 @@ def main() -> int:
     resume = ["--resume"] if any(work.glob("*/training_state.pt")) else []
     start = time.time()
     cli("train", "--artworks", str(args.paintings), "--out", str(work),
-        "--ae-steps", str(args.ae_steps), "--prior-steps", str(args.prior_steps),
-        "--batch-size", str(args.batch_size), *resume)  # fmt: skip
+        "--prior-steps", str(args.prior_steps), "--batch-size", str(args.batch_size),
+        "--pixel-weight", str(args.pixel_weight), "--max-kinds", str(args.max_kinds),
+        "--clean", str(args.clean), *resume)  # fmt: skip
     minutes = (time.time() - start) / 60
     model_dir = work / "model"
     cli("evaluate", "--heldout", "--crop", str(args.crop), "--model", str(model_dir),
@@ -99,8 +106,10 @@ def main() -> int:
         params=parameter_counts(load_restorer(model_dir))["total"],
         images=len(artworks(held_out=False)),
         paintings=args.paintings,
-        ae_steps=args.ae_steps,
         prior_steps=args.prior_steps,
+        pixel_weight=args.pixel_weight,
+        max_kinds=args.max_kinds,
+        clean=args.clean,
         batch=args.batch_size,
         minutes=minutes,
         threads=torch.get_num_threads(),

@@ -11,9 +11,10 @@ def tiny_restorer_dir(tmp_path_factory):
     """A randomly initialised restorer folder small enough for CPU tests."""
     torch.manual_seed(0)
     ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=8)
-    return AffineSR.build(ae, widths=(8, 16), layers=1).save_pretrained(
-        tmp_path_factory.mktemp("models") / "tiny"
-    )
+    model = AffineSR.build(ae, widths=(8, 16), layers=1).with_full_code()
+    with torch.no_grad():  # not the identity a fresh full-code prior starts from
+        model.unet.conv_out.weight.normal_(0, 0.01)
+    return model.save_pretrained(tmp_path_factory.mktemp("models") / "tiny")
 
 
 @pytest.fixture

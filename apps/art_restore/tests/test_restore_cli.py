@@ -2,7 +2,10 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
+from affine_sr.autoencoder import CouplingAutoencoder
+from affine_sr.model import AffineSR
 from art_restore.cli import main
 from art_restore.evaluate import COLUMNS, METHODS, evaluate, summarise
 from art_restore.restorer import damaged_crops, finetune, load_restorer, restore_image
@@ -28,14 +31,17 @@ def test_evaluation_columns_and_summary_are_complete(tiny_restorer_dir, artwork)
     assert len(examples["blur"]) == 1 + len(METHODS)
 
 
-def test_finetuning_runs_both_stages(tmp_path, tiny_restorer_dir, artwork):
-    model = load_restorer(tiny_restorer_dir)
+def test_finetuning_makes_a_super_resolution_model_full_code(tmp_path, artwork):
+    torch.manual_seed(0)
+    ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=8)
+    model = AffineSR.build(ae, widths=(8, 16), layers=1)  # a ×4 model's shape
     data = damaged_crops([artwork], crop=32, length=4)
     hr, lr = data[0]
     assert hr.shape == lr.shape  # scale 1: same size
     finetune(model, data, tmp_path / "run", ae_steps=2, prior_steps=2, batch_size=2, progress=False)
     again = load_restorer(tmp_path / "run" / "model")
-    assert again.residual
+    assert again.residual and again.full_code
+    assert (tmp_path / "run" / "autoencoder" / "config.json").is_file()
 
 
 def test_the_command_line(tmp_path, tiny_restorer_dir, artwork, capsys):

@@ -136,3 +136,51 @@ def test_a_frozen_text_conditioned_prior_takes_prompt_embeddings_from_a_file(tmp
     assert not (tmp_path / "run" / "model" / "unet").exists()  # referred to, not copied
     loaded = AffineSR.from_pretrained(tmp_path / "run" / "model")
     assert torch.equal(loaded.prompt_embeds, embeds)
+
+
+def test_a_full_code_copy_keeps_the_weights_and_starts_from_the_input(tmp_path):
+    ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=16)
+    torch.manual_seed(0)
+    model = AffineSR.build(ae, widths=(16, 32), layers=1).eval()
+    full = model.with_full_code()
+    assert full.full_code and full.unet.config.in_channels == 2 * 192
+    assert full.unet.config.out_channels == 192
+    lr_code = model._encode(torch.rand(2, 3, 32, 32) * 2 - 1)
+    z, t = torch.randn(2, 16, 4, 4), torch.tensor([999, 500])
+    with torch.no_grad():
+        full.unet.conv_out.weight.copy_(torch.randn_like(full.unet.conv_out.weight))
+        full.unet.conv_out.weight[:16] = model.unet.conv_out.weight
+        full.unet.conv_out.bias[:16] = model.unet.conv_out.bias
+        before = model._denoise(z, t, lr_code)
+        after = full._denoise(torch.cat([z, torch.randn(2, 176, 4, 4)], 1), t, lr_code)
+    assert torch.allclose(after[:, :16], before, atol=1e-5)  # the same inner weights
+    image = torch.rand(1, 3, 32, 32) * 2 - 1
+    fresh = model.with_full_code().eval()  # a zero residual: the input comes back
+    assert torch.allclose(fresh.upscale(image, scale=1, steps=1, fidelity=0.0), image, atol=1e-4)
+    full.save_pretrained(tmp_path / "full")
+    assert AffineSR.from_pretrained(tmp_path / "full").full_code
+    with pytest.raises(ValueError, match="full-code"):
+        full.with_full_code()
+
+
+def test_a_full_code_prior_changes_the_detail_and_learns_from_pixels():
+    ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=16)
+    torch.manual_seed(0)
+    full = AffineSR.build(ae, widths=(16, 32), layers=1).with_full_code().eval()
+    image = torch.rand(1, 3, 32, 32) * 2 - 1
+    code = full._encode(image)
+    residual = torch.randn(1, 192, 4, 4)  # what a prior generated
+    with torch.no_grad():
+        kept, generated = (full._decode(residual, code, f) for f in (1.0, 0.0))
+        assert torch.allclose(ae.encode(kept)[1], code[1], atol=1e-4)  # fidelity 1: the input's
+        assert not torch.allclose(ae.encode(generated)[1], code[1], atol=1e-2)
+    hr = torch.rand(2, 3, 32, 32) * 2 - 1
+    lr = hr + 0.1 * torch.randn_like(hr)
+    torch.manual_seed(1)
+    plain = full.training_loss(hr, lr, scale=1)
+    torch.manual_seed(1)
+    with_pixels = full.training_loss(hr, lr, scale=1, pixel_weight=1.0)
+    assert with_pixels > plain  # the same draw plus a pixel MSE
+    assert torch.isfinite(full.training_loss(hr, lr, scale=1, last_step_share=1.0))
+    with_pixels.backward()
+    assert full.unet.conv_out.weight.grad[16:].abs().sum() > 0  # the detail outputs learn

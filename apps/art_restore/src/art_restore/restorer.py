@@ -1,6 +1,12 @@
 """The restorer: the Affine-StableSR model used at scale 1 (the damaged photograph is the
 "low-resolution" input), fine-tuned from the superres weights on mixed damage, so one model
-handles every kind instead of a chain of specialised restorers whose order matters."""
+handles every kind instead of a chain of specialised restorers whose order matters.
+
+Unlike super-resolution, where the upscaled input's fine detail is clean and kept, damage (noise,
+scratches, cracks, rain) lives in the fine detail too: the restorer's prior is made *full-code*
+(:meth:`AffineSR.with_full_code`: it generates the detail channels as well) and trained with a
+pixel loss on its clean estimate besides the diffusion loss; fidelity 0 (the default) uses the
+generated detail only, 1 the damaged input's."""
 
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ log = logging.getLogger("art_restore")
 
 # sampling settings of `restore` and `evaluate` unless given
 # (tiles of 256 input pixels: at scale 1 the same memory as 64-pixel tiles at ×4)
-DEFAULTS = {"steps": 1, "fidelity": 1.0, "color": "none", "tile": 256, "overlap": 32}
+DEFAULTS = {"steps": 1, "fidelity": 0.0, "color": "none", "tile": 256, "overlap": 32}
 
 
 def shipped_restorer() -> Path:
@@ -45,15 +51,20 @@ def restore_image(model: AffineSR, image: np.ndarray, seed: int = 0, **options) 
 
 
 def damaged_crops(
-    images: list[np.ndarray], crop: int = 128, clean: float = 0.1, length: int = 800, seed: int = 0
+    images: list[np.ndarray],
+    crop: int = 128,
+    clean: float = 0.1,
+    length: int = 800,
+    seed: int = 0,
+    max_kinds: int = 3,
 ) -> PairedCrops:
-    """Crops of clean artworks paired with a random mix of 1 to 3 kinds of damage (``clean``:
-    the share left undamaged, so the restorer learns to leave good areas alone)."""
+    """Crops of clean artworks paired with a random mix of 1 to ``max_kinds`` kinds of damage
+    (``clean``: the share left undamaged, so the restorer learns to leave good areas alone)."""
 
     def damage(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if rng.random() < clean:
             return image.copy()
-        return compose(image, random_recipe(rng), seed=rng)
+        return compose(image, random_recipe(rng, max_kinds), seed=rng)
 
     return PairedCrops(images, crop, scale=1, length=length, seed=seed, degrade=damage)
 
@@ -62,19 +73,23 @@ def finetune(
     model: AffineSR,
     dataset: PairedCrops,
     out_dir: str | os.PathLike,
-    ae_steps: int = 300,
+    ae_steps: int = 0,
     prior_steps: int = 1500,
     batch_size: int = 8,
     device: str = "cpu",
     save_every: int = 250,
     resume: bool = False,
     progress: bool = True,
+    pixel_weight: float = 30.0,
+    last_step_share: float = 0.5,
 ) -> AffineSR:
-    """Both stages at scale 1, starting from ``model``'s weights: the autoencoder (so that a
-    clean image comes back from its latent with the damaged image's detail channels), then the
-    prior and its conditioning. Writes ``out_dir/autoencoder`` and ``out_dir/model``."""
+    """Fine-tune ``model`` at scale 1 (made full-code first if it is not): optionally the
+    autoencoder (``ae_steps``; a clean image must come back from its latent with the damaged
+    image's detail), then the prior and its conditioning with ``pixel_weight`` and
+    ``last_step_share`` (see :meth:`AffineSR.training_loss`). Writes ``out_dir/autoencoder`` and ``out_dir/model``;
+    returns the fine-tuned model."""
     out_dir = Path(out_dir)
-    model = model.to(device)
+    model = (model if model.full_code else model.with_full_code()).to(device)
     if ae_steps:
         model.autoencoder.requires_grad_(True)
         train_autoencoder(
@@ -101,5 +116,7 @@ def finetune(
         save_every=save_every,
         resume=resume,
         progress=progress,
+        pixel_weight=pixel_weight,
+        last_step_share=last_step_share,
     )
     return model.eval()

@@ -5,6 +5,10 @@ Sampling: the LR image is upscaled bicubically and encoded; its latent condition
 step (SFT on the outputs of the prior's down-block ResNets), the denoised latent is decoded with
 ``fidelity ×`` the upscaled LR image's detail channels: 1 keeps the input's structure, 0 leaves
 every detail to the prior (the role StableSR's controllable feature wrapping plays).
+
+A *full-code* prior generates the detail channels too (the whole invertible code), so it can
+change fine structure, not only what the latent holds: restoration needs that (noise, scratches
+and cracks live in the detail). Its fidelity blends the input's detail with the generated one.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class AffineSR(nn.Module):
         prior: str | None = None,
         residual: bool = False,
         residual_scale: float = 1.0,
+        full_code: bool = False,
     ):
         super().__init__()
         if len(encoder.channels) != len(unet.down_blocks):
@@ -48,9 +53,11 @@ class AffineSR(nn.Module):
                 f"{len(unet.down_blocks)} down blocks"
             )
         # a residual prior also sees the whole encoded LR image (latent and detail) beside its input
-        inputs = autoencoder.latent_channels + (autoencoder.channels if residual else 0)
+        generated = autoencoder.channels if full_code else autoencoder.latent_channels
+        inputs = generated + (autoencoder.channels if residual else 0)
         for name, channels, expected in (
             ("UNet", unet.config.in_channels, inputs),
+            ("UNet output", unet.config.out_channels, generated),
             ("encoder", encoder.in_channels, autoencoder.latent_channels),
         ):
             if channels != expected:
@@ -67,7 +74,7 @@ class AffineSR(nn.Module):
         # latents are multiplied by latent_scale (unit variance, as SD's 0.18215) before the
         # prior; a residual prior generates (HR latent - LR latent) · residual_scale instead
         self.latent_scale, self.residual_scale = float(latent_scale), float(residual_scale)
-        self.residual = bool(residual)
+        self.residual, self.full_code = bool(residual), bool(full_code)
         # a frozen prior loaded from a local diffusers folder is referred to, not copied
         self.prior = None if prior is None else str(prior)
         if self.prior is not None:
@@ -115,25 +122,55 @@ class AffineSR(nn.Module):
         latent, detail = self.autoencoder.encode(image)
         return latent * self.latent_scale, detail
 
+    def _generated(self, code: tuple[Tensor, Tensor]) -> Tensor:
+        """The part of an encoded image (scaled latent, detail) the prior generates."""
+        latent, detail = code
+        return torch.cat([latent, detail * self.latent_scale], 1) if self.full_code else latent
+
+    def _decode(self, x0: Tensor, lr_code: tuple[Tensor, Tensor], fidelity: float) -> Tensor:
+        """The image from what the prior generated: the latent, with ``fidelity ×`` the LR
+        image's detail plus ``(1 - fidelity) ×`` the generated detail (none unless full-code)."""
+        if self.residual:
+            x0 = self._generated(lr_code) + x0 / self.residual_scale
+        latent, detail = x0[:, : self.autoencoder.latent_channels], fidelity * lr_code[1]
+        if self.full_code:
+            detail = detail + (1 - fidelity) * x0[:, latent.shape[1] :] / self.latent_scale
+        return self.autoencoder.decode(latent / self.latent_scale, detail)
+
     @torch.no_grad()
     def diffusion_pair(
         self, hr: Tensor, lr: Tensor, scale: int
     ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         """``(x0, condition)``: what the prior generates for ``hr``, and the encoded upscaled LR
         image (scaled latent, detail) it is conditioned on."""
-        latent, _ = self._encode(hr)
+        x0 = self._generated(self._encode(hr))
         lr_code = self._encode(_upscale(lr, scale))
         if self.residual:
-            latent = (latent - lr_code[0]) * self.residual_scale
-        return latent, lr_code
+            x0 = (x0 - self._generated(lr_code)) * self.residual_scale
+        return x0, lr_code
 
-    def training_loss(self, hr: Tensor, lr: Tensor, scale: int) -> Tensor:
+    def training_loss(
+        self,
+        hr: Tensor,
+        lr: Tensor,
+        scale: int,
+        pixel_weight: float = 0.0,
+        last_step_share: float = 0.0,
+    ) -> Tensor:
         """Stage 2: the scheduler's prediction target (noise, velocity or sample) for the HR latent
-        given the LR image (both in [-1, 1]); the autoencoder stays fixed."""
+        given the LR image (both in [-1, 1]); the autoencoder stays fixed. ``pixel_weight`` adds
+        the pixel MSE of the decoded clean estimate, which is what PSNR measures (the code's MSE
+        weighs channels as the flow does, not as the image does); it decodes the prior's own
+        output: the whole code if full-code, else the latent with the LR image's detail.
+        ``last_step_share`` of the draws take the last timestep, the only one one-step sampling
+        uses (from pure noise the prior must ignore its noisy input)."""
         latent, lr_code = self.diffusion_pair(hr, lr, scale)
         noise = torch.randn_like(latent)
         steps = self.scheduler.config.num_train_timesteps
         t = torch.randint(0, steps, (len(hr),), device=hr.device)
+        if last_step_share:
+            last = torch.rand(len(hr), device=hr.device) < last_step_share
+            t = torch.where(last, torch.full_like(t, steps - 1), t)
         noisy = self.scheduler.add_noise(latent, noise, t)
         kind = self.scheduler.config.prediction_type
         if kind == "epsilon":
@@ -142,7 +179,15 @@ class AffineSR(nn.Module):
             target = self.scheduler.get_velocity(latent, noise, t)
         else:
             target = latent
-        return F.mse_loss(self._denoise(noisy, t, lr_code), target)
+        out = self._denoise(noisy, t, lr_code)
+        loss = F.mse_loss(out, target)
+        if pixel_weight:
+            fidelity = 0.0 if self.full_code else 1.0
+            estimate = self._decode(
+                _clean_estimate(self.scheduler, noisy, out, t), lr_code, fidelity
+            )
+            loss = loss + pixel_weight * F.mse_loss(estimate, hr)
+        return loss
 
     @torch.no_grad()
     def upscale(
@@ -159,18 +204,16 @@ class AffineSR(nn.Module):
             raise ValueError(f"fidelity must be in [0, 1], got {fidelity}")
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
-        up = _upscale(lr, scale)
-        lr_latent, lr_detail = self._encode(up)
+        lr_code = self._encode(_upscale(lr, scale))
         self.scheduler.set_timesteps(steps, device=lr.device)
-        z = torch.randn(lr_latent.shape, generator=generator, device=lr.device, dtype=lr.dtype)
+        shape = self._generated(lr_code).shape
+        z = torch.randn(shape, generator=generator, device=lr.device, dtype=lr.dtype)
         z = z * self.scheduler.init_noise_sigma
         for t in self.scheduler.timesteps:
             tt = t.expand(len(z)).to(lr.device)
-            out = self._denoise(self.scheduler.scale_model_input(z, t), tt, (lr_latent, lr_detail))
+            out = self._denoise(self.scheduler.scale_model_input(z, t), tt, lr_code)
             z = self.scheduler.step(out, t, z).prev_sample
-        if self.residual:
-            z = lr_latent + z / self.residual_scale
-        return self.autoencoder.decode(z / self.latent_scale, fidelity * lr_detail).clamp(-1, 1)
+        return self._decode(z, lr_code, fidelity).clamp(-1, 1)
 
     @classmethod
     def build(
@@ -225,6 +268,42 @@ class AffineSR(nn.Module):
             autoencoder, unet, encoder, scheduler, prompt_embeds, prior=prior, residual=not prior
         )
 
+    def with_full_code(self) -> AffineSR:
+        """A full-code copy of this residual model (our own prior): the UNet takes and gives the
+        detail channels too. Its weights are copied, the new inputs start at zero and so does the
+        whole output layer: until trained, the copy generates a zero residual and returns its
+        input (a restorer starts from "leave the image alone", not from another task's guess)."""
+        import copy
+
+        if not self.residual or self.full_code or self.prior is not None:
+            raise ValueError("only a residual latent prior of our own can be made full-code")
+        latent, channels = self.autoencoder.latent_channels, self.autoencoder.channels
+        config = {**self.unet.config, "in_channels": 2 * channels, "out_channels": channels}
+        unet = type(self.unet).from_config(config)
+        state = dict(self.unet.state_dict())
+        w_in = state.pop("conv_in.weight")
+        for key in ("conv_out.weight", "conv_out.bias"):
+            del state[key]
+        unet.load_state_dict(state, strict=False)
+        with torch.no_grad():
+            # old inputs: [z latent, LR latent, LR detail]; new: [z latent, z detail, LR code]
+            for weight in (unet.conv_in.weight, unet.conv_out.weight, unet.conv_out.bias):
+                weight.zero_()
+            unet.conv_in.weight[:, :latent] = w_in[:, :latent]
+            unet.conv_in.weight[:, channels:] = w_in[:, latent:]
+        model = AffineSR(
+            copy.deepcopy(self.autoencoder),
+            unet,
+            copy.deepcopy(self.encoder),
+            type(self.scheduler).from_config(self.scheduler.config),
+            latent_scale=self.latent_scale,
+            residual=True,
+            residual_scale=self.residual_scale,
+            full_code=True,
+        )
+        model.sfts.load_state_dict(self.sfts.state_dict())
+        return model.to(next(self.parameters()).device)
+
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         """``autoencoder/``, ``encoder/`` (config.json + safetensors), ``unet/`` (unless the
         prior is an external frozen folder, then its path is recorded) and ``scheduler/``
@@ -249,6 +328,7 @@ class AffineSR(nn.Module):
             "latent_scale": self.latent_scale,
             "residual": self.residual,
             "residual_scale": self.residual_scale,
+            "full_code": self.full_code,
             "prior": self.prior,
         }
         write_json(directory / "config.json", config)
@@ -286,6 +366,7 @@ class AffineSR(nn.Module):
             prior=prior,
             residual=config.get("residual", False),
             residual_scale=config.get("residual_scale", 1.0),
+            full_code=config.get("full_code", False),
         )
         model.sfts.load_state_dict(state)
         return model.to(device).eval()
@@ -324,6 +405,17 @@ def _load_unet(folder: Path) -> nn.Module:
 
 def _in(parameter: nn.Parameter, module: nn.Module) -> bool:
     return any(parameter is p for p in module.parameters())
+
+
+def _clean_estimate(scheduler, noisy: Tensor, out: Tensor, t: Tensor) -> Tensor:
+    """The clean sample a prediction implies at timesteps ``t`` (DDPM algebra)."""
+    alpha = scheduler.alphas_cumprod.to(noisy.device)[t].view(-1, 1, 1, 1)
+    kind = scheduler.config.prediction_type
+    if kind == "v_prediction":
+        return alpha.sqrt() * noisy - (1 - alpha).sqrt() * out
+    if kind == "epsilon":
+        return (noisy - (1 - alpha).sqrt() * out) / alpha.sqrt().clamp_min(1e-4)
+    return out
 
 
 def _upscale(lr: Tensor, scale: int) -> Tensor:

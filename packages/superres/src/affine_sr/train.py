@@ -190,13 +190,16 @@ def train_prior(
     save_every: int = 500,
     resume: bool = False,
     progress: bool = True,
+    pixel_weight: float = 0.0,
+    last_step_share: float = 0.0,
 ) -> list[dict]:
-    """Stage 2; the whole model is saved to ``out_dir`` (:meth:`AffineSR.save_pretrained`)."""
+    """Stage 2; the whole model is saved to ``out_dir`` (:meth:`AffineSR.save_pretrained`).
+    ``pixel_weight``, ``last_step_share``: see :meth:`AffineSR.training_loss`."""
     out_dir = Path(out_dir)
     model.autoencoder.requires_grad_(False)
 
     def loss_fn(hr: Tensor, lr: Tensor) -> Tensor:
-        return model.training_loss(hr, lr, dataset.scale)
+        return model.training_loss(hr, lr, dataset.scale, pixel_weight, last_step_share)
 
     return _run(
         model,
