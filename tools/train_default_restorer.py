@@ -72,7 +72,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", default="out/art_restore_recipe", help="working folder")
     parser.add_argument("--paintings", type=int, default=100)
-    parser.add_argument("--prior-steps", type=int, default=7000)
+    parser.add_argument("--prior-steps", type=int, default=1500)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--pixel-weight", type=float, default=30.0)
     parser.add_argument("--max-kinds", type=int, default=3)
