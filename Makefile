@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := packages/core_flows packages/superres \
+PACKAGES := packages/app_toolkit packages/core_flows packages/superres \
             apps/seed_gan apps/anonymizer apps/geomap apps/art_restore apps/traffic_signs
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # Optional extras installed for the tests and the demo.

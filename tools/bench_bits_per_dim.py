@@ -19,12 +19,13 @@ from pathlib import Path
 
 import torch
 
+from app_toolkit.devices import environment
+from app_toolkit.files import write_json
 from core_flows.benchmark import time_function
 from core_flows.data import load_images
 from core_flows.models import build_flow
 from core_flows.pretrained_models import count_parameters
 from core_flows.training import TrainConfig, evaluate_bits_per_dim, train
-from core_flows.utils import environment, write_json
 
 VARIANTS = [
     ("glow", "affine"),

@@ -15,7 +15,7 @@ import torch
 
 from affine_sr.model import load_model
 from affine_sr.pipeline import upscale_image
-from core_flows.utils import resolve_device
+from app_toolkit.devices import resolve_device
 
 
 def main() -> None:

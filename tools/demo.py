@@ -363,7 +363,7 @@ def traffic_signs_section(out: Path) -> str:
     """A synthetic drive audited: signs found, and alerts where the road calls for a missing sign."""
     import numpy as np
 
-    from core_flows.media import VideoInfo, write_image, write_video
+    from app_toolkit.media import VideoInfo, write_image, write_video
     from traffic_signs.synth import render_scene
 
     out.mkdir(parents=True, exist_ok=True)
@@ -438,7 +438,7 @@ def superres_section(out: Path) -> str:
     """×4 super-resolution of the held-out sample images: input, bicubic, affine-sr, reference."""
     from affine_sr.data import sample_images
     from affine_sr.degradations import bicubic_downscale
-    from core_flows.media import write_image
+    from app_toolkit.media import write_image
 
     out.mkdir(parents=True, exist_ok=True)
     evaluation = out / "eval"

@@ -83,9 +83,9 @@ def main() -> int:
     import torch
 
     from affine_sr.evaluate import parameter_counts
+    from app_toolkit.checkpoint import store_half
     from art_restore.artworks import HELD_OUT, artworks
     from art_restore.restorer import DEFAULTS, load_restorer
-    from core_flows.pretrained import store_half
 
     work = Path(args.work)
     resume = ["--resume"] if any(work.glob("*/training_state.pt")) else []

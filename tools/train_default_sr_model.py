@@ -85,7 +85,7 @@ def main() -> int:
     import torch
 
     from affine_sr.data import HELD_OUT, sample_images
-    from core_flows.pretrained import store_half
+    from app_toolkit.checkpoint import store_half
 
     work = Path(args.work)
     common = ["--samples", "--textures", str(args.textures), "--out", str(work)]

@@ -11,7 +11,7 @@ from PIL import Image
 from anonymizer import AnonymizerConfig, DetectorConfig, anonymize_image
 from anonymizer.cli import main
 from anonymizer_test_utils import ASTRONAUT_FACE, overlap, tree_digest
-from core_flows.media import VideoInfo, read_image, video_info, write_video
+from app_toolkit.media import VideoInfo, read_image, video_info, write_video
 
 CPU = ["--device", "cpu"]
 
@@ -218,7 +218,7 @@ def test_distributed_launch_splits_files_without_duplicates(dataset, tmp_path):
         "--master_port",
         str(port),
         "-m",
-        "anonymizer.cli",
+        "anonymizer",
         "run",
         str(dataset),
         "--out",

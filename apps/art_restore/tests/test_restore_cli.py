@@ -6,10 +6,10 @@ import torch
 
 from affine_sr.autoencoder import CouplingAutoencoder
 from affine_sr.model import AffineSR
+from app_toolkit.media import read_image, write_image
 from art_restore.cli import main
 from art_restore.evaluate import COLUMNS, METHODS, evaluate, summarise
 from art_restore.restorer import damaged_crops, finetune, load_restorer, restore_image
-from core_flows.media import read_image, write_image
 
 
 def test_restore_runs_on_a_small_image_on_cpu(tiny_restorer_dir, artwork):

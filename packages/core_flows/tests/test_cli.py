@@ -73,7 +73,7 @@ def test_console_entry_point_runs():
     out = subprocess.run(
         [sys.executable, "-m", "core_flows", "env"], capture_output=True, text=True, check=True
     ).stdout
-    assert "torch" in out and "core_flows" in out
+    assert "torch" in out and "core-flows" in out
 
 
 def test_train_sample_evaluate_interpolate_info_workflow(tmp_path, capsys):

@@ -186,7 +186,7 @@ def test_squeeze_rejects_odd_sizes():
 
 
 def test_weights_stored_as_float16_load_as_float32(tmp_path):
-    from core_flows.pretrained import store_half
+    from app_toolkit.checkpoint import store_half
 
     torch.manual_seed(0)
     layer = cf.InvConv1x1(6)

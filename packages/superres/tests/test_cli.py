@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from affine_sr.cli import main
-from core_flows.media import read_image, write_image
+from app_toolkit.media import read_image, write_image
 
 
 def test_help_lists_the_subcommands(capsys):

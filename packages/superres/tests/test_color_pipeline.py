@@ -42,7 +42,7 @@ def test_upscale_image_any_size_tiled_seeded(tiny_model):
 
 
 def test_a_batch_resumes_and_lists_what_it_could_not_read(tmp_path, tiny_model):
-    from core_flows.media import write_image
+    from app_toolkit.media import write_image
 
     src = tmp_path / "in"
     write_image(src / "a.png", np.full((8, 8, 3), 100, np.uint8))

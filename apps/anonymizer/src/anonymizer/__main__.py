@@ -1,5 +1,5 @@
-import sys
+"""``python -m anonymizer`` is the ``anonymize`` command."""
 
 from anonymizer.cli import main
 
-sys.exit(main())
+raise SystemExit(main())

@@ -11,7 +11,7 @@ from PIL import Image
 
 from anonymizer.pipeline import Anonymizer, AnonymizerConfig
 from anonymizer.synth import street_scene
-from core_flows.utils import environment, resolve_device
+from app_toolkit.devices import environment, resolve_device
 
 __all__ = ["bench", "format_bench"]
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from anonymizer.detections import Detection
-from core_flows.utils import resolve_device
+from app_toolkit.devices import resolve_device
 
 __all__ = [
     "CascadePlateDetector",

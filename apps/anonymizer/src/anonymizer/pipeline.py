@@ -20,7 +20,9 @@ from anonymizer.detections import Detection, adjust_box, merge_frames
 from anonymizer.detectors import Detector, DetectorConfig, build_detectors
 from anonymizer.replace import METHODS, Replacer, build_replacer, check_sd_model
 from anonymizer.review import draw_boxes, read_review, write_review
-from core_flows.media import (
+from app_toolkit.devices import resolve_device
+from app_toolkit.files import write_json
+from app_toolkit.media import (
     MediaError,
     MediaFile,
     discover,
@@ -30,7 +32,6 @@ from core_flows.media import (
     write_image,
     write_video,
 )
-from core_flows.utils import resolve_device, write_json
 
 __all__ = [
     "REPORT_DIR",

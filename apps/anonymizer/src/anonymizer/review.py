@@ -16,7 +16,7 @@ import numpy as np
 
 from anonymizer.detections import Detection, adjust_box
 from anonymizer.replace import METHODS
-from core_flows.utils import write_json
+from app_toolkit.files import write_json
 
 __all__ = ["FORMAT", "Review", "draw_boxes", "read_review", "write_review"]
 

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from anonymizer.detections import Detection
-from core_flows.media import VideoInfo, write_image, write_video
-from core_flows.utils import write_json
+from app_toolkit.files import write_json
+from app_toolkit.media import VideoInfo, write_image, write_video
 
 __all__ = ["face_photo", "render_plate", "street_scene", "write_demo_set"]
 

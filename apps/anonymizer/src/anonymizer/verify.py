@@ -13,8 +13,8 @@ from tqdm.auto import tqdm
 from anonymizer.detections import LABELS
 from anonymizer.detectors import DetectorConfig, build_detectors
 from anonymizer.pipeline import REPORT_DIR, output_paths
-from core_flows.media import MediaError, discover, iter_frames, read_image, video_info
-from core_flows.utils import write_json
+from app_toolkit.files import write_json
+from app_toolkit.media import MediaError, discover, iter_frames, read_image, video_info
 
 __all__ = ["coverage", "verify"]
 

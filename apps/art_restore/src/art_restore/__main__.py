@@ -1,5 +1,5 @@
-import sys
+"""``python -m art_restore`` is the ``art-restore`` command."""
 
 from art_restore.cli import main
 
-sys.exit(main())
+raise SystemExit(main())

@@ -1,5 +1,5 @@
-import sys
+"""``python -m geomap`` is the ``geomap`` command."""
 
 from geomap.cli import main
 
-sys.exit(main())
+raise SystemExit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core_flows.utils import environment, resolve_device
+from app_toolkit.devices import environment, resolve_device
 from geomap.model import REDUCERS
 from geomap.pipeline import map_raster
 from geomap.synth import make_scene, write_scene

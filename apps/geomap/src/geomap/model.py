@@ -252,7 +252,7 @@ class GeoMapModel:
     # -- checkpoints ------------------------------------------------------------------------------
 
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        from core_flows.utils import atomic_write, write_json
+        from app_toolkit.files import atomic_write, write_json
 
         directory = Path(directory)
         tensors = {"low": self.low, "high": self.high, "centers": self.centers}

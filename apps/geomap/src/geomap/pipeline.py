@@ -9,7 +9,7 @@ from pathlib import Path
 
 from accelerate import PartialState
 
-from core_flows.utils import write_json
+from app_toolkit.files import write_json
 from geomap.metrics import agreement_from_table, internal_indices
 from geomap.model import GeoMapModel
 from geomap.plots import plot_confusion, plot_elbow, plot_map

@@ -24,7 +24,7 @@ def unit_colors(k: int) -> np.ndarray:
 
 
 def _save(fig, path) -> None:
-    from core_flows.utils import atomic_write
+    from app_toolkit.files import atomic_write
 
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
     plt.close(fig)
@@ -69,7 +69,7 @@ def plot_elbow(elbow: dict, path: str | os.PathLike) -> None:
 
 def plot_confusion(result: dict, path: str | os.PathLike) -> None:
     """Confusion matrix of :func:`geomap.metrics.agreement`, rows normalised."""
-    from core_flows.images import plot_confusion_matrix
+    from app_toolkit.plots import plot_confusion_matrix
 
     plot_confusion_matrix(
         result["confusion"],

@@ -189,7 +189,7 @@ def predict_raster(
     into a GeoTIFF with the input's CRS and transform (0 = nodata). Returns the label counts."""
     from tqdm.auto import tqdm
 
-    from core_flows.utils import atomic_write
+    from app_toolkit.files import atomic_write
 
     height, width = raster.shape
     counts = np.zeros(256, np.int64)
@@ -219,7 +219,7 @@ def filter_raster(
 ) -> None:
     """Majority filter a label GeoTIFF window by window; each window is read with a margin of
     ``size // 2`` so the result equals filtering the whole map at once."""
-    from core_flows.utils import atomic_write
+    from app_toolkit.files import atomic_write
 
     half = size // 2
     with rasterio.open(in_path) as src:

@@ -1,5 +1,5 @@
-import sys
+"""``python -m seed_gan`` is the ``seed-gan`` command."""
 
 from seed_gan.cli import main
 
-sys.exit(main())
+raise SystemExit(main())

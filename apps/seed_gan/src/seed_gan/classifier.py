@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from core_flows.pretrained import PretrainedMixin
+from app_toolkit.checkpoint import PretrainedMixin, register_to_config
 
 __all__ = [
     "ARCHITECTURES",
@@ -84,6 +84,7 @@ class SeedClassifier(PretrainedMixin, nn.Module):
     loaded with ``save_pretrained``/``from_pretrained``. Inputs are ``[B, 3, size, size]`` in
     [-1, 1]; outputs are logits. ``features(x)`` gives the penultimate activations."""
 
+    @register_to_config
     def __init__(self, classes: list[str], arch: str = "resnet18", size: int = 64):
         super().__init__()
         if len(classes) < 2 or len(set(classes)) != len(classes):

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core_flows.media import IMAGE_EXTENSIONS, MediaError, read_image
+from app_toolkit.media import IMAGE_EXTENSIONS, MediaError, read_image
 
 __all__ = [
     "IMAGE_EXTENSIONS",

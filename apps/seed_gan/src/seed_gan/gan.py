@@ -18,8 +18,8 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 from torch.optim.swa_utils import AveragedModel
 
-from core_flows.pretrained import PretrainedMixin
-from core_flows.utils import atomic_write
+from app_toolkit.checkpoint import PretrainedMixin, register_to_config
+from app_toolkit.files import atomic_write
 
 __all__ = [
     "ConditionalBatchNorm2d",
@@ -70,6 +70,7 @@ class Generator(PretrainedMixin, nn.Module):
     """``(z [B, z_dim], y [B]) -> images [B, 3, size, size]`` in [-1, 1]; ``size`` is 4·2^n.
     ``classes`` names the class indices (saved with the weights by ``save_pretrained``)."""
 
+    @register_to_config
     def __init__(
         self,
         num_classes: int,

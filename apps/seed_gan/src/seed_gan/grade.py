@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core_flows.images import save_grid
-from core_flows.utils import atomic_write, write_csv, write_json
+from app_toolkit.files import atomic_write, write_csv, write_json
+from app_toolkit.plots import save_grid
 from seed_gan.classifier import SeedClassifier, predict
 from seed_gan.data import find_images, load_images, seed_id
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from core_flows.images import plot_confusion_matrix
+from app_toolkit.plots import plot_confusion_matrix
 
 __all__ = ["plot_confusion"]
 

@@ -1,5 +1,5 @@
-import sys
+"""``python -m traffic_signs`` is the ``traffic-signs`` command."""
 
 from traffic_signs.cli import main
 
-sys.exit(main())
+raise SystemExit(main())

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from core_flows.media import MediaError, discover, iter_frames, read_image, video_info, write_image
-from core_flows.utils import atomic_write, write_csv, write_json
+from app_toolkit.files import atomic_write, write_csv, write_json
+from app_toolkit.media import MediaError, discover, iter_frames, read_image, video_info, write_image
 from traffic_signs.context import predict_context
 from traffic_signs.detector import detect_frames, draw_detections
 from traffic_signs.signs import CONTEXT_CATEGORIES, MISSING_CLASSES

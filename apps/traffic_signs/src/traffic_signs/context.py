@@ -45,7 +45,7 @@ def evaluate_context(model, folder: str | os.PathLike, device: str = "cpu") -> d
     """Top-1 accuracy on ``folder/<class>/*.png`` (as written by ``write_missing_set``): overall,
     on inpainted and on truly absent scenes (by file-name prefix), on the four sign categories
     only, per class, and the confusion matrix (rows: true class, columns: ``MISSING_CLASSES``)."""
-    from core_flows.media import read_image
+    from app_toolkit.media import read_image
 
     folder = Path(folder)
     files = sorted(

@@ -308,7 +308,7 @@ def write_drive(
     """A video of one scene per second (frames within a second differ by sensor noise), cycling
     through the categories, with the context sign present in every other scene; returns what each
     second shows (``category``, ``sign_present``), the truth for checking an audit."""
-    from core_flows.media import VideoInfo, write_video
+    from app_toolkit.media import VideoInfo, write_video
 
     if seconds < 1 or fps <= 0:
         raise ValueError(f"need seconds >= 1 and fps > 0, got {seconds} and {fps}")

@@ -47,7 +47,7 @@ def _quiet_ultralytics():
 
 def ultralytics_device(name: str = "auto") -> str:
     """``--device`` (auto, cpu, cuda, cuda:N) in ultralytics' spelling (``cpu`` or ``N``)."""
-    from core_flows.utils import resolve_device
+    from app_toolkit.devices import resolve_device
 
     device = resolve_device(name)
     return "cpu" if device.type == "cpu" else str(device.index or 0)
@@ -112,7 +112,7 @@ def save_yolo(model, folder: str | os.PathLike, imgsz: int | None = None) -> Pat
     ``folder``."""
     from safetensors.torch import save_file
 
-    from core_flows.utils import atomic_write
+    from app_toolkit.files import atomic_write
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from app_toolkit.devices import environment
 from core_flows.functional import causal_conv2d, causal_conv2d_inverse, corner_index
 from core_flows.ops.causal_inverse import SOLVERS
-from core_flows.utils import environment
 
 __all__ = [
     "bench_conv",
@@ -373,8 +373,8 @@ def plot_sampling(result: dict[str, object], path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from app_toolkit.files import atomic_write
     from core_flows.models import PAPER_CONFIGS
-    from core_flows.utils import atomic_write
 
     rows = [r for r in result["rows"] if "sample_ms" in r]
     batches = sorted({r["batch"] for r in rows})

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
+from app_toolkit.devices import resolve_device
 from core_flows.models import MultiScaleFlow
-from core_flows.utils import resolve_device
 
 __all__ = ["available_models", "count_parameters", "load_flow", "model_dir"]
 

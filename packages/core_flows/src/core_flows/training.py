@@ -18,10 +18,11 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from app_toolkit.devices import resolve_device
+from app_toolkit.files import atomic_write, write_json
+from app_toolkit.plots import plot_curves, save_grid
 from core_flows.data import ImageData, dequantize
-from core_flows.images import plot_history, save_grid
 from core_flows.models import MultiScaleFlow
-from core_flows.utils import atomic_write, resolve_device, write_json
 
 __all__ = ["TrainConfig", "evaluate_bits_per_dim", "train"]
 
@@ -260,8 +261,13 @@ def train(
             nrow=int(math.sqrt(config.sample_count)),
             upscale=max(1, 64 // model.image_shape[1]),
         )
-        plot_history(
-            history, out_dir / "bits_per_dim.png", title=f"{model.config['preset']} on {data.name}"
+        epochs = [h["epoch"] for h in history]
+        plot_curves(
+            {name: (epochs, [h[f"{name}_bpd"] for h in history]) for name in ("train", "test")},
+            out_dir / "bits_per_dim.png",
+            xlabel="epoch",
+            ylabel="bits / dim",
+            title=f"{model.config['preset']} on {data.name}",
         )
         metrics = {"history": history, "test_bpd": test_bpd, "steps": step}
         write_json(out_dir / "metrics.json", metrics)

@@ -1,5 +1,5 @@
-import sys
+"""``python -m affine_sr`` is the ``affine-sr`` command."""
 
 from affine_sr.cli import main
 
-sys.exit(main())
+raise SystemExit(main())

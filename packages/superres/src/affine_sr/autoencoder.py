@@ -14,8 +14,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from app_toolkit.checkpoint import PretrainedMixin, register_to_config
 from core_flows import AffineCoupling, FlowSequential, InvConv1x1, Squeeze
-from core_flows.pretrained import PretrainedMixin
 
 __all__ = ["CouplingAutoencoder"]
 
@@ -27,6 +27,7 @@ class CouplingAutoencoder(PretrainedMixin, nn.Module):
     ``steps`` pairs of an invertible 1×1 convolution and an affine coupling with ``hidden``
     channels in its conditioner."""
 
+    @register_to_config
     def __init__(
         self,
         in_channels: int = 3,

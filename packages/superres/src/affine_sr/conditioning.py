@@ -10,7 +10,7 @@ import math
 
 from torch import Tensor, nn
 
-from core_flows.pretrained import PretrainedMixin
+from app_toolkit.checkpoint import PretrainedMixin, register_to_config
 
 __all__ = ["SFT", "TimeAwareEncoder", "group_count"]
 
@@ -46,6 +46,7 @@ class TimeAwareEncoder(PretrainedMixin, nn.Module):
     """LR latent ``[B, in_channels, h, w]`` and timesteps ``[B]`` → one feature map per entry of
     ``channels``, at ``h, h/2, h/4, ...`` (diffusers ResNet blocks with a timestep embedding)."""
 
+    @register_to_config
     def __init__(
         self, in_channels: int = 4, channels: tuple[int, ...] = (64, 128, 256), time_dim: int = 128
     ):

@@ -71,7 +71,7 @@ def side_by_side(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from core_flows.utils import atomic_write
+    from app_toolkit.files import atomic_write
 
     rows = [panels[i : i + columns] for i in range(0, len(panels), columns)]
     fig, axes = plt.subplots(

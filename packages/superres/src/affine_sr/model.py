@@ -310,7 +310,7 @@ class AffineSR(nn.Module):
         (diffusers folders), ``sft.safetensors`` and ``config.json``."""
         from safetensors.torch import save_file
 
-        from core_flows.utils import atomic_write, write_json
+        from app_toolkit.files import atomic_write, write_json
 
         directory = Path(directory)
         self.autoencoder.save_pretrained(directory / "autoencoder")

@@ -91,7 +91,7 @@ def upscale_files(
     ``options`` go to :func:`upscale_image`. Returns ``{"written", "skipped", "failed"}``."""
     from tqdm.auto import tqdm
 
-    from core_flows.media import MediaError, discover, read_image, write_image
+    from app_toolkit.media import MediaError, discover, read_image, write_image
 
     out_dir = Path(out_dir)
     found = discover([str(i) for i in inputs], exclude=[out_dir])

@@ -79,7 +79,7 @@ def _run(
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
-    from core_flows.utils import atomic_write, write_json
+    from app_toolkit.files import atomic_write, write_json
 
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch size must be >= 1, got {steps} and {batch_size}")

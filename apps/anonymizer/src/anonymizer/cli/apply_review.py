@@ -9,6 +9,7 @@ from pathlib import Path
 from anonymizer.cli.common import COMMON, METHOD_HELP, SD, anonymizer_config
 from anonymizer.pipeline import apply_reviews
 from anonymizer.replace import METHODS
+from app_toolkit.cli import add_device_option
 
 log = logging.getLogger("anonymizer")
 
@@ -38,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--preview", action="store_true", help="also rewrite the previews with the boxes drawn"
     )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_device_option(parser)
     parser.add_argument(
         "--method",
         choices=METHODS,

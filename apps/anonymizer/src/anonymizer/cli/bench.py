@@ -7,7 +7,7 @@ import logging
 
 from anonymizer.bench import bench, format_bench
 from anonymizer.cli.common import COMMON, DETECTION, REPLACEMENT, SD, anonymizer_config
-from core_flows.utils import write_json
+from app_toolkit.files import write_json
 
 log = logging.getLogger("anonymizer")
 

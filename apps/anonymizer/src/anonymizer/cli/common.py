@@ -7,6 +7,7 @@ import argparse
 from anonymizer.detectors import DetectorConfig
 from anonymizer.pipeline import AnonymizerConfig
 from anonymizer.replace import DEFAULT_NEGATIVE, DEFAULT_PROMPTS, METHODS
+from app_toolkit.cli import COMMON, add_device_option
 
 __all__ = [
     "COMMON",
@@ -17,9 +18,6 @@ __all__ = [
     "anonymizer_config",
     "detector_config",
 ]
-
-COMMON = argparse.ArgumentParser(add_help=False)
-COMMON.add_argument("-q", "--quiet", action="store_true", help="only print results and errors")
 
 DETECTION = argparse.ArgumentParser(add_help=False)
 group = DETECTION.add_argument_group("detection")
@@ -71,9 +69,7 @@ group.add_argument(
     help="ultralytics YOLO weights to find plates instead of the OpenCV cascade "
     "(needs anonymizer[yolo])",
 )
-group.add_argument(
-    "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-)
+add_device_option(group)
 
 METHOD_HELP = (
     "what replaces each region: cv-inpaint (OpenCV inpainting, feathered), sd-inpaint "

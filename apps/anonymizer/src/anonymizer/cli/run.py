@@ -18,7 +18,7 @@ outputs:
   OUT/_anonymize/report.json          settings, counts, and every skipped or failed file
 
 Rerunning skips inputs whose output exists (--overwrite redoes them). For many GPUs or machines:
-  accelerate launch -m anonymizer.cli run DATA --out OUT
+  accelerate launch -m anonymizer run DATA --out OUT
 splits the files between the processes.
 
 examples:

@@ -3,15 +3,14 @@
 import argparse
 
 from affine_sr.cli.common import COMMON, sampling_options, sampling_parser
+from app_toolkit.cli import add_device_option
 from art_restore.degrade import DEGRADATIONS
 from art_restore.restorer import DEFAULTS
 
 __all__ = ["COMMON", "MODEL", "SAMPLING", "kinds", "sampling_options"]
 
 MODEL = argparse.ArgumentParser(add_help=False)
-MODEL.add_argument(
-    "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-)
+add_device_option(MODEL)
 MODEL.add_argument(
     "--model",
     default="default",

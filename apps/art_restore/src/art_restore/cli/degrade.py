@@ -51,8 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def clean_images(inputs: list[str], builtin: bool) -> dict:
     """Name → image for the inputs (and the built-in held-out artworks)."""
+    from app_toolkit.media import read_images
     from art_restore.artworks import artworks
-    from core_flows.media import read_images
 
     images = artworks(held_out=True) if builtin else {}
     if inputs:
@@ -65,9 +65,9 @@ def clean_images(inputs: list[str], builtin: bool) -> dict:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from app_toolkit.files import write_csv
+    from app_toolkit.media import write_image
     from art_restore.degrade import apply, compose, random_recipe
-    from core_flows.media import write_image
-    from core_flows.utils import write_csv
 
     chosen = kinds(args.kinds)
     if not 0 < args.severity <= 1:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from app_toolkit.devices import resolve_device
 from art_restore.cli.common import COMMON, MODEL, SAMPLING, kinds, sampling_options
-from core_flows.utils import resolve_device
 
 EPILOG = """\
 outputs in DIR:
@@ -63,10 +63,10 @@ def markdown_table(summary: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from affine_sr.evaluate import side_by_side
+    from app_toolkit.files import atomic_write, write_csv, write_json
     from art_restore.cli.degrade import clean_images
     from art_restore.evaluate import COLUMNS, METHODS, centre, evaluate, summarise
     from art_restore.restorer import load_restorer
-    from core_flows.utils import atomic_write, write_csv, write_json
 
     if not 0 < args.severity <= 1:
         raise ValueError(f"--severity must be in (0, 1], got {args.severity}")

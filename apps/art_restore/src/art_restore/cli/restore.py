@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from affine_sr.cli.upscale import add_batch_arguments, run_batch
+from app_toolkit.devices import resolve_device
 from art_restore.cli.common import COMMON, MODEL, SAMPLING, sampling_options
-from core_flows.utils import resolve_device
 
 EPILOG = """\
 Outputs are PNG files named like the inputs (a folder's structure is kept); finished outputs are

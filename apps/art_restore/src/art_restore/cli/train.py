@@ -6,8 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
+from app_toolkit.cli import add_device_option
+from app_toolkit.devices import resolve_device
 from art_restore.cli.common import COMMON
-from core_flows.utils import resolve_device
 
 log = logging.getLogger("art_restore")
 
@@ -90,9 +91,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     parser.add_argument("--save-every", type=int, default=250, help="checkpoint interval")
     parser.add_argument("--resume", action="store_true", help="continue from OUT's state")
-    parser.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-    )
+    add_device_option(parser)
     parser.set_defaults(run=run)
 
 

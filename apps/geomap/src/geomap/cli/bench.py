@@ -6,7 +6,9 @@ import argparse
 import logging
 import tempfile
 
-from core_flows.utils import resolve_device, write_json
+from app_toolkit.cli import add_device_option
+from app_toolkit.devices import resolve_device
+from app_toolkit.files import write_json
 from geomap.bench import bench, format_bench
 from geomap.cli.common import COMMON, size
 from geomap.model import REDUCERS
@@ -30,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--reducers", default="sae,ae,pca", help="comma-separated reducers")
     parser.add_argument("--epochs", type=int, default=30, help="autoencoder epochs")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_device_option(parser)
     parser.add_argument("--out", metavar="DIR", help="keep the scene and maps here")
     parser.add_argument("--json", metavar="FILE", help="also write the result as JSON")
     parser.set_defaults(run=run)

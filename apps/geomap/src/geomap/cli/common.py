@@ -2,7 +2,7 @@
 
 import argparse
 
-from core_flows.cli.common import COMMON
+from app_toolkit.cli import COMMON
 
 __all__ = ["COMMON", "int_list", "size"]
 

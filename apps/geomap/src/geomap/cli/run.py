@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-from core_flows.utils import resolve_device
+from app_toolkit.cli import add_device_option
+from app_toolkit.devices import resolve_device
 from geomap.cli.common import COMMON, int_list
 from geomap.model import REDUCERS
 from geomap.pipeline import map_raster
@@ -92,9 +93,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "label matching, adjusted Rand index and a confusion matrix",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    parser.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-    )
+    add_device_option(parser)
     parser.set_defaults(run=run)
 
 

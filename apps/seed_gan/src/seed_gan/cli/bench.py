@@ -6,7 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from core_flows.utils import resolve_device, write_json
+from app_toolkit.devices import resolve_device
+from app_toolkit.files import write_json
 from seed_gan.bench import RECIPES, bench, format_bench
 from seed_gan.cli.common import COMMON, DEVICE
 

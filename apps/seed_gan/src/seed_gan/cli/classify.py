@@ -6,7 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from core_flows.utils import resolve_device, write_json
+from app_toolkit.devices import resolve_device
+from app_toolkit.files import write_json
 from seed_gan.classifier import ARCHITECTURES
 from seed_gan.cli.common import COMMON, DEVICE, TRAINING
 
@@ -186,7 +187,7 @@ def print_result(result: dict) -> None:
 
 
 def _plot_losses(losses: list[float], path: Path) -> None:
-    from core_flows.images import plot_curves
+    from app_toolkit.plots import plot_curves
 
     epochs = list(range(1, len(losses) + 1))
     plot_curves({"train": (epochs, losses)}, path, xlabel="epoch", ylabel="cross-entropy")

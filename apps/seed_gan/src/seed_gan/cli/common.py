@@ -2,14 +2,9 @@
 
 import argparse
 
-from core_flows.cli.common import COMMON
+from app_toolkit.cli import COMMON, DEVICE
 
 __all__ = ["COMMON", "DEVICE", "TRAINING"]
-
-DEVICE = argparse.ArgumentParser(add_help=False)
-DEVICE.add_argument(
-    "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-)
 
 TRAINING = argparse.ArgumentParser(add_help=False)
 TRAINING.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")

@@ -6,8 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from core_flows.images import plot_curves, save_grid
-from core_flows.utils import atomic_write, resolve_device, write_json
+from app_toolkit.devices import resolve_device
+from app_toolkit.files import atomic_write, write_json
+from app_toolkit.plots import plot_curves, save_grid
 from seed_gan.cli.common import COMMON, DEVICE, TRAINING
 
 log = logging.getLogger("seed_gan")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from core_flows.utils import resolve_device
+from app_toolkit.devices import resolve_device
 from seed_gan.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("seed_gan")

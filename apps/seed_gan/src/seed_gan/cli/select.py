@@ -6,7 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from core_flows.utils import resolve_device, write_csv
+from app_toolkit.devices import resolve_device
+from app_toolkit.files import write_csv
 from seed_gan.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("seed_gan")

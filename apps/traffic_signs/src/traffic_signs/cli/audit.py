@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from core_flows.utils import resolve_device
+from app_toolkit.devices import resolve_device
 from traffic_signs.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("traffic_signs")

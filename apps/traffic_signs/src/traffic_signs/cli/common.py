@@ -1,12 +1,6 @@
 """Options several subcommands take."""
 
-import argparse
-
-from core_flows.cli.common import COMMON
+from app_toolkit.cli import COMMON, DEVICE
 
 __all__ = ["COMMON", "DEVICE"]
 
-DEVICE = argparse.ArgumentParser(add_help=False)
-DEVICE.add_argument(
-    "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-)

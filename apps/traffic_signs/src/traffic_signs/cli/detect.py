@@ -6,7 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from core_flows.utils import resolve_device, write_csv, write_json
+from app_toolkit.devices import resolve_device
+from app_toolkit.files import write_csv, write_json
 from traffic_signs.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("traffic_signs")
@@ -43,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core_flows.media import MediaError, discover, write_image
+    from app_toolkit.media import MediaError, discover, write_image
     from traffic_signs.audit import iter_media_frames
     from traffic_signs.audit import seconds as _seconds
     from traffic_signs.detector import detect_frames, draw_detections, load_detector

@@ -6,7 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from core_flows.utils import resolve_device, write_csv, write_json
+from app_toolkit.devices import resolve_device
+from app_toolkit.files import write_csv, write_json
 from traffic_signs.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("traffic_signs")
@@ -107,7 +108,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from core_flows.media import MediaError, discover, read_image
+    from app_toolkit.media import MediaError, discover, read_image
     from traffic_signs.context import load_context, predict_context
     from traffic_signs.signs import MISSING_CLASSES
 

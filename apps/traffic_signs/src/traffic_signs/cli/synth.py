@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         out / "missing", seed=args.seed, per_split=(n, max(1, n // 4), max(1, n // 4))
     )
     if args.video:
-        from core_flows.utils import write_json
+        from app_toolkit.files import write_json
         from traffic_signs.synth import write_drive
 
         truth = write_drive(out / "drive.mp4", args.video, seed=args.seed)

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from core_flows.utils import write_json
+from app_toolkit.files import write_json
 from traffic_signs.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("traffic_signs")

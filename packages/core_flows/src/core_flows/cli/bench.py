@@ -8,6 +8,9 @@ from pathlib import Path
 
 import torch
 
+from app_toolkit.cli import COMMON, add_device_option
+from app_toolkit.devices import resolve_device
+from app_toolkit.files import write_json
 from core_flows.benchmark import (
     SAMPLING_PRESETS,
     bench_conv,
@@ -18,10 +21,8 @@ from core_flows.benchmark import (
     format_train_table,
     plot_sampling,
 )
-from core_flows.cli.common import COMMON
 from core_flows.models import PAPER_CONFIGS
 from core_flows.ops.causal_inverse import SOLVERS
-from core_flows.utils import resolve_device, write_json
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the device; triton and published need CUDA)",
     )
     conv.add_argument("--dtype", choices=list(DTYPES), default="float32", help="tensor dtype")
-    conv.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_device_option(conv)
     conv.add_argument("--repeats", type=int, default=20, help="timed repeats per entry")
     conv.add_argument("--warmup", type=int, default=3, help="untimed warm-up calls per entry")
     conv.add_argument("--json", type=Path, metavar="PATH", help="also write the result as JSON")
@@ -85,7 +86,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     sampling.add_argument("--width", type=int, default=512, help="coupling width")
     sampling.add_argument("--steps", type=int, help="override K, the steps per level")
-    sampling.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_device_option(sampling)
     sampling.add_argument("--repeats", type=int, default=10, help="timed repeats per entry")
     sampling.add_argument(
         "--budget",
@@ -110,7 +111,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--presets", default="glow,finc,inverse_flow", help="comma-separated")
     train.add_argument("--width", type=int, default=512, help="coupling width")
     train.add_argument("--steps", type=int, help="override K, the steps per level")
-    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_device_option(train)
     train.add_argument("--repeats", type=int, default=10, help="timed repeats")
     train.add_argument("--json", type=Path, metavar="PATH", help="also write JSON")
     train.set_defaults(run=run_train)

@@ -7,12 +7,12 @@ import json
 import logging
 from pathlib import Path
 
-from core_flows.cli.common import COMMON
+from app_toolkit.cli import COMMON
+from app_toolkit.files import write_json
 from core_flows.cli.sample import add_model_argument
 from core_flows.cli.train import add_data_arguments, load_data
 from core_flows.pretrained_models import load_flow
 from core_flows.training import evaluate_bits_per_dim
-from core_flows.utils import write_json
 
 log = logging.getLogger(__name__)
 

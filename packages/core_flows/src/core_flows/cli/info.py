@@ -6,7 +6,7 @@ import argparse
 import json
 from collections import Counter
 
-from core_flows.cli.common import COMMON
+from app_toolkit.cli import COMMON
 from core_flows.cli.sample import add_model_argument
 from core_flows.pretrained_models import count_parameters, load_flow
 

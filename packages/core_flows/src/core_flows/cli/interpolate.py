@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 
-from core_flows.cli.common import COMMON
+from app_toolkit.cli import COMMON
+from app_toolkit.plots import save_grid
 from core_flows.cli.sample import add_model_argument
 from core_flows.cli.train import add_data_arguments, load_data
-from core_flows.images import save_grid
 from core_flows.pretrained_models import load_flow
 from core_flows.sampling import interpolate
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import torch
 
-from core_flows.cli.common import COMMON
-from core_flows.images import save_grid
+from app_toolkit.cli import COMMON, add_device_option
+from app_toolkit.files import write_json
+from app_toolkit.plots import save_grid
 from core_flows.pretrained_models import load_flow
-from core_flows.utils import write_json
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
         help="a model folder (save_pretrained or a training --out) or a shipped model name "
         "(finc-digits, inverse_flow-digits)",
     )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_device_option(parser)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

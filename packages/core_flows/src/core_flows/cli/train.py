@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from core_flows.cli.common import COMMON
+from app_toolkit.cli import COMMON, add_device_option
 from core_flows.data import load_images
 from core_flows.models import PAPER_CONFIGS, PRESETS, build_flow
 from core_flows.pretrained_models import count_parameters
@@ -71,7 +71,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--sample-temperature", type=float, default=0.8, help="for the sample grids")
     p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda (accelerate decides GPUs)")
+    add_device_option(p)
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--overwrite", action="store_true", help="start afresh even if --out has a run")
     p.set_defaults(run=run)

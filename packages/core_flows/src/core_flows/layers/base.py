@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from core_flows.pretrained import PretrainedMixin
+from app_toolkit.checkpoint import PretrainedMixin
 
 __all__ = ["FlowLayer", "FlowSequential"]
 

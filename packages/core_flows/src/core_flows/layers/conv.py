@@ -14,6 +14,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from app_toolkit.checkpoint import register_to_config
 from core_flows.functional import (
     ORDERS,
     causal_conv2d,
@@ -40,6 +41,7 @@ class _CausalConv(FlowLayer):
     never zero) or ``d = 1`` (volume preserving), so every weight the optimiser reaches is invertible.
     """
 
+    @register_to_config
     def __init__(
         self,
         channels: int,
@@ -96,6 +98,7 @@ class CInCConv2d(_CausalConv):
     ``forward`` convolves (``[B, C, H, W]`` → same), ``inverse`` solves exactly.
     """
 
+    @register_to_config
     def __init__(
         self, channels: int, kernel_size: int = 3, order: str = "TL", backend: str = "auto"
     ):
@@ -111,6 +114,7 @@ class CInCConv2d(_CausalConv):
 class FInCConv2d(CInCConv2d):
     """FInC convolution: causal k×k conv whose corner tap is unit lower-triangular (logdet 0)."""
 
+    @register_to_config
     def __init__(
         self, channels: int, kernel_size: int = 3, order: str = "TL", backend: str = "auto"
     ):
@@ -125,6 +129,7 @@ class InverseConv2d(_CausalConv):
     Sampling costs one plain convolution; training pays for the solve and its transposed backward.
     """
 
+    @register_to_config
     def __init__(
         self,
         channels: int,
@@ -189,6 +194,7 @@ class FInCUnit(_QuadrantUnit):
     convolution after the unit mixes the groups. Volume preserving.
     """
 
+    @register_to_config
     def __init__(self, channels: int, kernel_size: int = 3, backend: str = "auto"):
         super().__init__()
         self._build(channels, backend, lambda c, order: FInCConv2d(c, kernel_size, order, backend))
@@ -199,6 +205,7 @@ class InverseFlowUnit(_QuadrantUnit):
 
     _solve_direction = "forward"
 
+    @register_to_config
     def __init__(self, channels: int, kernel_size: int = 3, backend: str = "auto"):
         super().__init__()
         self._build(

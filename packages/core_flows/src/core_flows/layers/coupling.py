@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from app_toolkit.checkpoint import register_to_config
 from core_flows.layers.base import FlowLayer
 
 __all__ = ["AffineCoupling", "QuadCoupling", "conditioner"]
@@ -43,6 +44,7 @@ class AffineCoupling(FlowLayer):
     ``x_a`` is the first ``channels // 2`` channels. ``[B, C, H, W]`` in and out.
     """
 
+    @register_to_config
     def __init__(self, channels: int, hidden_channels: int = 512, log_scale_bound: float = 2.0):
         super().__init__()
         if channels < 2:
@@ -71,6 +73,7 @@ class QuadCoupling(FlowLayer):
     the inverse recovers blocks 2, 3, 4 in that order. ``[B, C, H, W]`` in and out, ``C >= 4``.
     """
 
+    @register_to_config
     def __init__(self, channels: int, hidden_channels: int = 512, log_scale_bound: float = 2.0):
         super().__init__()
         if channels < 4:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from app_toolkit.checkpoint import register_to_config
 from core_flows.functional import masked_conv2d, masked_conv2d_inverse, raster_mask
 from core_flows.layers.base import FlowLayer
 
@@ -24,6 +25,7 @@ class EmergingConv2d(FlowLayer):
     (``2·H·W`` sequential steps), which is what makes Emerging slow to sample.
     """
 
+    @register_to_config
     def __init__(self, channels: int, kernel_size: int = 3):
         super().__init__()
         if channels < 1:

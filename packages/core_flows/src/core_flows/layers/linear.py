@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from app_toolkit.checkpoint import register_to_config
 from core_flows.layers.base import FlowLayer
 
 __all__ = ["InvConv1x1"]
@@ -22,6 +23,7 @@ class InvConv1x1(FlowLayer):
     strictly upper-triangular. Initialised from a random rotation; ``log|det| = H·W·Σ log_s``.
     """
 
+    @register_to_config
     def __init__(self, channels: int):
         super().__init__()
         if channels < 1:

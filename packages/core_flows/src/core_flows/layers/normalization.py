@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from app_toolkit.checkpoint import register_to_config
 from core_flows.layers.base import FlowLayer
 
 __all__ = ["ActNorm"]
@@ -22,6 +23,7 @@ class ActNorm(FlowLayer):
     re-initialised. A constant channel (zero variance) keeps scale 1 instead of dividing by zero.
     """
 
+    @register_to_config
     def __init__(self, channels: int, eps: float = 1e-6):
         super().__init__()
         if channels < 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from app_toolkit.checkpoint import register_to_config
 from core_flows.layers.base import FlowLayer
 
 __all__ = ["Squeeze"]
@@ -12,6 +13,7 @@ __all__ = ["Squeeze"]
 class Squeeze(FlowLayer):
     """``[B, C, H, W]`` → ``[B, C·f², H/f, W/f]``; each f×f block becomes f² channels. Logdet 0."""
 
+    @register_to_config
     def __init__(self, factor: int = 2):
         super().__init__()
         if factor < 1:

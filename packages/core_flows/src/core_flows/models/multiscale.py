@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from app_toolkit.checkpoint import PretrainedMixin, register_to_config
 from core_flows.layers import (
     ActNorm,
     AffineCoupling,
@@ -42,7 +43,6 @@ from core_flows.layers import (
     QuadCoupling,
     Squeeze,
 )
-from core_flows.pretrained import PretrainedMixin
 
 __all__ = ["PAPER_CONFIGS", "PRESETS", "MultiScaleFlow", "build_flow", "flow_step"]
 
@@ -130,6 +130,7 @@ class MultiScaleFlow(PretrainedMixin, nn.Module):
         backend: inverse backend of the k×k convolutions (``auto`` picks per device).
     """
 
+    @register_to_config
     def __init__(
         self,
         preset: str = "finc",

@@ -4,14 +4,12 @@ import argparse
 
 from affine_sr.color import COLOR_FIXES
 from affine_sr.pipeline import DEFAULTS
-from core_flows.cli.common import COMMON
+from app_toolkit.cli import COMMON, add_device_option
 
 __all__ = ["COMMON", "DEVICE", "SAMPLING", "sampling_options", "sampling_parser"]
 
 DEVICE = argparse.ArgumentParser(add_help=False)
-DEVICE.add_argument(
-    "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-)
+add_device_option(DEVICE)
 DEVICE.add_argument(
     "--model",
     default="default",

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from affine_sr.cli.common import COMMON, DEVICE, SAMPLING, sampling_options
-from core_flows.utils import resolve_device
+from app_toolkit.devices import resolve_device
 
 EPILOG = """\
 outputs in DIR:
@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def references(inputs: list[str], heldout: bool) -> dict:
     from affine_sr.data import HELD_OUT, sample_images
-    from core_flows.media import read_images
+    from app_toolkit.media import read_images
 
     images = {}
     if heldout:
@@ -65,7 +65,7 @@ def references(inputs: list[str], heldout: bool) -> dict:
 def run(args: argparse.Namespace) -> int:
     from affine_sr.evaluate import COLUMNS, evaluate, side_by_side
     from affine_sr.model import load_model
-    from core_flows.utils import write_csv, write_json
+    from app_toolkit.files import write_csv, write_json
 
     options = sampling_options(args)
     model = load_model(args.model, str(resolve_device(args.device)), args.prior)

@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 
 from affine_sr.cli.common import COMMON
-from core_flows.utils import resolve_device
+from app_toolkit.cli import add_device_option
+from app_toolkit.devices import resolve_device
 
 log = logging.getLogger("affine_sr")
 
@@ -86,9 +87,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--save-every", type=int, default=500, help="checkpoint interval in steps"
     )
     run_group.add_argument("--resume", action="store_true", help="continue from OUT's state")
-    run_group.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
-    )
+    add_device_option(run_group)
     model = parser.add_argument_group("model")
     model.add_argument("--autoencoder", metavar="DIR", help="a trained autoencoder to start from")
     model.add_argument("--levels", type=int, default=3, help="autoencoder factor 2^levels")
@@ -126,7 +125,7 @@ def _images(args: argparse.Namespace) -> list:
     import numpy as np
 
     from affine_sr.data import HELD_OUT, procedural_texture, sample_images
-    from core_flows.media import read_images
+    from app_toolkit.media import read_images
 
     images = []
     if args.samples:
@@ -163,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     from affine_sr.data import PairedCrops
     from affine_sr.model import AffineSR
     from affine_sr.train import set_latent_scales, train_autoencoder, train_prior
-    from core_flows.utils import write_json
+    from app_toolkit.files import write_json
 
     if not 0 <= args.clean <= 1:
         raise ValueError(f"--clean must be in [0, 1], got {args.clean}")

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from affine_sr.cli.common import COMMON, DEVICE, SAMPLING, sampling_options
-from core_flows.utils import resolve_device
+from app_toolkit.devices import resolve_device
 
 log = logging.getLogger("affine_sr")
 

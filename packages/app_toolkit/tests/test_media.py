@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core_flows.media import (
+from app_toolkit.media import (
     MediaError,
     VideoInfo,
     discover,
@@ -129,7 +129,7 @@ def test_globs_skip_the_output_folder_and_reports(dataset):
 
 
 def test_read_images_keys_by_relative_name_and_skips_unreadable(tmp_path):
-    from core_flows.media import read_images, write_image
+    from app_toolkit.media import read_images, write_image
 
     write_image(tmp_path / "a.png", np.zeros((4, 5, 3), np.uint8))
     write_image(tmp_path / "sub" / "b.jpg", np.full((6, 2, 3), 200, np.uint8))

@@ -1,4 +1,6 @@
-"""Writing images and plots: sample grids and training curves (PNG, written atomically)."""
+"""Image grids and PNG plots (training curves, confusion matrices), written atomically.
+
+Needs the ``plots`` extra (matplotlib, Pillow), imported only when a plot is made."""
 
 from __future__ import annotations
 
@@ -10,9 +12,23 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from core_flows.utils import atomic_write
+from app_toolkit.files import atomic_write
 
-__all__ = ["image_grid", "plot_confusion_matrix", "plot_curves", "plot_history", "save_grid"]
+__all__ = ["image_grid", "plot_confusion_matrix", "plot_curves", "save_grid"]
+
+
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display is ever needed)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError(
+            "plots need matplotlib: pip install 'app-toolkit[plots]'"
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def image_grid(images: Tensor, nrow: int = 8, pad: int = 1, upscale: int = 1) -> np.ndarray:
@@ -47,28 +63,6 @@ def save_grid(
     return atomic_write(path, lambda p: image.save(p, format="PNG"))
 
 
-def plot_history(history: Sequence[dict], path: str | os.PathLike, title: str = "") -> Path:
-    """Plot train/test bits per dim against epoch (and train steps) as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = [h["epoch"] for h in history]
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot(epochs, [h["train_bpd"] for h in history], "o-", label="train")
-    ax.plot(epochs, [h["test_bpd"] for h in history], "s-", label="test")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("bits / dim")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    out = atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
-    plt.close(fig)
-    return out
-
-
 def plot_curves(
     series: dict[str, tuple[Sequence[float], Sequence[float]]],
     path: str | os.PathLike,
@@ -77,10 +71,7 @@ def plot_curves(
     title: str = "",
 ) -> Path:
     """Line plot of named ``(x, y)`` series as a PNG (training losses and the like)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for name, (x, y) in series.items():
@@ -107,10 +98,7 @@ def plot_confusion_matrix(
     ylabel: str = "",
 ) -> Path:
     """A confusion matrix as a PNG: rows normalised to 1, each cell labelled with its share."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     cm = np.asarray(matrix, float)
     norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)

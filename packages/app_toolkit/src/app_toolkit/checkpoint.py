@@ -12,6 +12,7 @@ import functools
 import inspect
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,23 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from core_flows.errors import CheckpointError
-from core_flows.utils import atomic_write
+from app_toolkit.files import atomic_write
 
-__all__ = ["CONFIG_NAME", "WEIGHTS_NAME", "PretrainedMixin", "store_half"]
+__all__ = [
+    "CONFIG_NAME",
+    "WEIGHTS_NAME",
+    "CheckpointError",
+    "PretrainedMixin",
+    "register_to_config",
+    "store_half",
+]
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint folder is missing, incomplete, corrupt or belongs to another class."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -40,32 +51,39 @@ def _jsonable(value: Any) -> Any:
     )
 
 
+def register_to_config(init: Callable) -> Callable:
+    """Decorate a :class:`PretrainedMixin` subclass's ``__init__`` so that its arguments (defaults
+    filled in) become ``self.config``, the ``config.json`` that :meth:`~PretrainedMixin.from_pretrained`
+    rebuilds the module from. Values must be JSON-serialisable."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def recording_init(self, *args, **kwargs):
+        # The outermost constructor records; a subclass's super().__init__ must not overwrite.
+        if "config" not in self.__dict__:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            config = {k: v for k, v in bound.arguments.items() if k != "self"}
+            object.__setattr__(self, "config", _jsonable(config))
+        init(self, *args, **kwargs)
+
+    recording_init.registers_config = True
+    return recording_init
+
+
 class PretrainedMixin:
-    """Records constructor arguments as ``self.config`` and saves/loads config plus weights."""
+    """Saves and loads config plus weights; the config is what :func:`register_to_config`
+    recorded from the constructor."""
 
     config: dict[str, Any]
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
-        if init is None:
-            return
-        signature = inspect.signature(init)
-
-        @functools.wraps(init)
-        def recording_init(self, *args, **kw):
-            # The outermost constructor records; a subclass's super().__init__ must not overwrite.
-            if "config" not in self.__dict__:
-                bound = signature.bind(self, *args, **kw)
-                bound.apply_defaults()
-                config = {k: v for k, v in bound.arguments.items() if k != "self"}
-                object.__setattr__(self, "config", _jsonable(config))
-            init(self, *args, **kw)
-
-        cls.__init__ = recording_init
-
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         """Write ``config.json`` and ``model.safetensors`` into ``directory`` (created if needed)."""
+        # The nearest __init__ must record: an undecorated subclass would save its parent's config.
+        if not getattr(type(self).__init__, "registers_config", False):
+            raise TypeError(
+                f"{type(self).__name__}.__init__ is not decorated with @register_to_config"
+            )
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         config = {"_class_name": type(self).__name__, **self.config}

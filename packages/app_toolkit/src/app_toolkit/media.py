@@ -1,5 +1,7 @@
 """Finding, reading and writing images and videos; inputs are only ever read, outputs written
-atomically (a temporary file renamed into place), so an interrupted run leaves no partial output."""
+atomically (a temporary file renamed into place), so an interrupted run leaves no partial output.
+
+Needs the ``media`` extra (Pillow, OpenCV)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core_flows.utils import atomic_write
+from app_toolkit.files import atomic_write
 
 __all__ = [
     "IMAGE_EXTENSIONS",

@@ -1,5 +1,0 @@
-import sys
-
-from anonymizer.cli import main
-
-sys.exit(main())

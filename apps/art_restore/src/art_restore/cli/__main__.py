@@ -1,5 +1,0 @@
-import sys
-
-from art_restore.cli import main
-
-sys.exit(main())

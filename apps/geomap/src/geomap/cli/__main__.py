@@ -1,5 +1,0 @@
-import sys
-
-from geomap.cli import main
-
-sys.exit(main())

@@ -1,5 +1,0 @@
-import sys
-
-from seed_gan.cli import main
-
-sys.exit(main())

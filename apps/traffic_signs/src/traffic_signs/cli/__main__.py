@@ -1,5 +1,0 @@
-import sys
-
-from traffic_signs.cli import main
-
-sys.exit(main())

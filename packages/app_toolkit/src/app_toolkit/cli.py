@@ -1,0 +1,129 @@
+"""The skeleton every command of the monorepo shares: one command with subcommands, the shared
+options declared once, an ``env`` subcommand for bug reports, and one-line errors.
+
+Each subcommand is a module with ``add_parser(subparsers)``, which sets ``run(args) -> int`` as the
+subcommand's default; a package's ``cli/__init__.py`` only lists them::
+
+    main = make_main("geomap", "Unsupervised geological mapping ...", __version__,
+                     (run, synth, bench), env_packages=("rasterio", "scikit-learn"))
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from functools import partial
+from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
+
+from app_toolkit.devices import environment, resolve_device
+
+__all__ = [
+    "COMMON",
+    "DEVICE",
+    "add_device_option",
+    "build_parser", "make_main", "print_fields",
+    "run_command",
+]
+
+COMMON = argparse.ArgumentParser(add_help=False)
+COMMON.add_argument("-q", "--quiet", action="store_true", help="only print results and errors")
+
+
+
+def add_device_option(container: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--device auto|cpu|cuda|cuda:N`` (see :func:`app_toolkit.devices.resolve_device`) on a
+    parser or an argument group."""
+    container.add_argument(
+        "--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)"
+    )
+
+
+DEVICE = argparse.ArgumentParser(add_help=False)
+add_device_option(DEVICE)
+
+
+def build_parser(
+    prog: str,
+    description: str,
+    package_version: str,
+    subcommands: Sequence[ModuleType],
+    env_packages: Sequence[str] = (),
+) -> argparse.ArgumentParser:
+    """The command ``prog`` with ``--version``, the ``subcommands`` and an ``env`` subcommand that
+    reports the installed versions of ``env_packages`` (distribution names)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--version", action="version", version=f"{prog} {package_version}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in subcommands:
+        module.add_parser(sub)
+    env = sub.add_parser(
+        "env",
+        parents=[COMMON],
+        help="print versions and devices for bug reports",
+        description="Print versions, machine and devices for bug reports.",
+    )
+    env.set_defaults(run=partial(_run_env, prog, package_version, tuple(env_packages)))
+    return parser
+
+
+def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    """Parse, set up logging (``--quiet`` keeps warnings only) and run the subcommand. Bad input
+    (``ValueError``) exits 2 and a failure (``OSError``, ``RuntimeError``) exits 1, each with one
+    line on stderr and no traceback."""
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+        format="%(message)s",
+    )
+    try:
+        return args.run(args) or 0
+    except ValueError as err:
+        print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except (OSError, RuntimeError) as err:
+        print(f"{parser.prog} {args.command}: failed: {err}", file=sys.stderr)
+        return 1
+
+
+def make_main(
+    prog: str,
+    description: str,
+    package_version: str,
+    subcommands: Sequence[ModuleType],
+    env_packages: Sequence[str] = (),
+    setup: Callable[[], None] | None = None,
+) -> Callable[[list[str] | None], int]:
+    """The console-script entry point ``main(argv=None) -> exit code`` of one command (see
+    :func:`build_parser`); ``setup`` runs first (silencing a library's own logging, say)."""
+
+    def main(argv: list[str] | None = None) -> int:
+        if setup is not None:
+            setup()
+        parser = build_parser(prog, description, package_version, subcommands, env_packages)
+        return run_command(parser, argv)
+
+    main.__doc__ = f"``{prog}``: {description}"
+    return main
+
+
+def print_fields(fields: dict[str, object]) -> None:
+    """Print ``key  value`` lines with the keys aligned."""
+    width = max(map(len, fields))
+    for key, value in fields.items():
+        print(f"{key:<{width}}  {value}")
+
+
+def _run_env(
+    prog: str, package_version: str, packages: tuple[str, ...], args: argparse.Namespace
+) -> int:
+    info = {prog: package_version, **environment(resolve_device("auto"))}
+    for package in packages:
+        try:
+            info[package] = version(package)
+        except PackageNotFoundError:
+            info[package] = "not installed"
+    print_fields(info)
+    return 0

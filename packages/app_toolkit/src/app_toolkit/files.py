@@ -1,0 +1,52 @@
+"""Atomic writes and small reports: a reader never sees a half-written output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+__all__ = ["atomic_write", "write_csv", "write_json"]
+
+
+def atomic_write(
+    path: str | os.PathLike, write: Callable[[str], object], suffix: str = ".tmp"
+) -> Path:
+    """Call ``write(tmp_path)`` then rename onto ``path``, so readers never see a partial file.
+
+    ``suffix`` ends the temporary name, for writers that choose the format from the extension
+    (video containers, say)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: str | os.PathLike, obj: object) -> Path:
+    """Write ``obj`` as indented JSON to ``path`` atomically."""
+    text = json.dumps(obj, indent=2) + "\n"
+    return atomic_write(path, lambda p: Path(p).write_text(text))
+
+
+def write_csv(path: str | os.PathLike, header: list[str], rows: Iterable[list]) -> Path:
+    """Write a header and rows as CSV to ``path`` atomically."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return atomic_write(path, lambda p: Path(p).write_text(buffer.getvalue()))

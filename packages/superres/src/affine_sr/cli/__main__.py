@@ -1,5 +1,0 @@
-import sys
-
-from affine_sr.cli import main
-
-sys.exit(main())
