@@ -1,4 +1,5 @@
 # The documented commands: `make demo` and `make test`. Both create .venv and install when needed.
+# `make test-each` installs and tests every package alone (what CI runs besides `make test`).
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # Optional extras installed for the tests and the demo.
 EXTRAS_apps/anonymizer := [sd,yolo]
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-each lint bench clean
 
 install: $(STAMP)
 
@@ -26,6 +27,10 @@ test: $(STAMP)
 	$(BIN)/ruff check packages apps tools
 	$(BIN)/python -m pytest
 
+# Each package alone in its own virtualenv (.venvs/NAME), with only what it declares.
+test-each:
+	$(PYTHON) tools/test_each_package.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check packages apps tools
 
@@ -33,4 +38,4 @@ bench: $(STAMP)
 	$(BIN)/core-flows bench conv --batch 16 --channels 32 --size 32 --kernel-size 3
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) .venvs out

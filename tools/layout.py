@@ -7,6 +7,7 @@ layout tests (every third-party import declared; apps → packages only, never a
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 import tomllib
@@ -124,13 +125,18 @@ def imports_of(folder: Path) -> dict[str, set[Path]]:
     return found
 
 
+@functools.cache
+def _installed_modules() -> dict[str, list[str]]:
+    from importlib.metadata import packages_distributions
+
+    return packages_distributions()
+
+
 def distribution_of(module: str) -> str | None:
     """The distribution that provides top-level ``module``; None for the standard library."""
     if module in sys.stdlib_module_names or module == "__future__":
         return None
     if module in DISTRIBUTION_OF:
         return DISTRIBUTION_OF[module]
-    from importlib.metadata import packages_distributions
-
-    provided = packages_distributions().get(module)
+    provided = _installed_modules().get(module)
     return normalize(provided[0]) if provided else normalize(module)

@@ -144,10 +144,9 @@ def _write_csv(path: Path, seeds: list[dict], classes: list[str]) -> None:
 
 
 def _plot_summary(summary: dict, pure_class: str, path: Path) -> None:
-    import matplotlib
+    from app_toolkit.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     classes = list(summary["counts"])
     fig, ax = plt.subplots(figsize=(6, 3.4))

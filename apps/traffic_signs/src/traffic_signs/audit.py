@@ -189,10 +189,9 @@ def seconds(t: float | None) -> str:
 
 
 def _plot_alerts(alerts: list[dict], path: Path) -> None:
-    import matplotlib
+    from app_toolkit.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     counts = [sum(a["category"] == c for a in alerts) for c in CONTEXT_CATEGORIES]
     fig, ax = plt.subplots(figsize=(6, 3.2))

@@ -14,10 +14,10 @@ from torch import Tensor
 
 from app_toolkit.files import atomic_write
 
-__all__ = ["image_grid", "plot_confusion_matrix", "plot_curves", "save_grid"]
+__all__ = ["image_grid", "plot_confusion_matrix", "plot_curves", "pyplot", "save_grid"]
 
 
-def _pyplot():
+def pyplot():
     """matplotlib's pyplot on the file-only Agg backend (no display is ever needed)."""
     try:
         import matplotlib
@@ -71,7 +71,7 @@ def plot_curves(
     title: str = "",
 ) -> Path:
     """Line plot of named ``(x, y)`` series as a PNG (training losses and the like)."""
-    plt = _pyplot()
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for name, (x, y) in series.items():
@@ -98,7 +98,7 @@ def plot_confusion_matrix(
     ylabel: str = "",
 ) -> Path:
     """A confusion matrix as a PNG: rows normalised to 1, each cell labelled with its share."""
-    plt = _pyplot()
+    plt = pyplot()
 
     cm = np.asarray(matrix, float)
     norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)

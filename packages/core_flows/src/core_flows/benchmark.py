@@ -368,14 +368,11 @@ def format_train_table(result: dict[str, object]) -> str:
 
 def plot_sampling(result: dict[str, object], path) -> None:
     """Sampling time against image size, one panel per batch size, one line per preset."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from app_toolkit.files import atomic_write
+    from app_toolkit.plots import pyplot
     from core_flows.models import PAPER_CONFIGS
 
+    plt = pyplot()
     rows = [r for r in result["rows"] if "sample_ms" in r]
     batches = sorted({r["batch"] for r in rows})
     fig, axes = plt.subplots(1, len(batches), figsize=(5 * len(batches), 3.8), squeeze=False)

@@ -66,10 +66,9 @@ def side_by_side(
 ) -> Path:
     """Titled images, ``columns`` per row (here: the same crop of LR (nearest), bicubic, the
     model and HR for each image), as a PNG."""
-    import matplotlib
+    from app_toolkit.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from app_toolkit.files import atomic_write
 
