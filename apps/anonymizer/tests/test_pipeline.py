@@ -136,7 +136,7 @@ def test_sd_inpaint_through_the_command_line(dataset, tmp_path, tiny_sd):
         (["run", "{data}", "--out", "o", "--method", "sd-inpaint"], "needs --sd-model"),
         (["run", "{data}", "--out", "o", "--classes", "cars"], "--classes"),
         (["run", "{data}", "--out", "o", "--face-weights", "nope.pt"], "no such file"),
-        (["run", "{data}", "--out", "{data}"], "would overwrite its input"),
+        (["run", "{data}", "--out", "{data}"], "is the input folder"),
         (["verify", "missing-folder"], "no such folder"),
         (["apply-review", "missing.json"], "no such file"),
     ],

@@ -1,6 +1,7 @@
 import csv
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from seed_gan.classifier import SeedClassifier
@@ -16,12 +17,17 @@ def test_views_are_graded_together_and_subfolders_are_kept(tmp_path):
         Image.fromarray(draw_seed("pure", rng, 32)).save(lot / name)
     before = sorted(p.read_bytes() for p in lot.rglob("*.png"))
     model = SeedClassifier(["broken", "pure"], "shufflenet_v2_x0_5", size=32)
-    summary = grade_lot(lot, model, lot / "report", progress=False)
+    summary = grade_lot(lot, model, tmp_path / "report", progress=False)
     assert summary["kernels"] == 3 and summary["images"] == 4 and summary["skipped"] == []
-    rows = {r["seed"]: r for r in csv.DictReader((lot / "report" / "seeds.csv").open())}
+    rows = {r["seed"]: r for r in csv.DictReader((tmp_path / "report" / "seeds.csv").open())}
     assert set(rows) == {"k1", "k2", "tray2/k1"}
     assert rows["k1"]["files"] == "k1_bottom.png;k1_top.png"
     assert abs(float(rows["k1"]["p_broken"]) + float(rows["k1"]["p_pure"]) - 1) < 1e-3
-    # a second run does not grade its own report's images, and the inputs are untouched
-    assert grade_lot(lot, model, lot / "report", progress=False)["images"] == 4
-    assert sorted(p.read_bytes() for p in lot.rglob("*.png") if "report" not in p.parts) == before
+    # no report inside the lot (it would be graded next time), and the inputs are untouched
+    with pytest.raises(ValueError, match="lies inside the input folder"):
+        grade_lot(lot, model, lot / "report", progress=False)
+    assert sorted(p.read_bytes() for p in lot.rglob("*.png")) == before
+    # the same kernel as .png and .jpg is refused, not merged
+    Image.fromarray(draw_seed("pure", rng, 32)).save(lot / "k2.jpg")
+    with pytest.raises(ValueError, match="would be graded as one photograph"):
+        grade_lot(lot, model, tmp_path / "report2", progress=False)

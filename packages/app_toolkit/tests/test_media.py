@@ -61,7 +61,7 @@ def test_discover_files_globs_and_errors(dataset, tmp_path):
     other = tmp_path / "other" / "cam1"
     other.mkdir(parents=True)
     (other / "scene.jpg").write_bytes((dataset / "cam1" / "scene.jpg").read_bytes())
-    with pytest.raises(ValueError, match="would both be written"):
+    with pytest.raises(ValueError, match="would share the output name"):
         discover([str(dataset / "cam1" / "scene.jpg"), str(other / "scene.jpg")])
 
 
@@ -138,3 +138,47 @@ def test_read_images_keys_by_relative_name_and_skips_unreadable(tmp_path):
     images = read_images([tmp_path])
     assert sorted(images) == ["a", "sub/b"]
     assert images["a"].shape == (4, 5, 3) and images["sub/b"].shape == (6, 2, 3)
+
+
+def test_same_name_with_another_extension_is_refused(dataset):
+    Image.new("RGB", (8, 8)).save(dataset / "astronaut.jpg")
+    with pytest.raises(ValueError, match="would share the output name astronaut"):
+        discover([str(dataset)])
+
+
+@pytest.mark.parametrize(
+    "out, message",
+    [(".", "is the input folder"), ("sub", "lies inside"), ("..", "contains")],
+)
+def test_output_folder_never_overlaps_an_input_folder(dataset, out, message):
+    from app_toolkit.media import check_output_dir
+
+    with pytest.raises(ValueError, match=message):
+        check_output_dir(dataset / out, [str(dataset)])
+    with pytest.raises(ValueError, match=message):
+        check_output_dir(dataset / out, [str(dataset / "*.png")])
+
+
+def test_output_folder_beside_input_files(dataset, tmp_path):
+    from app_toolkit.media import check_output_dir
+
+    with pytest.raises(ValueError, match="is the folder of the input"):
+        check_output_dir(dataset, [str(dataset / "astronaut.png")])
+    assert check_output_dir(tmp_path / "out", [str(dataset / "astronaut.png")]).name == "out"
+
+
+def test_a_video_that_kills_the_decoder_is_one_failed_file(tmp_path, monkeypatch):
+    """The probe runs in a child process: a decoder that aborts costs a MediaError, not us."""
+    import app_toolkit.media as media
+
+    video = tmp_path / "crash.avi"
+    video.write_bytes(b"RIFF....AVI LIST")
+    code = "import os; os.abort()"
+    real_run = media.subprocess.run
+
+    def run(command, **kwargs):
+        return real_run([command[0], "-c", code], **kwargs)
+
+    monkeypatch.setattr(media.subprocess, "run", run)
+    with pytest.raises(MediaError, match="decoder crashed"):
+        video_info(video)

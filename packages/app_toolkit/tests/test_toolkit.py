@@ -102,3 +102,50 @@ def test_make_main_runs_subcommands_env_and_one_line_errors(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
     assert exit_info.value.code == 0 and "demo-tool 1.2.3" in capsys.readouterr().out
+
+
+def test_non_finite_weights_are_never_saved(tmp_path):
+    model = Tiny()
+    with torch.no_grad():
+        model.linear.weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="non-finite weights"):
+        model.save_pretrained(tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999"])
+def test_float_options_refuse_non_finite_values(value, capsys):
+    class Rate:
+        @staticmethod
+        def add_parser(sub):
+            sub.add_parser("fit").add_argument("--lr", type=float, default=0.1)
+
+    main = make_main("demo-tool", "A demo.", "1", (Rate,))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", f"--lr={value}"])
+    assert exit_info.value.code == 2 and "must be a finite number" in capsys.readouterr().err
+
+
+def test_bounded_range():
+    from app_toolkit.cli import bounded
+
+    parse = bounded(int, 1, 10)
+    assert parse("3") == 3
+    for bad in ("0", "11", "x"):
+        with pytest.raises(Exception, match="must be in|expected int"):
+            parse(bad)
+
+
+def test_interrupt_is_one_line_and_exit_130(capsys):
+    class Stop:
+        @staticmethod
+        def add_parser(sub):
+            sub.add_parser("work").set_defaults(run=Stop.run)
+
+        @staticmethod
+        def run(args):
+            raise KeyboardInterrupt
+
+    assert make_main("demo-tool", "A demo.", "1", (Stop,))(["work"]) == 130
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "interrupted" in err

@@ -162,19 +162,18 @@ class YOLODetector:
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"{label} threshold must be in (0, 1), got {threshold}")
         weights = check_weights(weights, label)
-        os.environ.setdefault("YOLO_OFFLINE", "1")  # no online checks from ultralytics
         try:
-            from ultralytics import YOLO
+            import ultralytics  # noqa: F401
         except ImportError:
             raise RuntimeError(
                 'YOLO weights need ultralytics: pip install "anonymizer[yolo]"'
             ) from None
+        from app_toolkit.thirdparty import load_yolo_weights
+
         try:
-            self.model = YOLO(str(weights), task="detect")
-        except Exception as err:  # ultralytics raises many types for a bad file
-            raise ValueError(
-                f"--{label}-weights {weights}: not loadable YOLO weights ({err})"
-            ) from None
+            self.model = load_yolo_weights(weights, task="detect")
+        except ValueError as err:
+            raise ValueError(f"--{label}-weights {err}") from None
         self.label, self.threshold, self.imgsz = label, threshold, imgsz
         self.device = str(device)
         self.classes = select_classes(self.model.names, label)

@@ -25,6 +25,7 @@ from app_toolkit.files import write_json
 from app_toolkit.media import (
     MediaError,
     MediaFile,
+    check_output_dir,
     discover,
     iter_frames,
     read_image,
@@ -314,12 +315,8 @@ def anonymize_files(
     out_dir = Path(out_dir)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    items = discover(inputs, exclude=[out_dir], skip=(REPORT_DIR,))
-    for item in items:
-        if item.path.resolve() == (out_dir / item.rel).resolve():
-            raise ValueError(
-                f"output {out_dir / item.rel} would overwrite its input; choose another --out"
-            )
+    check_output_dir(out_dir, inputs)
+    items = discover(inputs, skip=(REPORT_DIR,))
     # On CPU, accelerate only forms a process group (gloo) when asked for CPU explicitly.
     state = PartialState(cpu=resolve_device(config.detection.device).type == "cpu")
     if state.num_processes > 1 and config.detection.device == "auto":

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from app_toolkit.files import atomic_write, write_csv, write_json
+from app_toolkit.media import check_output_dir
 from app_toolkit.plots import save_grid
 from seed_gan.classifier import SeedClassifier, predict
 from seed_gan.data import find_images, load_images, seed_id
@@ -60,9 +61,15 @@ def grade_lot(
     if not 0 < level < 1:
         raise ValueError(f"confidence level must be in (0, 1), got {level}")
     lot_dir, out_dir = Path(lot_dir), Path(out_dir)
+    check_output_dir(out_dir, [lot_dir])
     files = find_images(lot_dir)
-    if out_dir.resolve() == lot_dir.resolve() or lot_dir.resolve() in out_dir.resolve().parents:
-        files = [f for f in files if out_dir.resolve() not in f.resolve().parents]
+    stems: dict[Path, Path] = {}
+    for path in files:
+        other = stems.setdefault(path.with_suffix(""), path)
+        if other != path:
+            raise ValueError(
+                f"{other} and {path} would be graded as one photograph; rename one"
+            )
     if not files:
         raise ValueError(f"{lot_dir}: no images found")
     if out_dir.exists() and not out_dir.is_dir():

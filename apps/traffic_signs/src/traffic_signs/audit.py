@@ -15,7 +15,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from app_toolkit.files import atomic_write, write_csv, write_json
-from app_toolkit.media import MediaError, discover, iter_frames, read_image, video_info, write_image
+from app_toolkit.media import (
+    MediaError,
+    check_output_dir,
+    discover,
+    iter_frames,
+    read_image,
+    video_info,
+    write_image,
+)
 from traffic_signs.context import predict_context
 from traffic_signs.detector import detect_frames, draw_detections
 from traffic_signs.signs import CONTEXT_CATEGORIES, MISSING_CLASSES
@@ -71,7 +79,8 @@ def audit(
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir} is a file, not a folder")
-    items = discover(sources, exclude=[out_dir], skip=(REPORT_DIR,))
+    check_output_dir(out_dir, sources)
+    items = discover(sources, skip=(REPORT_DIR,))
     files, skipped, alerts = [], [], []
     frames_done, start = 0, time.perf_counter()
     bar = tqdm(items, desc="audit", unit="file", disable=not log.isEnabledFor(logging.INFO))

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ["ULTRALYTICS_SAFE_LOAD"] = "1"
 
 __all__ = [
     "builtin_config",
@@ -68,10 +69,13 @@ def shipped_model(name: str) -> Path:
 
 def load_yolo(source: str | os.PathLike, task: str, default: str):
     """An ultralytics ``YOLO`` for ``task`` from: ``default`` (the shipped ``default`` model), a
-    folder written by :func:`save_yolo`, a ``.pt`` file (ultralytics' own format, which is a pickle:
-    load only files you trust), or a model ``.yaml`` (new, untrained weights)."""
+    folder written by :func:`save_yolo`, a ``.pt`` file (ultralytics' own format, a pickle, loaded in
+    ultralytics' safe mode so that it cannot run code), or a model ``.yaml`` (new, untrained
+    weights)."""
     from safetensors.torch import load_file
     from ultralytics import YOLO
+
+    from app_toolkit.thirdparty import load_yolo_weights
 
     path = shipped_model(default) if str(source) == "default" else Path(source)
     if path.is_dir():
@@ -97,10 +101,13 @@ def load_yolo(source: str | os.PathLike, task: str, default: str):
         raise ValueError(f"{path}: no such model file or folder")
     if path.suffix not in (".pt", ".yaml", ".yml"):
         raise ValueError(f"{path}: expected a model folder, a .pt file or a model .yaml")
-    try:
-        model = YOLO(str(path), task=task)
-    except Exception as err:  # ultralytics raises many types for a bad file
-        raise ValueError(f"{path}: not a loadable YOLO {task} model ({err})") from None
+    if path.suffix == ".pt":
+        model = load_yolo_weights(path, task=task)
+    else:
+        try:
+            model = YOLO(str(path), task=task)
+        except Exception as err:  # ultralytics raises many types for a bad file
+            raise ValueError(f"{path}: not a loadable YOLO {task} model ({err})") from None
     if model.task != task:
         raise ValueError(f"{path} is a {model.task} model, not a {task} model")
     return model
@@ -162,9 +169,9 @@ def train_yolo(
         verbose=False,
         **overrides,
     )
-    from ultralytics import YOLO
+    from app_toolkit.thirdparty import load_yolo_weights
 
     best = run / "weights" / "best.pt"
-    trained = YOLO(str(best if best.is_file() else run / "weights" / "last.pt"))  # our own run
+    trained = load_yolo_weights(best if best.is_file() else run / "weights" / "last.pt")
     save_yolo(trained, out_dir / "model", imgsz=imgsz)
     return {"weights": str(out_dir / "model"), "run": str(run)}

@@ -26,6 +26,7 @@ __all__ = [
     "CONFIG_NAME",
     "WEIGHTS_NAME",
     "CheckpointError",
+    "check_finite",
     "PretrainedMixin",
     "register_to_config",
     "store_half",
@@ -49,6 +50,17 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(
         f"config value {value!r} of type {type(value).__name__} is not JSON-serialisable"
     )
+
+
+def check_finite(state: dict[str, torch.Tensor], what: str = "model") -> None:
+    """Raise ``ValueError`` if a floating-point tensor of ``state`` holds NaN or infinity: a
+    diverged model is never saved as if it were a result."""
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ValueError(
+            f"{what} has non-finite weights ({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}); "
+            "not saved (training diverged: lower the learning rate or check the data)"
+        )
 
 
 def register_to_config(init: Callable) -> Callable:
@@ -84,10 +96,11 @@ class PretrainedMixin:
             raise TypeError(
                 f"{type(self).__name__}.__init__ is not decorated with @register_to_config"
             )
+        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
+        check_finite(state, type(self).__name__)
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         config = {"_class_name": type(self).__name__, **self.config}
-        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
         atomic_write(directory / WEIGHTS_NAME, lambda p: save_file(state, p))
         atomic_write(
             directory / CONFIG_NAME,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -19,12 +20,15 @@ from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 
 from app_toolkit.devices import environment, resolve_device
+from app_toolkit.thirdparty import private_state_dirs
 
 __all__ = [
     "COMMON",
     "DEVICE",
+    "INT_RANGES",
     "add_device_option",
-    "build_parser", "make_main", "print_fields",
+    "build_parser",
+    "bounded", "make_main", "print_fields",
     "run_command",
 ]
 
@@ -43,6 +47,62 @@ def add_device_option(container: argparse.ArgumentParser | argparse._ArgumentGro
 
 DEVICE = argparse.ArgumentParser(add_help=False)
 add_device_option(DEVICE)
+
+
+def bounded(kind: type, low: float | None = None, high: float | None = None) -> Callable:
+    """An argparse ``type`` for ``int`` or ``float`` options within ``[low, high]`` (either end
+    open when None); floats must be finite. Bad values end in argparse's one-line usage error."""
+    if kind not in (int, float):
+        raise ValueError(f"kind must be int or float, got {kind!r}")
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+        if (low is not None and value < low) or (high is not None and value > high):
+            span = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+            raise argparse.ArgumentTypeError(f"must be in {span}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+# Ranges of the integer options that size or count work, by option name, for every command: a
+# typo (--imgsz 100000, --mix 100000000) fails at once instead of running out of memory or time.
+INT_RANGES: dict[str, tuple[int | None, int | None]] = {
+    "batch": (1, 4096),
+    "batch_size": (1, 4096),
+    "count": (1, 100_000),
+    "crop": (8, 4096),
+    "epochs": (1, 100_000),
+    "imgsz": (32, 4096),
+    "mix": (0, 1000),
+    "overlap": (0, 1024),
+    "save_every": (1, None),
+    "scale": (1, 16),
+    "steps": (1, 10_000_000),
+    "stride": (1, 100_000),
+    "tile": (0, 8192),
+    "workers": (1, 256),
+}
+
+
+def _guard_numbers(parser: argparse.ArgumentParser) -> None:
+    """Every plain ``type=float`` option of ``parser`` and its subcommands refuses NaN and
+    infinities (no option value can silently turn a model into NaNs), and the integer options
+    named in :data:`INT_RANGES` are range-checked; both at parse time."""
+    for action in parser._actions:
+        if action.type is float:
+            action.type = bounded(float)
+        elif action.type is int and action.dest in INT_RANGES:
+            action.type = bounded(int, *INT_RANGES[action.dest])
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                _guard_numbers(subparser)
 
 
 def build_parser(
@@ -66,13 +126,14 @@ def build_parser(
         description="Print versions, machine and devices for bug reports.",
     )
     env.set_defaults(run=partial(_run_env, prog, package_version, tuple(env_packages)))
+    _guard_numbers(parser)
     return parser
 
 
 def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     """Parse, set up logging (``--quiet`` keeps warnings only) and run the subcommand. Bad input
-    (``ValueError``) exits 2 and a failure (``OSError``, ``RuntimeError``) exits 1, each with one
-    line on stderr and no traceback."""
+    (``ValueError``) exits 2, a failure (``OSError``, ``RuntimeError``, ``ImportError`` of an
+    optional dependency) 1 and Ctrl-C 130, each with one line on stderr and no traceback."""
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
@@ -83,9 +144,16 @@ def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) 
     except ValueError as err:
         print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except (OSError, RuntimeError) as err:
+    except (OSError, RuntimeError, ImportError) as err:
         print(f"{parser.prog} {args.command}: failed: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(
+            f"{parser.prog} {args.command}: interrupted; finished outputs are kept, "
+            "rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
 
 
 def make_main(
@@ -100,6 +168,7 @@ def make_main(
     :func:`build_parser`); ``setup`` runs first (silencing a library's own logging, say)."""
 
     def main(argv: list[str] | None = None) -> int:
+        private_state_dirs()
         if setup is not None:
             setup()
         parser = build_parser(prog, description, package_version, subcommands, env_packages)

@@ -5,8 +5,12 @@ Needs the ``media`` extra (Pillow, OpenCV)."""
 
 from __future__ import annotations
 
+import dataclasses
 import glob
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +27,7 @@ __all__ = [
     "MediaError",
     "MediaFile",
     "VideoInfo",
+    "check_output_dir",
     "discover",
     "iter_frames",
     "read_image",
@@ -90,6 +95,43 @@ def _skipped(path: Path, base: Path, exclude: list[Path], skip: tuple[str, ...])
     return any(resolved.is_relative_to(folder) for folder in exclude)
 
 
+def _glob_base(spec: str) -> Path:
+    """The fixed folder a glob pattern starts from (``scans/**/*.jpg`` → ``scans``)."""
+    fixed = []
+    for part in Path(spec).parts:
+        if glob.has_magic(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
+
+
+def check_output_dir(out_dir: str | os.PathLike, inputs: list[str | os.PathLike]) -> Path:
+    """Refuse an output folder that is, contains or lies inside an input folder (or a glob's
+    folder), or that holds an input file: no command may write where it reads. Returns the
+    resolved output folder."""
+    out = Path(out_dir).resolve()
+    for spec in map(str, inputs):
+        path = Path(spec)
+        if path.is_file():
+            if out == path.resolve().parent:
+                raise ValueError(
+                    f"--out {out_dir} is the folder of the input {spec}; choose a separate folder"
+                )
+            continue
+        if path.is_dir():
+            folder = path.resolve()
+        elif glob.has_magic(spec):
+            folder = _glob_base(spec).resolve()
+        else:
+            continue  # reported by discover
+        if out == folder or out.is_relative_to(folder) or folder.is_relative_to(out):
+            how = "is" if out == folder else "lies inside" if out.is_relative_to(folder) else "contains"
+            raise ValueError(
+                f"--out {out_dir} {how} the input folder {spec}; outputs go to a separate folder"
+            )
+    return out
+
+
 def discover(
     inputs: list[str], exclude: list[Path] = (), skip: tuple[str, ...] = ()
 ) -> list[MediaFile]:
@@ -107,12 +149,7 @@ def discover(
         elif path.is_file():
             found.append(MediaFile(path, Path(path.name)))
         elif glob.has_magic(spec):
-            fixed = []
-            for part in Path(spec).parts:
-                if glob.has_magic(part):
-                    break
-                fixed.append(part)
-            base = Path(*fixed) if fixed else Path(".")
+            base = _glob_base(spec)
             matches = sorted(Path(m) for m in glob.glob(spec, recursive=True))
             files = [m for m in matches if m.is_file() and not _skipped(m, base, exclude, skip)]
             if not files:
@@ -120,13 +157,17 @@ def discover(
             found += [MediaFile(m, m.relative_to(base)) for m in files]
         else:
             raise ValueError(f"input {spec!r}: no such file or folder")
+    # Outputs are named from the input's relative path; tools change the extension (x.jpg →
+    # x.png), so x.jpg and x.png beside each other would share one output.
     seen: dict[Path, Path] = {}
     for item in found:
-        other = seen.setdefault(item.rel, item.path)
+        if item.kind == "other":
+            continue
+        other = seen.setdefault(item.rel.with_suffix(""), item.path)
         if other != item.path:
             raise ValueError(
-                f"inputs {other} and {item.path} would both be written to {item.rel}; "
-                "run them separately or pass their common parent folder"
+                f"inputs {other} and {item.path} would share the output name "
+                f"{item.rel.with_suffix('')}.*; rename one, or run them separately"
             )
     if not any(item.kind != "other" for item in found):
         raise ValueError(f"no images or videos found in {', '.join(inputs)}")
@@ -196,7 +237,7 @@ class VideoInfo:
     frames: int  # as the container states it; counted frames may differ slightly
 
 
-def video_info(path: str | os.PathLike) -> VideoInfo:
+def _read_info(path: str | os.PathLike) -> VideoInfo:
     cap = cv2.VideoCapture(str(path))
     try:
         ok, _ = cap.read()
@@ -210,6 +251,43 @@ def video_info(path: str | os.PathLike) -> VideoInfo:
         )
     finally:
         cap.release()
+
+
+def _probe(path: str) -> None:
+    """Child-process side of :func:`video_info`: read the header, walk every frame, print JSON."""
+    info = _read_info(path)
+    cap = cv2.VideoCapture(path)
+    try:
+        while cap.grab():
+            pass
+    finally:
+        cap.release()
+    print(json.dumps(dataclasses.asdict(info)))
+
+
+def video_info(path: str | os.PathLike, timeout: float = 600.0) -> VideoInfo:
+    """Container facts of a video, found by a child process that also walks every frame: a file
+    that crashes the decoder (OpenCV's bundled FFmpeg can abort the process on malformed
+    containers) costs a :class:`MediaError` for that file, not the batch."""
+    code = "import sys; from app_toolkit.media import _probe; _probe(sys.argv[1])"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise MediaError(f"decoding took over {timeout:.0f} s; not processed") from None
+    if done.returncode < 0:
+        raise MediaError(f"the video decoder crashed on this file (signal {-done.returncode})")
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or ["unknown error"]
+        reason = lines[-1].split(": ", 1)[-1] if "MediaError" in lines[-1] else lines[-1]
+        if done.returncode in (134, 139):  # abort() / segfault reported through a shell
+            reason = "the video decoder crashed on this file"
+        raise MediaError(reason)
+    return VideoInfo(**json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def iter_frames(path: str | os.PathLike, stride: int = 1) -> Iterator[tuple[int, np.ndarray]]:
@@ -265,7 +343,7 @@ def write_video(
             writer.release()
         if expected is not None and count != expected:
             raise MediaError(f"expected {expected} frames, got {count}")
-        written = video_info(tmp)
+        written = _read_info(tmp)
         if (written.width, written.height) != (info.width, info.height):
             raise MediaError(
                 f"the {fourcc} codec wrote {written.width}×{written.height} frames instead of "

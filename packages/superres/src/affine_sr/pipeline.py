@@ -91,10 +91,11 @@ def upscale_files(
     ``options`` go to :func:`upscale_image`. Returns ``{"written", "skipped", "failed"}``."""
     from tqdm.auto import tqdm
 
-    from app_toolkit.media import MediaError, discover, read_image, write_image
+    from app_toolkit.media import MediaError, check_output_dir, discover, read_image, write_image
 
     out_dir = Path(out_dir)
-    found = discover([str(i) for i in inputs], exclude=[out_dir])
+    check_output_dir(out_dir, inputs)
+    found = discover([str(i) for i in inputs])
     report: dict[str, list] = {"written": [], "skipped": [], "failed": []}
     report["failed"] = [str(item.path) for item in found if item.kind != "image"]
     items = [item for item in found if item.kind == "image"]

@@ -66,13 +66,13 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from app_toolkit.files import write_csv
-    from app_toolkit.media import write_image
+    from app_toolkit.media import check_output_dir, write_image
     from art_restore.degrade import apply, compose, random_recipe
 
     chosen = kinds(args.kinds)
     if not 0 < args.severity <= 1:
         raise ValueError(f"--severity must be in (0, 1], got {args.severity}")
-    out = Path(args.out)
+    out = check_output_dir(args.out, args.inputs)
     rows = []
     for i, (name, image) in enumerate(clean_images(args.inputs, args.artworks).items()):
         clean = write_image(out / "clean" / f"{name}.png", image)

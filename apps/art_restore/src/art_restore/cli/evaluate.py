@@ -64,12 +64,14 @@ def markdown_table(summary: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from affine_sr.evaluate import side_by_side
     from app_toolkit.files import atomic_write, write_csv, write_json
+    from app_toolkit.media import check_output_dir
     from art_restore.cli.degrade import clean_images
     from art_restore.evaluate import COLUMNS, METHODS, centre, evaluate, summarise
     from art_restore.restorer import load_restorer
 
     if not 0 < args.severity <= 1:
         raise ValueError(f"--severity must be in (0, 1], got {args.severity}")
+    check_output_dir(args.out, args.references)
     options = sampling_options(args)
     chosen = kinds(args.kinds)
     references = clean_images(args.references, args.heldout)

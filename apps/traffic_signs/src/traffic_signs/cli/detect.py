@@ -44,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app_toolkit.media import MediaError, discover, write_image
+    from app_toolkit.media import MediaError, check_output_dir, discover, write_image
     from traffic_signs.audit import iter_media_frames
     from traffic_signs.audit import seconds as _seconds
     from traffic_signs.detector import detect_frames, draw_detections, load_detector
@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     device = str(resolve_device(args.device))
     model = load_detector(args.weights)
-    items = discover(args.sources, exclude=[out])
+    check_output_dir(out, args.sources)
+    items = discover(args.sources)
     records, skipped = [], []
     for item in items:
         if item.kind == "other":
@@ -75,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
             skipped.append(f"{item.path}: {err}")
             log.warning("skipped %s: %s", item.path, err)
     if not records:
-        raise ValueError(f"no readable image or video in {', '.join(args.sources)}")
+        raise RuntimeError(
+            f"none of the {len(items)} inputs could be read ({len(skipped)} skipped, listed above)"
+        )
     write_json(out / "detections.json", {"frames": records, "skipped": skipped})
     rows = (
         [r["file"], r["frame"], _seconds(r["time"]), d["class"], d["confidence"], *d["box"]]

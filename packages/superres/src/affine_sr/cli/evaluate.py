@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     from affine_sr.evaluate import COLUMNS, evaluate, side_by_side
     from affine_sr.model import load_model
     from app_toolkit.files import write_csv, write_json
+    from app_toolkit.media import check_output_dir
 
+    check_output_dir(args.out, args.references)
     options = sampling_options(args)
     model = load_model(args.model, str(resolve_device(args.device)), args.prior)
     rows, summary, panels = evaluate(
