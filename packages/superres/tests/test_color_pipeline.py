@@ -57,3 +57,12 @@ def test_a_batch_resumes_and_lists_what_it_could_not_read(tmp_path, tiny_model):
     assert len(report["failed"]) == 2
     again = upscale_files(tiny_model, [src], tmp_path / "out", progress=False, steps=1)
     assert again["written"] == [] and len(again["skipped"]) == 2
+    # other options (or another model) into the same folder: refused, then redone on request
+    with pytest.raises(ValueError, match="other settings \\(steps\\)"):
+        upscale_files(tiny_model, [src], tmp_path / "out", progress=False, steps=2)
+    redo = upscale_files(tiny_model, [src], tmp_path / "out", True, progress=False, steps=2)
+    assert len(redo["written"]) == 2
+    # a changed input is redone, an unchanged one skipped
+    write_image(src / "a.png", np.full((8, 8, 3), 90, np.uint8))
+    third = upscale_files(tiny_model, [src], tmp_path / "out", progress=False, steps=2)
+    assert third["written"] == [str(tmp_path / "out" / "a.png")] and len(third["skipped"]) == 1

@@ -24,6 +24,7 @@ __all__ = [
     "UNREADABLE",
     "assert_one_line_error",
     "fingerprint",
+    "parse_error",
     "run_cli",
     "write_bad_files",
     "write_image_file",
@@ -117,6 +118,15 @@ def run_cli(module: str, argv: list[str], home: Path) -> subprocess.CompletedPro
         env=env,
         timeout=600,
     )
+
+
+def parse_error(main: Callable[[list[str]], int], argv: list[str]) -> int:
+    """The exit code of ``main(argv)`` when argparse refuses ``argv`` (raises if it does not)."""
+    try:
+        main(argv)
+    except SystemExit as exit_info:
+        return exit_info.code
+    raise AssertionError(f"{argv} was accepted")
 
 
 def fingerprint(folder: Path) -> dict[str, str]:

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from torch import Tensor, nn
 
 from affine_sr.autoencoder import CouplingAutoencoder
 from affine_sr.conditioning import SFT, TimeAwareEncoder, group_count
+from app_toolkit.checkpoint import CheckpointError
 
 __all__ = ["AffineSR", "load_model", "shipped_model"]
 
@@ -339,13 +341,32 @@ class AffineSR(nn.Module):
         cls, directory: str | os.PathLike, device: str = "cpu", prior: str | None = None
     ) -> AffineSR:
         """Load a folder written by :meth:`save_pretrained`; nothing is downloaded. ``prior``
-        overrides the path of an external frozen UNet recorded in the folder."""
+        overrides the path of an external frozen UNet recorded in the folder. An incomplete,
+        truncated or mismatched folder raises :class:`~app_toolkit.checkpoint.CheckpointError`
+        naming what is wrong."""
+        directory = Path(directory)
+        if not (directory / "config.json").is_file():
+            raise CheckpointError(f"{directory}: not an affine-sr model folder (no config.json)")
+        try:
+            return cls._load(directory, device, prior)
+        except CheckpointError:
+            raise
+        except (KeyError, TypeError, json.JSONDecodeError, SafetensorError, OSError) as err:
+            what = f"missing config key {err}" if isinstance(err, KeyError) else str(err)
+            raise CheckpointError(
+                f"{directory}: not a complete affine-sr model folder ({what.splitlines()[0]}); "
+                "save it again with `affine-sr train` or use --model default"
+            ) from None
+        except RuntimeError as err:  # load_state_dict: shapes that do not fit the config
+            raise CheckpointError(
+                f"{directory}: weights do not fit config.json ({str(err).splitlines()[0]})"
+            ) from None
+
+    @classmethod
+    def _load(cls, directory: Path, device: str, prior: str | None) -> AffineSR:
         import diffusers
         from safetensors.torch import load_file
 
-        directory = Path(directory)
-        if not (directory / "config.json").is_file():
-            raise ValueError(f"{directory}: not an affine-sr model folder (no config.json)")
         config = json.loads((directory / "config.json").read_text())
         scheduler_class = getattr(diffusers, config["scheduler_class"], None)
         if scheduler_class is None:

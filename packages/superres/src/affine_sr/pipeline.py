@@ -82,15 +82,19 @@ def upscale_files(
     overwrite: bool = False,
     progress: bool = True,
     suffix: str = ".png",
+    desc: str = "upscale",
     **options,
 ) -> dict[str, list]:
     """Upscale every image in ``inputs`` (files, folders searched recursively, globs) into
-    ``out_dir`` as ``<name>.png`` (folder structure kept). Existing outputs are skipped unless
-    ``overwrite``, so an interrupted batch resumes; unreadable and non-image files are listed in
-    ``failed`` and left out.
+    ``out_dir`` as ``<name>.png`` (folder structure kept). The output folder records what made its
+    outputs (:class:`~app_toolkit.manifest.RunManifest`): a rerun with the same model and options
+    skips finished outputs of unchanged inputs, so an interrupted batch resumes; one with another
+    model or options is refused unless ``overwrite`` (then all is redone). Unreadable and
+    non-image files are listed in ``failed`` and left out.
     ``options`` go to :func:`upscale_image`. Returns ``{"written", "skipped", "failed"}``."""
     from tqdm.auto import tqdm
 
+    from app_toolkit.manifest import RunManifest, module_fingerprint
     from app_toolkit.media import MediaError, check_output_dir, discover, read_image, write_image
 
     out_dir = Path(out_dir)
@@ -101,17 +105,21 @@ def upscale_files(
     items = [item for item in found if item.kind == "image"]
     if not items:
         raise ValueError("no images found in " + ", ".join(map(str, inputs)))
-    for item in tqdm(items, desc="upscale", unit="image", disable=not progress):
+    settings = {"model": module_fingerprint(model), "suffix": suffix, **options}
+    manifest = RunManifest(out_dir, settings, overwrite=overwrite)
+    for item in tqdm(items, desc=desc, unit="image", disable=not progress):
         target = (out_dir / item.rel).with_suffix(suffix)
-        if target.exists() and not overwrite:
+        if manifest.done(target, item.path):
             report["skipped"].append(str(target))
             continue
         try:
             image, _ = read_image(item.path)
+            result = upscale_image(model, image, **options)
         except MediaError as err:
             log.warning("skipped %s: %s", item.path, err)
             report["failed"].append(str(item.path))
             continue
-        write_image(target, upscale_image(model, image, **options))
+        write_image(target, result)
+        manifest.record(target, item.path)
         report["written"].append(str(target))
     return report

@@ -10,7 +10,8 @@ from art_restore.cli.common import COMMON, MODEL, SAMPLING, sampling_options
 
 EPILOG = """\
 Outputs are PNG files named like the inputs (a folder's structure is kept); finished outputs are
-kept when the command runs again, so an interrupted batch resumes (--overwrite redoes them).
+kept when the same command runs again, so an interrupted batch resumes; a rerun with another
+--model or options into the same --out is refused unless --overwrite (which redoes every output).
 
 examples:
   art-restore restore scans/ --out restored/
@@ -37,4 +38,4 @@ def run(args: argparse.Namespace) -> int:
 
     options = sampling_options(args)
     model = load_restorer(args.model, str(resolve_device(args.device)))
-    return run_batch(model, args, options, scale=1)
+    return run_batch(model, args, options, scale=1, desc="restore")

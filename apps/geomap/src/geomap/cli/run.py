@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from app_toolkit.cli import add_device_option
+from app_toolkit.cli import add_device_option, bounded
 from app_toolkit.devices import resolve_device
 from geomap.cli.common import COMMON, int_list
 from geomap.model import REDUCERS
@@ -59,19 +59,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="sae: stacked autoencoder (the paper's); ae: one autoencoder; pca: 90%% of the "
         "variance (default: %(default)s)",
     )
-    parser.add_argument("--k", type=int, help="number of units (default: chosen by the elbow)")
     parser.add_argument(
-        "--k-max", type=int, default=20, help="largest k the elbow tries (default: %(default)s)"
+        "--k", type=bounded(int, 2, 256), help="number of units (default: chosen by the elbow)"
+    )
+    parser.add_argument(
+        "--k-max", type=bounded(int, 2, 256), default=20, help="largest k the elbow tries (default: %(default)s)"
     )
     parser.add_argument(
         "--filter-size",
-        type=int,
+        type=bounded(int, 1, 99),
         default=7,
         help="majority filter window, odd; 1 for none (default: %(default)s)",
     )
     parser.add_argument(
         "--sample",
-        type=int,
+        type=bounded(int, 100, 100_000_000),
         default=50_000,
         help="pixels drawn over the raster to fit on (default: %(default)s)",
     )
@@ -80,7 +82,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--window",
-        type=int,
+        type=bounded(int, 16, 65_536),
         default=1024,
         help="window size for streamed prediction; memory grows with its square "
         "(default: %(default)s)",

@@ -12,7 +12,8 @@ log = logging.getLogger("affine_sr")
 
 EPILOG = """\
 Outputs are PNG files named like the inputs (a folder's structure is kept). Finished outputs are
-kept when the command runs again, so an interrupted batch resumes (--overwrite redoes them).
+kept when the same command runs again, so an interrupted batch resumes; a rerun with another
+--model or options into the same --out is refused unless --overwrite (which redoes every output).
 
 examples:
   affine-sr upscale photo.jpg --out big/
@@ -39,7 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="IN", help="images or folders")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--overwrite", action="store_true", help="redo existing outputs")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="redo every output, also when --out holds a run with another model or options",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,8 +55,11 @@ def run(args: argparse.Namespace) -> int:
     return run_batch(model, args, options, args.scale)
 
 
-def run_batch(model, args: argparse.Namespace, options: dict, scale: int) -> int:
-    """The batch job of `upscale` (and of art-restore's `restore`, at scale 1), with its report."""
+def run_batch(
+    model, args: argparse.Namespace, options: dict, scale: int, desc: str = "upscale"
+) -> int:
+    """The batch job of `upscale` (and of art-restore's `restore`, at scale 1), with its report;
+    exit code 1 when no input could be processed."""
     from affine_sr.pipeline import upscale_files
 
     report = upscale_files(
@@ -60,6 +68,7 @@ def run_batch(model, args: argparse.Namespace, options: dict, scale: int) -> int
         args.out,
         overwrite=args.overwrite,
         progress=not args.quiet,
+        desc=desc,
         scale=scale,
         seed=args.seed,
         **options,
@@ -70,4 +79,6 @@ def run_batch(model, args: argparse.Namespace, options: dict, scale: int) -> int
     )
     for path in report["failed"]:
         log.warning("  left out: %s", path)
+    if not report["written"] and not report["skipped"]:
+        raise RuntimeError(f"none of the {len(report['failed'])} inputs could be read")
     return 0

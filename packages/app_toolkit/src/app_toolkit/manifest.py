@@ -1,0 +1,90 @@
+"""What produced the outputs of a resumable batch job, kept beside them, so that a rerun skips
+exactly the outputs that the same model, options and input bytes would produce again.
+
+``OUT/.run-manifest.json`` holds the run's settings (model fingerprint and options) and, per
+output, the SHA-256 of the input it came from. A rerun with the same settings skips finished
+outputs whose input is unchanged; a rerun with other settings is refused unless ``overwrite``
+(then every output is redone), so results of another model are never reported as done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from app_toolkit.files import write_json
+
+__all__ = ["MANIFEST_NAME", "RunManifest", "file_digest", "module_fingerprint"]
+
+MANIFEST_NAME = ".run-manifest.json"
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def module_fingerprint(module: torch.nn.Module) -> str:
+    """SHA-256 over a module's state dict (names, dtypes, shapes, values): the model's identity,
+    wherever its weights came from."""
+    digest = hashlib.sha256()
+    for name, tensor in module.state_dict().items():
+        t = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return digest.hexdigest()
+
+
+class RunManifest:
+    """The manifest of ``out_dir`` for a run with ``settings`` (JSON-serialisable)."""
+
+    def __init__(self, out_dir: str | os.PathLike, settings: dict, overwrite: bool = False):
+        self.out_dir = Path(out_dir)
+        self.path = self.out_dir / MANIFEST_NAME
+        self.settings = json.loads(json.dumps(settings))
+        self.outputs: dict[str, str] = {}
+        previous = self._load()
+        if previous is None or overwrite:
+            return
+        if previous.get("settings") != self.settings:
+            changed = sorted(
+                k
+                for k in set(self.settings) | set(previous.get("settings", {}))
+                if self.settings.get(k) != previous.get("settings", {}).get(k)
+            )
+            raise ValueError(
+                f"{self.out_dir} holds outputs of a run with other settings ({', '.join(changed)}); "
+                "pass --overwrite to redo them, or choose another --out"
+            )
+        self.outputs = dict(previous.get("outputs", {}))
+
+    def _load(self) -> dict | None:
+        if not self.path.is_file():
+            if self.out_dir.is_dir() and any(self.out_dir.iterdir()):
+                return {"settings": {"unknown": "outputs of an earlier version or another tool"}}
+            return None
+        try:
+            return json.loads(self.path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+            return {"settings": {"unknown": "unreadable manifest"}}
+
+    def _key(self, output: Path) -> str:
+        return Path(output).resolve().relative_to(self.out_dir.resolve()).as_posix()
+
+    def done(self, output: str | os.PathLike, source: str | os.PathLike) -> bool:
+        """Whether ``output`` exists and was made by these settings from ``source`` as it is."""
+        key = self._key(Path(output))
+        return Path(output).is_file() and self.outputs.get(key) == file_digest(source)
+
+    def record(self, output: str | os.PathLike, source: str | os.PathLike) -> None:
+        """Note ``output`` as made from ``source`` (call after it is written)."""
+        self.outputs[self._key(Path(output))] = file_digest(source)
+        write_json(self.path, {"settings": self.settings, "outputs": self.outputs})

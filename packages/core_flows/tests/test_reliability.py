@@ -1,0 +1,24 @@
+"""core-flows' options refuse values that would produce garbage, before any work starts."""
+
+import pytest
+
+from app_toolkit.testing import parse_error
+from core_flows.cli import main
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sample", "finc-digits", "--temperature=nan"],
+        ["sample", "finc-digits", "--temperature=inf"],
+        ["train", "--data", "digits", "--out", "x", "--lr=nan"],
+        ["train", "--data", "digits", "--out", "x", "--epochs=0"],
+        ["train", "--data", "digits", "--out", "x", "--batch-size=0"],
+        ["bench", "conv", "--batch=0"],
+    ],
+)
+def test_bad_option_values_fail_at_parse_time(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert parse_error(main, argv) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
