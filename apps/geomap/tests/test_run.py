@@ -42,6 +42,12 @@ def test_output_keeps_the_grid_and_nodata(scene_files, tmp_path):
     assert metrics["internal"]["davies_bouldin"] > 0
     for name in ("map.png", "confusion.png", "units_raw.tif", "model/model.safetensors"):
         assert (out / name).is_file()
+    # a rerun into the same folder is refused, and with --overwrite leaves no stale file
+    again = ["run", scene_files["scene"], "--out", str(out), "--k", "3", *FAST]
+    assert main(again) == 2
+    assert main([*again, "--overwrite"]) == 0
+    assert not (out / "confusion.png").exists()
+    assert json.loads((out / "metrics.json").read_text())["k"] == 3
 
 
 def test_windowed_run_equals_in_memory_run(scene_files, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -46,6 +47,7 @@ def map_raster(
     seed: int = 0,
     device: str = "cpu",
     progress: bool = True,
+    overwrite: bool = False,
 ) -> dict:
     """Map the rock units of a multi-band raster.
 
@@ -53,7 +55,9 @@ def map_raster(
     ``model`` folder), labels the raster window by window, majority-filters it (``filter_size``,
     1 for none) and writes into ``out_dir``: ``units.tif`` (uint8, 0 = nodata, the input's CRS and
     transform), ``units_raw.tif`` (before filtering), ``map.png``, ``elbow.png`` (when k was chosen),
-    ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``.
+    ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``. An ``out_dir``
+    holding a map of an earlier run is refused unless ``overwrite``, which first removes that
+    run's files, so no stale file is left beside the new map.
     """
     if sample < 100:
         raise ValueError(f"sample must be >= 100 pixels, got {sample}")
@@ -67,6 +71,11 @@ def map_raster(
         raise ValueError("the outputs would overwrite an input raster; choose another --out")
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir} is a file, not a folder")
+    earlier = [out_dir / name for name in OUTPUT_NAMES if (out_dir / name).exists()]
+    if earlier and not overwrite:
+        raise ValueError(
+            f"--out {out_dir} holds a map of an earlier run; pass --overwrite to replace it"
+        )
     timings: dict[str, float] = {}
     with RasterInput(raster, bands, masks) as src:
         height, width = src.shape
@@ -84,6 +93,8 @@ def map_raster(
             )
         if reference is not None:
             contingency_raster_check(reference, src.src)
+        for path in earlier:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
         out_dir.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         pixels, valid_count = sample_pixels(src, sample, window, seed)
@@ -139,6 +150,18 @@ def map_raster(
         fitted.save_pretrained(out_dir / "model")
     write_json(out_dir / "metrics.json", metrics)
     return metrics
+
+
+# Everything map_raster writes; an earlier run's files are removed before a new run writes.
+OUTPUT_NAMES = (
+    "units.tif",
+    "units_raw.tif",
+    "map.png",
+    "elbow.png",
+    "confusion.png",
+    "metrics.json",
+    "model",
+)
 
 
 def contingency_raster_check(reference: str | os.PathLike, src) -> None:

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+from app_toolkit.plots import pyplot
 
 __all__ = ["plot_confusion", "plot_elbow", "plot_map", "plot_rgb", "unit_colors"]
 
 
 def unit_colors(k: int) -> np.ndarray:
     """``[k + 1, 4]`` RGBA colours: transparent white for nodata, then one colour per unit."""
-    base = plt.get_cmap("tab20" if k > 10 else "tab10")
+    base = pyplot().get_cmap("tab20" if k > 10 else "tab10")
     colors = [base(i % base.N) for i in range(k)]
     return np.array([(1, 1, 1, 0), *colors])
 
@@ -27,7 +23,7 @@ def _save(fig, path) -> None:
     from app_toolkit.files import atomic_write
 
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
-    plt.close(fig)
+    pyplot().close(fig)
 
 
 def plot_map(
@@ -38,6 +34,10 @@ def plot_map(
     names: dict[int, str] | None = None,
 ) -> None:
     """Colour map of unit labels (0 = nodata, left blank) with a legend."""
+    plt = pyplot()
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
     height, width = labels.shape
     fig, ax = plt.subplots(figsize=(7, 7 * height / width + 0.6))
     ax.imshow(labels, cmap=ListedColormap(unit_colors(k)), vmin=0, vmax=k, interpolation="nearest")
@@ -57,6 +57,7 @@ def plot_map(
 
 
 def plot_elbow(elbow: dict, path: str | os.PathLike) -> None:
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(elbow["ks"], elbow["inertia"], "o-")
     ax.axvline(elbow["k"], color="C3", ls="--", label=f"elbow: k = {elbow['k']}")
@@ -88,6 +89,7 @@ def plot_rgb(image: np.ndarray, rgb: tuple[int, int, int], path: str | os.PathLi
     lo, hi = np.nanpercentile(np.where(finite, planes, np.nan), [2, 98], axis=(0, 1))
     out = np.clip((np.nan_to_num(planes) - lo) / np.maximum(hi - lo, 1e-9), 0, 1)
     height, width = out.shape[:2]
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 7 * height / width))
     ax.imshow(out)
     ax.set_axis_off()

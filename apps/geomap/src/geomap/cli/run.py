@@ -95,6 +95,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "label matching, adjusted Rand index and a confusion matrix",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the map of an earlier run in --out (its files are removed first)",
+    )
     add_device_option(parser)
     parser.set_defaults(run=run)
 
@@ -117,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=str(resolve_device(args.device)),
         progress=not args.quiet,
+        overwrite=args.overwrite,
     )
     internal = metrics["internal"]
     print(
