@@ -15,6 +15,7 @@ from core_flows.cli import main
         ["train", "--data", "digits", "--out", "x", "--epochs=0"],
         ["train", "--data", "digits", "--out", "x", "--batch-size=0"],
         ["bench", "conv", "--batch=0"],
+        ["evaluate", "finc-digits", "--batch-size=0"],
     ],
 )
 def test_bad_option_values_fail_at_parse_time(argv, tmp_path, monkeypatch, capsys):

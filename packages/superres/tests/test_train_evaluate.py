@@ -76,3 +76,33 @@ def test_evaluation_rows_and_summary_are_complete(tiny_model):
     assert summary["parameters"] == parameter_counts(tiny_model)
     assert summary["parameters"]["total"] == sum(p.numel() for p in tiny_model.parameters())
     assert len(panels) == 8
+
+
+def test_interrupt_writes_a_checkpoint_and_nan_stops_without_saving(tmp_path, monkeypatch):
+    import affine_sr.train as training
+
+    torch.manual_seed(0)
+    data = PairedCrops(textures(), crop=32, scale=4, length=8)
+    ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=8)
+    real_loss, calls = training.autoencoder_loss, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_loss(*args, **kwargs)
+
+    monkeypatch.setattr(training, "autoencoder_loss", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_autoencoder(ae, data, tmp_path / "ae", steps=50, batch_size=4, progress=False)
+    state = torch.load(tmp_path / "ae" / training.STATE_FILE, weights_only=True)
+    assert state["step"] == 2  # two steps done, saved although --save-every is 500
+    more = train_autoencoder(
+        ae, data, tmp_path / "ae", steps=4, batch_size=4, resume=True, progress=False
+    )
+    assert more[-1]["step"] == 4
+
+    monkeypatch.setattr(training, "autoencoder_loss", lambda *a, **k: torch.tensor(float("nan")))
+    with pytest.raises(RuntimeError, match="loss is nan"):
+        train_autoencoder(ae, data, tmp_path / "nan", steps=4, batch_size=4, progress=False)
+    assert not (tmp_path / "nan" / "config.json").exists()

@@ -20,6 +20,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from app_toolkit.checkpoint import PretrainedMixin, register_to_config
 from app_toolkit.files import atomic_write
+from app_toolkit.training import check_finite_loss, checkpoint_on_interrupt
 
 __all__ = [
     "ConditionalBatchNorm2d",
@@ -254,27 +255,30 @@ def train_gan(
         unit="step",
         disable=not (progress and accelerator.is_main_process),
     )
-    while step < steps:
-        for real, y in loader:
-            fake_y = torch.randint(0, num_classes, (len(y),), device=y.device)
-            fake = accelerator.unwrap_model(gen).sample(fake_y)
-            d_loss = discriminator_hinge_loss(disc(real, y), disc(fake.detach(), fake_y))
-            opt_d.zero_grad()
-            accelerator.backward(d_loss)
-            opt_d.step()
-            g_loss = generator_hinge_loss(disc(fake, fake_y))
-            opt_g.zero_grad()
-            accelerator.backward(g_loss)
-            opt_g.step()
-            ema.update_parameters(accelerator.unwrap_model(gen))
-            step += 1
-            bar.update()
-            if step % 50 == 0 or step == steps:
-                history.append({"step": step, "d_loss": d_loss.item(), "g_loss": g_loss.item()})
-            if step % checkpoint_every == 0 or step == steps:
-                checkpoint()
-            if step == steps:
-                break
+    with checkpoint_on_interrupt(checkpoint, "GAN"):
+        while step < steps:
+            for real, y in loader:
+                fake_y = torch.randint(0, num_classes, (len(y),), device=y.device)
+                fake = accelerator.unwrap_model(gen).sample(fake_y)
+                d_loss = discriminator_hinge_loss(disc(real, y), disc(fake.detach(), fake_y))
+                check_finite_loss(d_loss, step + 1, "GAN discriminator")
+                opt_d.zero_grad()
+                accelerator.backward(d_loss)
+                opt_d.step()
+                g_loss = generator_hinge_loss(disc(fake, fake_y))
+                check_finite_loss(g_loss, step + 1, "GAN generator")
+                opt_g.zero_grad()
+                accelerator.backward(g_loss)
+                opt_g.step()
+                ema.update_parameters(accelerator.unwrap_model(gen))
+                step += 1
+                bar.update()
+                if step % 50 == 0 or step == steps:
+                    history.append({"step": step, "d_loss": d_loss.item(), "g_loss": g_loss.item()})
+                if step % checkpoint_every == 0 or step == steps:
+                    checkpoint()
+                if step == steps:
+                    break
     bar.close()
     return ema.module.cpu().eval(), history
 

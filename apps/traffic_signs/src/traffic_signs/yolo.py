@@ -27,6 +27,7 @@ __all__ = [
     "save_yolo",
     "shipped_model",
     "train_yolo",
+    "no_font_download",
     "ultralytics_device",
 ]
 
@@ -44,6 +45,20 @@ def _quiet_ultralytics():
         yield
     finally:
         LOGGER.setLevel(level)
+
+
+@contextlib.contextmanager
+def no_font_download():
+    """Ultralytics' dataset check fetches a font for its plots (a DNS look-up of github.com even
+    offline); plots are off here, so the check is skipped while a dataset is read."""
+    from ultralytics.data import utils as data_utils
+
+    original = data_utils.check_font
+    data_utils.check_font = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        data_utils.check_font = original
 
 
 def ultralytics_device(name: str = "auto") -> str:
@@ -142,33 +157,38 @@ def train_yolo(
     batch: int,
     device: str,
     seed: int = 0,
+    overwrite: bool = False,
     **overrides,
 ) -> dict:
     """Train with ultralytics offline (no AMP check, no plots, no downloads); the run's files go to
-    ``out_dir/run`` and the best weights to ``out_dir/model`` (``save_yolo`` format)."""
+    ``out_dir/run`` and the best weights to ``out_dir/model`` (``save_yolo`` format). A model
+    already in ``out_dir`` is replaced only with ``overwrite``."""
+    if (Path(out_dir) / "model").exists() and not overwrite:
+        raise ValueError(f"{out_dir} already holds a trained model; pass --overwrite to replace it")
     # Mirror flips turn a left-hand curve (or side road) into a right-hand one: off unless asked.
     overrides.setdefault("fliplr", 0.0)
     out_dir = Path(out_dir).resolve()
     run = out_dir / "run"
     if run.exists():
         shutil.rmtree(run)
-    model.train(
-        data=str(data),
-        epochs=epochs,
-        imgsz=imgsz,
-        batch=batch,
-        device=device,
-        seed=seed,
-        deterministic=True,
-        amp=False,
-        plots=False,
-        workers=0,
-        project=str(out_dir),
-        name="run",
-        exist_ok=True,
-        verbose=False,
-        **overrides,
-    )
+    with no_font_download():
+        model.train(
+            data=str(data),
+            epochs=epochs,
+            imgsz=imgsz,
+            batch=batch,
+            device=device,
+            seed=seed,
+            deterministic=True,
+            amp=False,
+            plots=False,
+            workers=0,
+            project=str(out_dir),
+            name="run",
+            exist_ok=True,
+            verbose=False,
+            **overrides,
+        )
     from app_toolkit.thirdparty import load_yolo_weights
 
     best = run / "weights" / "best.pt"

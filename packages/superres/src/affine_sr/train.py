@@ -80,6 +80,7 @@ def _run(
     from tqdm.auto import tqdm
 
     from app_toolkit.files import atomic_write, write_json
+    from app_toolkit.training import check_finite_loss, checkpoint_on_interrupt
 
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch size must be >= 1, got {steps} and {batch_size}")
@@ -117,26 +118,28 @@ def _run(
     bar = tqdm(total=steps, initial=step, desc=desc, disable=not progress)
     running = None
     module.train()
-    while step < steps:
-        dataset.epoch = step  # new crops each pass, reproducibly
-        for hr, lr in loader:
-            loss = loss_fn(hr, lr)
-            optimizer.zero_grad(set_to_none=True)
-            accelerator.backward(loss)
-            accelerator.clip_grad_norm_(parameters, 1.0)
-            optimizer.step()
-            schedule.step()
-            step += 1
-            value = loss.item()
-            running = value if running is None else 0.98 * running + 0.02 * value
-            bar.update(1)
-            bar.set_postfix(loss=f"{running:.4f}")
-            if step % 50 == 0 or step == steps:
-                history.append({"step": step, "loss": running})
-            if step % save_every == 0 or step == steps:
-                checkpoint()
-            if step >= steps:
-                break
+    with checkpoint_on_interrupt(checkpoint, desc):
+        while step < steps:
+            dataset.epoch = step  # new crops each pass, reproducibly
+            for hr, lr in loader:
+                loss = loss_fn(hr, lr)
+                check_finite_loss(loss, step + 1, desc)
+                optimizer.zero_grad(set_to_none=True)
+                accelerator.backward(loss)
+                accelerator.clip_grad_norm_(parameters, 1.0)
+                optimizer.step()
+                schedule.step()
+                step += 1
+                value = loss.item()
+                running = value if running is None else 0.98 * running + 0.02 * value
+                bar.update(1)
+                bar.set_postfix(loss=f"{running:.4f}")
+                if step % 50 == 0 or step == steps:
+                    history.append({"step": step, "loss": running})
+                if step % save_every == 0 or step == steps:
+                    checkpoint()
+                if step >= steps:
+                    break
     bar.close()
     module.eval()
     return history

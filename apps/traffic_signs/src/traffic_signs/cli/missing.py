@@ -36,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--imgsz", type=int, default=160)
     train.add_argument("--batch", type=int, default=32)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
     train.add_argument(
         "--nbs", type=int, default=64, help="nominal batch (ultralytics'); --batch on small sets"
     )
@@ -82,6 +83,7 @@ def run_train(args: argparse.Namespace) -> int:
         device=ultralytics_device(args.device),
         seed=args.seed,
         nbs=args.nbs,
+        overwrite=args.overwrite,
         scale=0.0,
         erasing=0.0,
         auto_augment=None,

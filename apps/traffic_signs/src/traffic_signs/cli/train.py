@@ -45,6 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                 "(ultralytics' default 64; set it to --batch on small datasets)",
             )
             parser.add_argument("--seed", type=int, default=0, help="random seed")
+            parser.add_argument(
+                "--overwrite", action="store_true", help="replace a model already in --out"
+            )
             parser.set_defaults(run=run_train)
         else:
             parser.add_argument("--weights", default="default", help="detector to evaluate")
@@ -73,6 +76,7 @@ def run_train(args: argparse.Namespace) -> int:
         device=ultralytics_device(args.device),
         seed=args.seed,
         nbs=args.nbs,
+        overwrite=args.overwrite,
     )
     log.info("Detector saved to %s (use it with --weights)", result["weights"])
     return 0
@@ -80,23 +84,24 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_val(args: argparse.Namespace) -> int:
     from traffic_signs.detector import load_detector
-    from traffic_signs.yolo import ultralytics_device
+    from traffic_signs.yolo import no_font_download, ultralytics_device
 
     data = _check_data(args.data)
     model = load_detector(args.weights)
     out = Path(args.out).resolve()
-    metrics = model.val(
-        data=str(data),
-        imgsz=args.imgsz,
-        batch=args.batch,
-        device=ultralytics_device(args.device),
-        plots=False,
-        workers=0,
-        project=str(out),
-        name="val",
-        exist_ok=True,
-        verbose=False,
-    )
+    with no_font_download():
+        metrics = model.val(
+            data=str(data),
+            imgsz=args.imgsz,
+            batch=args.batch,
+            device=ultralytics_device(args.device),
+            plots=False,
+            workers=0,
+            project=str(out),
+            name="val",
+            exist_ok=True,
+            verbose=False,
+        )
     result = {
         "map50": float(metrics.box.map50),
         "map50_95": float(metrics.box.map),
