@@ -56,6 +56,7 @@ def test_train_writes_a_model_that_val_accepts_offline(scenes, models, tmp_path,
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert 0 <= metrics["map50_95"] <= metrics["map50"] <= 1
     assert network_attempts == []
+    assert not list(scenes.rglob("*.cache")), "ultralytics wrote label caches into the dataset"
 
 
 def test_detect_images_and_video_frame_by_frame(scenes, models, tmp_path, network_attempts):

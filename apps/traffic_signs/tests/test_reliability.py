@@ -79,3 +79,27 @@ def test_bad_option_values_fail_at_parse_time(photos, tmp_path, option, value):
     done = tsigns(tmp_path, "detect", photos, "--out", tmp_path / "out", f"{option}={value}")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("broken", ["truncated", "empty", "missing_key", "not_json"])
+def test_a_broken_model_folder_is_one_line(photos, tmp_path, broken):
+    import json
+    import shutil
+
+    from traffic_signs.yolo import shipped_model
+
+    model = shutil.copytree(shipped_model("detector"), tmp_path / broken)
+    weights, config = model / "model.safetensors", model / "config.json"
+    if broken == "truncated":
+        weights.write_bytes(weights.read_bytes()[:100])
+    elif broken == "empty":
+        weights.write_bytes(b"")
+    elif broken == "missing_key":
+        data = json.loads(config.read_text())
+        del data["names"]
+        config.write_text(json.dumps(data))
+    else:
+        config.write_text("{ not json")
+    done = tsigns(tmp_path, "detect", photos, "--out", tmp_path / "out", "--weights", model)
+    assert_one_line_error(done.returncode, done.stderr, 2, str(model))
+    assert not (tmp_path / "out").exists()

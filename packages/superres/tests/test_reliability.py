@@ -85,3 +85,33 @@ def test_output_into_the_input_is_refused_even_with_overwrite(photos, tmp_path):
     done = affine_sr(tmp_path, "upscale", photos, "--out", photos, "--overwrite")
     assert_one_line_error(done.returncode, done.stderr, 2, "is the input folder")
     assert fingerprint(photos) == before
+
+
+def test_ctrl_c_midway_then_rerun_finishes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    photos = tmp_path / "many"
+    for i in range(8):
+        write_image_file(photos / f"p{i}.png", (96, 96), seed=i)
+    out = tmp_path / "out"
+    env = {**os.environ, "HOME": str(tmp_path / "home")}
+    argv = [sys.executable, "-m", "affine_sr", "upscale", str(photos), "--out", str(out)]
+    argv += ["--device", "cpu", "-q", "--tile", "0"]
+    child = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("*.png")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    stderr = child.communicate(timeout=120)[1]
+    assert child.returncode == 130 and "Traceback" not in stderr
+    assert "interrupted" in stderr.strip().splitlines()[-1]
+    done_before = {p.name for p in out.glob("*.png")}
+    assert 1 <= len(done_before) < 8
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.suffix != ".json"]
+    rerun = affine_sr(tmp_path, "upscale", photos, "--out", out, "--tile", "0")
+    assert rerun.returncode == 0 and f"{len(done_before)} already done" in rerun.stdout
+    assert len(list(out.glob("*.png"))) == 8

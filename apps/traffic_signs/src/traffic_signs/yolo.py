@@ -28,6 +28,7 @@ __all__ = [
     "shipped_model",
     "train_yolo",
     "no_font_download",
+    "staged_dataset",
     "ultralytics_device",
 ]
 
@@ -61,6 +62,55 @@ def no_font_download():
         data_utils.check_font = original
 
 
+def _link_tree(source: Path, target: Path) -> None:
+    """``target`` mirrors the files below ``source`` as symbolic links, in real folders."""
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            link = target / path.relative_to(source)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(path.resolve())
+
+
+@contextlib.contextmanager
+def staged_dataset(data: str | os.PathLike, work_dir: str | os.PathLike):
+    """The dataset ``data`` (a detection ``data.yaml`` or a classification folder) mirrored by
+    symbolic links into ``work_dir/dataset`` for the block, so that the label caches ultralytics
+    writes beside a dataset land there and never in the user's folders. Yields what to give
+    ultralytics in place of ``data``; the mirror is removed afterwards."""
+    import yaml
+
+    data, stage = Path(data), Path(work_dir) / "dataset"
+    if stage.exists():
+        shutil.rmtree(stage)
+    try:
+        if data.is_dir():  # classification: train/, val/ (and test/) class folders
+            for split in ("train", "val", "test"):
+                if (data / split).is_dir():
+                    _link_tree(data / split, stage / split)
+            yield stage
+            return
+        config = yaml.safe_load(data.read_text())
+        if not isinstance(config, dict):
+            raise ValueError(f"{data}: not a YOLO data.yaml")
+        root = Path(config.get("path") or data.parent)
+        root = root if root.is_absolute() else (data.parent / root)
+        for split in ("train", "val", "test"):
+            entry = config.get(split)
+            if not isinstance(entry, str) or not (root / entry).is_dir():
+                continue  # lists and .txt file lists are passed through as they are
+            images = (root / entry).resolve()
+            _link_tree(images, stage / entry)
+            labels = Path(str(images).replace(f"{os.sep}images", f"{os.sep}labels", 1))
+            if labels != images and labels.is_dir():
+                label_entry = entry.replace("images", "labels", 1)
+                _link_tree(labels, stage / label_entry)
+        staged = stage / "data.yaml"
+        staged.write_text(yaml.safe_dump({**config, "path": str(stage.resolve())}))
+        yield staged
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 def ultralytics_device(name: str = "auto") -> str:
     """``--device`` (auto, cpu, cuda, cuda:N) in ultralytics' spelling (``cpu`` or ``N``)."""
     from app_toolkit.devices import resolve_device
@@ -87,6 +137,7 @@ def load_yolo(source: str | os.PathLike, task: str, default: str):
     folder written by :func:`save_yolo`, a ``.pt`` file (ultralytics' own format, a pickle, loaded in
     ultralytics' safe mode so that it cannot run code), or a model ``.yaml`` (new, untrained
     weights)."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
     from ultralytics import YOLO
 
@@ -96,18 +147,28 @@ def load_yolo(source: str | os.PathLike, task: str, default: str):
     if path.is_dir():
         if not (path / CONFIG).is_file() or not (path / WEIGHTS).is_file():
             raise ValueError(f"{path}: not a model folder (needs {CONFIG} and {WEIGHTS})")
-        config = json.loads((path / CONFIG).read_text())
+        try:
+            config = json.loads((path / CONFIG).read_text())
+            model_yaml, names = config["model"], config["names"]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
+            what = f"no {err} entry" if isinstance(err, KeyError) else "not valid JSON"
+            raise ValueError(f"{path / CONFIG}: {what}; save the model again") from None
         if config.get("task") != task:
             raise ValueError(f"{path} holds a {config.get('task')} model, not a {task} model")
         with tempfile.TemporaryDirectory() as tmp, _quiet_ultralytics():
             yaml = Path(tmp) / "model.yaml"
-            yaml.write_text(json.dumps(config["model"]))  # JSON is YAML
+            yaml.write_text(json.dumps(model_yaml))  # JSON is YAML
             model = YOLO(str(yaml), task=task)
         try:
-            model.model.load_state_dict(load_file(path / WEIGHTS), strict=True)
-        except (RuntimeError, OSError) as err:
-            raise ValueError(f"{path / WEIGHTS} does not fit {path / CONFIG}: {err}") from None
-        model.model.names = {int(k): v for k, v in config["names"].items()}
+            state = load_file(path / WEIGHTS)
+        except (SafetensorError, OSError) as err:
+            raise ValueError(f"{path / WEIGHTS} is corrupt or truncated ({err})") from None
+        try:
+            model.model.load_state_dict(state, strict=True)
+        except RuntimeError as err:
+            reason = str(err).splitlines()[0]
+            raise ValueError(f"{path / WEIGHTS} does not fit {path / CONFIG}: {reason}") from None
+        model.model.names = {int(k): v for k, v in names.items()}
         model.model.eval()
         if "imgsz" in config:  # predict at the size the model was trained at
             model.overrides["imgsz"] = config["imgsz"]
@@ -171,9 +232,9 @@ def train_yolo(
     run = out_dir / "run"
     if run.exists():
         shutil.rmtree(run)
-    with no_font_download():
+    with no_font_download(), staged_dataset(data, out_dir) as staged:
         model.train(
-            data=str(data),
+            data=str(staged),
             epochs=epochs,
             imgsz=imgsz,
             batch=batch,

@@ -199,9 +199,10 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, str]:
     return np.ascontiguousarray(rgb), mode
 
 
-def read_images(inputs: list[str]) -> dict[str, np.ndarray]:
+def read_images(inputs: list[str], min_side: int = 1) -> dict[str, np.ndarray]:
     """Every image in ``inputs`` (files, folders, globs; see :func:`discover`) as RGB, keyed by
-    its relative path without suffix; unreadable files are logged and left out."""
+    its relative path without suffix; unreadable files and images with a side shorter than
+    ``min_side`` pixels are logged by name and left out."""
     import logging
 
     images = {}
@@ -209,9 +210,17 @@ def read_images(inputs: list[str]) -> dict[str, np.ndarray]:
         if item.kind != "image":
             continue
         try:
-            images[str(item.rel.with_suffix(""))] = read_image(item.path)[0]
+            image = read_image(item.path)[0]
         except MediaError as err:
             logging.getLogger(__name__).warning("skipped %s: %s", item.path, err)
+            continue
+        if min(image.shape[:2]) < min_side:
+            logging.getLogger(__name__).warning(
+                "skipped %s: %d×%d pixels, at least %d needed on each side",
+                item.path, image.shape[1], image.shape[0], min_side,
+            )  # fmt: skip
+            continue
+        images[str(item.rel.with_suffix(""))] = image
     return images
 
 

@@ -49,14 +49,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def clean_images(inputs: list[str], builtin: bool) -> dict:
-    """Name → image for the inputs (and the built-in held-out artworks)."""
+def clean_images(inputs: list[str], builtin: bool, min_side: int = 16) -> dict:
+    """Name → image for the inputs (and the built-in held-out artworks); images with a side
+    under ``min_side`` pixels are skipped by name."""
     from app_toolkit.media import read_images
     from art_restore.artworks import artworks
 
     images = artworks(held_out=True) if builtin else {}
     if inputs:
-        images.update(read_images(inputs))
+        images.update(read_images(inputs, min_side))
     if not images:
         raise ValueError("no images: give clean images or folders, or --artworks")
     return images

@@ -84,14 +84,14 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_val(args: argparse.Namespace) -> int:
     from traffic_signs.detector import load_detector
-    from traffic_signs.yolo import no_font_download, ultralytics_device
+    from traffic_signs.yolo import no_font_download, staged_dataset, ultralytics_device
 
     data = _check_data(args.data)
     model = load_detector(args.weights)
     out = Path(args.out).resolve()
-    with no_font_download():
+    with no_font_download(), staged_dataset(data, out) as staged:
         metrics = model.val(
-            data=str(data),
+            data=str(staged),
             imgsz=args.imgsz,
             batch=args.batch,
             device=ultralytics_device(args.device),

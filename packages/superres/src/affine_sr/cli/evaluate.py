@@ -47,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def references(inputs: list[str], heldout: bool) -> dict:
+def references(inputs: list[str], heldout: bool, scale: int = 4) -> dict:
     from affine_sr.data import HELD_OUT, sample_images
     from app_toolkit.media import read_images
 
@@ -56,7 +56,8 @@ def references(inputs: list[str], heldout: bool) -> dict:
         samples = sample_images()
         images.update({name: samples[name] for name in HELD_OUT})
     if inputs:
-        images.update(read_images(inputs))
+        # SSIM's 7×7 window must fit the low-resolution image
+        images.update(read_images(inputs, min_side=8 * scale))
     if not images:
         raise ValueError("give HR images or folders, or --heldout")
     return images
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model, str(resolve_device(args.device)), args.prior)
     rows, summary, panels = evaluate(
         model,
-        references(args.references, args.heldout),
+        references(args.references, args.heldout, args.scale),
         scale=args.scale,
         degradation=args.degradation,
         seed=args.seed,
