@@ -59,3 +59,18 @@ def test_bad_option_values_fail_at_parse_time(argv, tmp_path, monkeypatch, capsy
     assert parse_error(main, argv) == 2
     assert "Traceback" not in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_a_rerun_with_other_options_is_refused_not_reported_done(photos, tmp_path):
+    from anonymizer.pipeline import AnonymizerConfig, anonymize_files
+
+    out = tmp_path / "out"
+    anonymize_files([str(photos)], out, AnonymizerConfig(method="blur"), progress=False)
+    again = anonymize_files([str(photos)], out, AnonymizerConfig(method="blur"), progress=False)
+    assert again["status"]["exists"] == 1
+    with pytest.raises(ValueError, match=r"other settings \(method\).*--overwrite"):
+        anonymize_files([str(photos)], out, AnonymizerConfig(method="pixelate"), progress=False)
+    redo = anonymize_files(
+        [str(photos)], out, AnonymizerConfig(method="pixelate"), overwrite=True, progress=False
+    )
+    assert redo["status"]["done"] == 1

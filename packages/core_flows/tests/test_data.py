@@ -94,3 +94,16 @@ def test_cifar10_binary_files_are_read(tmp_path):
         rng.integers(0, 256, (2, 3073), dtype=np.uint8).tofile(folder / name)
     data = load_images(f"cifar10:{tmp_path}")
     assert data.train.shape == (10, 3, 32, 32) and data.test.shape == (2, 3, 32, 32)
+
+
+def test_folder_scales_16_bit_images_instead_of_clipping(tmp_path):
+    from PIL import Image
+
+    from core_flows.data import load_images
+
+    ramp = (np.linspace(0, 65535, 32 * 32).reshape(32, 32)).astype(np.uint16)
+    for k in range(4):  # 16-bit greyscale PNGs
+        Image.fromarray(np.ascontiguousarray(np.rot90(ramp, k))).save(tmp_path / f"deep{k}.png")
+    data = load_images(f"folder:{tmp_path}", image_size=32, channels=1)
+    pixels = torch.cat([data.train, data.test]).float()
+    assert pixels.max() == 255 and (pixels == 255).float().mean() < 0.05

@@ -162,6 +162,7 @@ class YOLODetector:
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"{label} threshold must be in (0, 1), got {threshold}")
         weights = check_weights(weights, label)
+        os.environ.setdefault("YOLO_OFFLINE", "1")  # no online checks from ultralytics
         try:
             import ultralytics  # noqa: F401
         except ImportError:

@@ -22,6 +22,7 @@ from anonymizer.replace import METHODS, Replacer, build_replacer, check_sd_model
 from anonymizer.review import draw_boxes, read_review, write_review
 from app_toolkit.devices import resolve_device
 from app_toolkit.files import write_json
+from app_toolkit.manifest import RunManifest, file_digest
 from app_toolkit.media import (
     MediaError,
     MediaFile,
@@ -294,6 +295,18 @@ def _work(item: MediaFile, out_dir: Path, preview: bool, overwrite: bool) -> dic
     return process_file(_WORKER, item, out_dir, preview, overwrite, progress=False)
 
 
+def run_settings(config: AnonymizerConfig) -> dict:
+    """What decides the outputs of a run: the configuration (the device apart) and the bytes of
+    any detector weights files."""
+    settings = asdict(config)
+    settings["detection"].pop("device", None)
+    for name in ("face_weights", "plate_weights"):
+        path = getattr(config.detection, name)
+        if path:
+            settings[f"{name}_sha256"] = file_digest(path)
+    return settings
+
+
 def anonymize_files(
     inputs: list[str],
     out_dir: str | os.PathLike,
@@ -317,11 +330,16 @@ def anonymize_files(
         raise ValueError(f"workers must be >= 1, got {workers}")
     check_output_dir(out_dir, inputs)
     items = discover(inputs, skip=(REPORT_DIR,))
+    # A folder of another run (other detectors, thresholds or method) is refused unless
+    # overwrite: its outputs would otherwise be skipped as done.
+    manifest = RunManifest(out_dir, run_settings(config), overwrite=overwrite)
     # On CPU, accelerate only forms a process group (gloo) when asked for CPU explicitly.
     state = PartialState(cpu=resolve_device(config.detection.device).type == "cpu")
     if state.num_processes > 1 and config.detection.device == "auto":
         # One GPU per process under `accelerate launch`.
         config = replace(config, detection=replace(config.detection, device=str(state.device)))
+    if state.is_main_process:
+        manifest.save()
     start = time.perf_counter()
     with state.split_between_processes(items) as mine:
         entries = _run_items(

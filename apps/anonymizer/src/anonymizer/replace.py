@@ -185,8 +185,10 @@ class SDInpainter:
                 requires_safety_checker=False,
             )
         except (OSError, ValueError, KeyError) as err:
+            reason = f"no {err} entry" if isinstance(err, KeyError) else str(err).splitlines()[0]
             raise ValueError(
-                f"--sd-model {model}: cannot load an inpainting pipeline ({err})"
+                f"--sd-model {model}: not a loadable diffusers inpainting pipeline folder "
+                f"({reason}); it needs model_index.json and its component folders"
             ) from None
         pipe.set_progress_bar_config(disable=True)
         self.pipe = pipe.to(self.device)

@@ -1,7 +1,7 @@
 """What produced the outputs of a resumable batch job, kept beside them, so that a rerun skips
 exactly the outputs that the same model, options and input bytes would produce again.
 
-``OUT/.run-manifest.json`` holds the run's settings (model fingerprint and options) and, per
+``OUT/run-manifest.json`` holds the run's settings (model fingerprint and options) and, per
 output, the SHA-256 of the input it came from. A rerun with the same settings skips finished
 outputs whose input is unchanged; a rerun with other settings is refused unless ``overwrite``
 (then every output is redone), so results of another model are never reported as done.
@@ -20,7 +20,7 @@ from app_toolkit.files import write_json
 
 __all__ = ["MANIFEST_NAME", "RunManifest", "file_digest", "module_fingerprint"]
 
-MANIFEST_NAME = ".run-manifest.json"
+MANIFEST_NAME = "run-manifest.json"
 
 
 def file_digest(path: str | os.PathLike) -> str:
@@ -87,4 +87,8 @@ class RunManifest:
     def record(self, output: str | os.PathLike, source: str | os.PathLike) -> None:
         """Note ``output`` as made from ``source`` (call after it is written)."""
         self.outputs[self._key(Path(output))] = file_digest(source)
+        self.save()
+
+    def save(self) -> None:
+        """Write the manifest (settings and the outputs recorded so far)."""
         write_json(self.path, {"settings": self.settings, "outputs": self.outputs})

@@ -36,6 +36,7 @@ def load_yolo_weights(path: str | os.PathLike, task: str | None = None):
     (``torch.load(weights_only=True)`` with an allow-list of its own model classes): official and
     self-trained weights load, a file that would run code raises ``ValueError``."""
     os.environ["ULTRALYTICS_SAFE_LOAD"] = "1"
+    os.environ.setdefault("YOLO_OFFLINE", "1")  # else importing ultralytics looks up DNS
     from ultralytics import YOLO
     from ultralytics.nn import tasks
 

@@ -95,6 +95,10 @@ def _open_image(path: Path, size: int, channels: int, crop: int | None = None) -
 
     try:
         with Image.open(path) as im:
+            if im.mode.startswith("I;16"):  # 16-bit: PIL's convert would clip at 255
+                im = Image.fromarray((np.asarray(im, np.float64) / 257).round().astype(np.uint8))
+            elif im.mode in ("I", "F"):
+                raise OSError(f"{im.mode} images (32-bit) have no known range; convert to 8-bit")
             im = im.convert("L" if channels == 1 else "RGB")
             if crop:
                 w, h = im.size

@@ -29,10 +29,22 @@ from affine_sr.autoencoder import CouplingAutoencoder
 from affine_sr.data import PairedCrops
 from affine_sr.model import AffineSR, _upscale
 
-__all__ = ["autoencoder_loss", "set_latent_scales", "train_autoencoder", "train_prior"]
+__all__ = [
+    "autoencoder_loss",
+    "check_new_run",
+    "set_latent_scales",
+    "train_autoencoder",
+    "train_prior",
+]
 
 log = logging.getLogger("affine_sr")
 STATE_FILE = "training_state.pt"
+
+
+def check_new_run(out_dir: str | os.PathLike, resume: bool) -> None:
+    """Refuse, before any work, an output folder that holds a run, unless resuming it."""
+    if not resume and any(Path(out_dir).rglob(STATE_FILE)):
+        raise ValueError(f"{out_dir} holds a run already; pass --resume or choose another --out")
 
 
 def autoencoder_loss(

@@ -58,14 +58,15 @@ def run(args: argparse.Namespace) -> int:
         rate_text = "n/a (no review files)" if rate is None else f"{100 * rate:.1f}%"
         print(
             f"{label}s: {found} still found ({report['residual_inside_replaced'][label]} inside "
-            f"replaced regions), {replaced} found by the run, residual rate {rate_text}"
+            f"replaced regions); {replaced} replaced by the run (images, and the first frame of "
+            f"each video), residual rate {rate_text}"
         )
     for label, st in report.get("truth", {}).items():
         if st["true"]:
             print(
                 f"truth: {st['covered']} of {st['true']} {label}s replaced "
-                f"({100 * st['recall']:.1f}%), {st['false']} of {st['replaced']} boxes off any "
-                f"true {label}"
+                f"({100 * st['recall']:.1f}%); {st['false']} of the {st['replaced']} replaced "
+                f"boxes over all frames lie off any true {label}"
             )
     print(
         f"files: {report['files']} checked, {report['files_with_residual']} with residual detections"

@@ -98,11 +98,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from affine_sr.train import check_new_run
     from art_restore.artworks import artworks
     from art_restore.cli.degrade import clean_images
     from art_restore.degrade import DEGRADATIONS
     from art_restore.restorer import damaged_crops, finetune, load_restorer
 
+    check_new_run(args.out, args.resume)
     images = []
     if args.artworks or not args.inputs:
         images += list(artworks(held_out=False, paintings=args.artworks, seed=args.seed).values())
