@@ -57,9 +57,11 @@ def test_detector_arguments_are_checked(tmp_path):
 
 def test_build_detectors_follows_the_config():
     names = [(d.label, d.name) for d in build_detectors(DetectorConfig(device="cpu"))]
-    assert names == [("face", "mtcnn"), ("plate", "cascade")]
+    assert names == [("face", "retinaface"), ("plate", "clp_det")]
+    older = DetectorConfig(face_detector="mtcnn", plate_detector="cascade", device="cpu")
+    assert [d.name for d in build_detectors(older)] == ["mtcnn", "cascade"]
     only_plates = build_detectors(DetectorConfig(faces=False, device="cpu"))
-    assert [d.name for d in only_plates] == ["cascade"]
+    assert [d.name for d in only_plates] == ["clp_det"]
 
 
 @pytest.fixture(scope="module")

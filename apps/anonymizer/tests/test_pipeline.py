@@ -14,6 +14,10 @@ from anonymizer_test_utils import ASTRONAUT_FACE, overlap, tree_digest
 from app_toolkit.media import VideoInfo, read_image, video_info, write_video
 
 CPU = ["--device", "cpu"]
+# The drawn scenes' flat GOST plates are not photographic: the default plate network (trained on
+# photographs) misses them, while OpenCV's cascade was trained on this very layout. Tests of the
+# pipeline on drawn scenes therefore find plates with the cascade; real photos: test_onnx_detectors.
+DRAWN = ["--plate-detector", "cascade"]
 
 
 def test_anonymize_image_api(astronaut):
@@ -27,7 +31,7 @@ def test_anonymize_image_api(astronaut):
 def test_run_replaces_faces_keeps_inputs_and_reports_bad_files(dataset, tmp_path, capsys):
     before = tree_digest(dataset)
     out = tmp_path / "out"
-    assert main(["run", str(dataset), "--out", str(out), "--preview", "-q", *CPU]) == 0
+    assert main(["run", str(dataset), "--out", str(out), "--preview", "-q", *DRAWN, *CPU]) == 0
     assert tree_digest(dataset) == before, "inputs changed"
     assert (out / "astronaut.png").is_file() and (out / "cam1" / "scene.jpg").is_file()
     assert not (out / "cam1" / "corrupt.jpg").exists() and not (out / "notes.txt").exists()
@@ -45,7 +49,7 @@ def test_run_replaces_faces_keeps_inputs_and_reports_bad_files(dataset, tmp_path
 
     # verify: the faces and plates replaced are no longer found
     capsys.readouterr()
-    assert main(["verify", str(out), "-q", "--fail-on-residual", *CPU]) == 0
+    assert main(["verify", str(out), "-q", "--fail-on-residual", *DRAWN, *CPU]) == 0
     result = json.loads((out / "_anonymize" / "verify.json").read_text())
     assert result["files"] == 2 and result["residual"] == {"face": 0, "plate": 0}
     assert result["residual_rate"]["face"] == 0.0
@@ -152,7 +156,7 @@ def test_bad_usage_is_one_line_and_exit_2(dataset, argv, message, capsys, monkey
 def test_verify_against_known_boxes(tmp_path, capsys):
     data, out = tmp_path / "data", tmp_path / "out"
     assert main(["synth", str(data), "--count", "1", "-q"]) == 0
-    assert main(["run", str(data), "--out", str(out), "-q", *CPU]) == 0
+    assert main(["run", str(data), "--out", str(out), "-q", *DRAWN, *CPU]) == 0
     truth = str(data / "truth.json")
     assert main(["verify", str(out), "--truth", truth, "-q", *CPU]) == 0
     result = json.loads((out / "_anonymize" / "verify.json").read_text())["truth"]

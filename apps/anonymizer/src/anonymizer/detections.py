@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["LABELS", "Detection", "adjust_box", "merge_frames"]
+import numpy as np
+
+__all__ = ["LABELS", "Detection", "adjust_box", "grow_points", "merge_frames"]
 
 LABELS = ("face", "plate")
 
@@ -16,6 +18,8 @@ class Detection:
     ``box`` is ``(x0, y0, x1, y1)`` with ``x1``/``y1`` exclusive. ``score`` is the detector's
     confidence in [0, 1], or ``None`` for detectors that give none (the OpenCV cascade, boxes added
     by hand in a review file). ``method`` is the replacement used for this box, when it was chosen.
+    ``points``, when the detector gives them, is the region's outline (a plate's four corners, in
+    order): a tilted plate is replaced as the quadrilateral it is, not as its bounding box.
     """
 
     box: tuple[int, int, int, int]
@@ -23,6 +27,7 @@ class Detection:
     score: float | None = None
     source: str = ""
     method: str | None = field(default=None, compare=False)
+    points: tuple[tuple[float, float], ...] | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.label not in LABELS:
@@ -44,6 +49,10 @@ class Detection:
     def to_json(self) -> dict:
         data = asdict(self)
         data["box"] = list(self.box)
+        if self.points is None:
+            data.pop("points")
+        else:
+            data["points"] = [[round(float(x), 1), round(float(y), 1)] for x, y in self.points]
         if self.score is not None:
             data["score"] = round(float(self.score), 4)
         return data
@@ -61,12 +70,21 @@ class Detection:
         ):
             raise ValueError(f"'box' must be [x0, y0, x1, y1] in pixels, got {box!r}")
         score = data.get("score")
+        points = data.get("points")
+        if points is not None:
+            try:
+                points = tuple((float(x), float(y)) for x, y in points)
+            except (TypeError, ValueError):
+                raise ValueError(f"'points' must be [[x, y], ...] in pixels, got {points!r}") from None
+            if len(points) < 3:
+                raise ValueError(f"'points' needs at least 3 corners, got {len(points)}")
         return cls(
             box=tuple(int(round(float(v))) for v in box),
             label=str(data["label"]),
             score=None if score is None else float(score),
             source=str(data.get("source", "review")),
             method=data.get("method"),
+            points=points,
         )
 
 
@@ -87,6 +105,15 @@ def adjust_box(
     if ix1 <= ix0 or iy1 <= iy0:
         return None
     return ix0, iy0, ix1, iy1
+
+
+def grow_points(
+    points: tuple[tuple[float, float], ...], grow: float
+) -> tuple[tuple[float, float], ...]:
+    """An outline scaled about its centroid as :func:`adjust_box` scales a box (``1 + 2·grow``)."""
+    pts = np.asarray(points, np.float64)
+    centre = pts.mean(axis=0)
+    return tuple(map(tuple, centre + (pts - centre) * (1 + 2 * grow)))
 
 
 def merge_frames(per_frame: list[list[Detection]], persist: int) -> list[list[Detection]]:

@@ -1,8 +1,10 @@
 """Face and licence-plate detectors behind one small interface: ``detect(rgb) -> [Detection]``.
 
-Defaults need no download: faces with facenet-pytorch's MTCNN (weights ship in its wheel), plates
-with OpenCV's Haar plate cascade (ships in opencv-python). Any ultralytics YOLO detection weights
-replace either default (``--face-weights``, ``--plate-weights``).
+Defaults need no download: faces with RetinaFace and plates with a RetinaFace-style plate network,
+both on onnxruntime with models that ship in registry packages (see
+:mod:`anonymizer.onnx_detectors`). Options: facenet-pytorch's MTCNN (weights in its wheel), OpenCV's
+Haar plate cascade (in opencv-python), and any ultralytics YOLO detection weights
+(``--face-weights``, ``--plate-weights``).
 
 References: Zhang et al., "Joint Face Detection and Alignment Using Multitask Cascaded
 Convolutional Networks" (MTCNN), arXiv:1604.02878.
@@ -21,6 +23,7 @@ import numpy as np
 import torch
 
 from anonymizer.detections import Detection
+from anonymizer.onnx_detectors import RetinaFaceDetector, RetinaPlateDetector
 from app_toolkit.devices import resolve_device
 
 __all__ = [
@@ -35,6 +38,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PLATE_CASCADE = "haarcascade_russian_plate_number.xml"
+FACE_DETECTORS = ("retinaface", "mtcnn")
+PLATE_DETECTORS = ("clp", "cascade")
 # Class names in user YOLO weights that count as each of our labels.
 LABEL_KEYWORDS = {"face": ("face", "head"), "plate": ("plate", "licen")}
 
@@ -233,11 +238,13 @@ class DetectorConfig:
 
     faces: bool = True
     plates: bool = True
+    face_detector: str = "retinaface"
+    plate_detector: str = "clp"
     face_threshold: float = 0.9
-    plate_threshold: float = 0.25
+    plate_threshold: float = 0.7
     plate_neighbors: int = 3
     plate_max_width: float = 0.25
-    min_size: int = 16
+    min_size: int = 8
     face_weights: str | None = None
     plate_weights: str | None = None
     device: str = "auto"
@@ -245,6 +252,14 @@ class DetectorConfig:
     def __post_init__(self):
         if not (self.faces or self.plates):
             raise ValueError("nothing to detect: enable faces, plates or both")
+        if self.face_detector not in FACE_DETECTORS:
+            raise ValueError(
+                f"face detector must be one of {FACE_DETECTORS}, got {self.face_detector!r}"
+            )
+        if self.plate_detector not in PLATE_DETECTORS:
+            raise ValueError(
+                f"plate detector must be one of {PLATE_DETECTORS}, got {self.plate_detector!r}"
+            )
         if self.min_size < 1:
             raise ValueError(f"min size must be >= 1 pixel, got {self.min_size}")
         for name in ("face_threshold", "plate_threshold"):
@@ -268,6 +283,8 @@ def build_detectors(config: DetectorConfig) -> list[Detector]:
             detectors.append(
                 YOLODetector(config.face_weights, "face", config.face_threshold, config.device)
             )
+        elif config.face_detector == "retinaface":
+            detectors.append(RetinaFaceDetector(config.face_threshold, config.device))
         else:
             detectors.append(
                 MTCNNFaceDetector(config.face_threshold, config.min_size, config.device)
@@ -277,6 +294,8 @@ def build_detectors(config: DetectorConfig) -> list[Detector]:
             detectors.append(
                 YOLODetector(config.plate_weights, "plate", config.plate_threshold, config.device)
             )
+        elif config.plate_detector == "clp":
+            detectors.append(RetinaPlateDetector(config.plate_threshold, config.device))
         else:
             detectors.append(
                 CascadePlateDetector(

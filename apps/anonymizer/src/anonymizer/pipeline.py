@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from anonymizer.detections import Detection, adjust_box, merge_frames
+from anonymizer.detections import Detection, adjust_box, grow_points, merge_frames
 from anonymizer.detectors import Detector, DetectorConfig, build_detectors
 from anonymizer.replace import METHODS, Replacer, build_replacer, check_sd_model
 from anonymizer.review import draw_boxes, read_review, write_review
@@ -129,8 +129,11 @@ class Anonymizer:
                 continue
             grow = self.config.face_grow if det.label == "face" else self.config.plate_grow
             box = adjust_box(det.box, grow, width, height)
+            points = grow_points(det.points, grow) if det.points else None
             if box is not None:
-                found.append(Detection(box, det.label, det.score, det.source, self.method))
+                found.append(
+                    Detection(box, det.label, det.score, det.source, self.method, points)
+                )
         return found
 
     def _replacer(self, method: str) -> Replacer:
@@ -472,7 +475,7 @@ def _preview_for(review: Path) -> Path:
 
 def _override_method(review, method: str):
     def reset(dets):
-        return [Detection(d.box, d.label, d.score, d.source, method) for d in dets]
+        return [replace(d, method=method) for d in dets]
 
     if review["kind"] == "video":
         review["frames"] = [reset(f) for f in review.frames]

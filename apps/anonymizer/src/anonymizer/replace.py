@@ -65,7 +65,10 @@ def region_alpha(
     x0, y0, x1, y1 = (det.box[0] - wx0, det.box[1] - wy0, det.box[2] - wx0, det.box[3] - wy0)
     height, width = shape[:2]
     cut = det.box[0] <= 0 or det.box[1] <= 0 or det.box[2] >= width or det.box[3] >= height
-    if det.label == "face" and not cut:
+    if det.points is not None:  # the region's own outline (a plate's corners)
+        outline = np.round(np.asarray(det.points) - [wx0, wy0]).astype(np.int32)
+        cv2.fillPoly(hard, [outline], 255)
+    elif det.label == "face" and not cut:
         center = ((x0 + x1 - 1) / 2, (y0 + y1 - 1) / 2)
         cv2.ellipse(hard, (center, (x1 - x0, y1 - y0), 0), 255, -1)
     else:

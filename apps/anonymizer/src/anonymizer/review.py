@@ -7,6 +7,7 @@ method. Editing it (adding a missed box, deleting a false one, changing a method
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -119,7 +120,7 @@ def _detection(data, size: list[int]) -> Detection:
     box = adjust_box(det.box, 0.0, size[0], size[1])
     if box is None:
         raise ValueError(f"box {list(det.box)} lies outside the {size[0]}×{size[1]} image")
-    return Detection(box, det.label, det.score, det.source, det.method)
+    return dataclasses.replace(det, box=box)
 
 
 def draw_boxes(rgb: np.ndarray, detections: list[Detection]) -> np.ndarray:

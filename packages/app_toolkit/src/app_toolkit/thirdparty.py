@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["load_yolo_weights", "private_state_dirs"]
+__all__ = ["import_onnxruntime", "load_yolo_weights", "private_state_dirs"]
 
 _STATE: tempfile.TemporaryDirectory | None = None
 
@@ -29,6 +29,26 @@ def private_state_dirs() -> None:
     os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(_STATE.name) / "ultralytics"))
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ["ULTRALYTICS_SAFE_LOAD"] = "1"
+
+
+def import_onnxruntime():
+    """``onnxruntime``, imported so that the telemetry device id it writes on import lands in
+    this process's temporary folder instead of ``~/.cache/Microsoft``, with telemetry off."""
+    import sys
+
+    if "onnxruntime" not in sys.modules:
+        private_state_dirs()
+        previous = os.environ.get("XDG_CACHE_HOME")
+        os.environ["XDG_CACHE_HOME"] = str(Path(_STATE.name) / "cache")
+        try:
+            import onnxruntime
+        finally:
+            if previous is None:
+                del os.environ["XDG_CACHE_HOME"]
+            else:
+                os.environ["XDG_CACHE_HOME"] = previous
+        onnxruntime.disable_telemetry_events()
+    return sys.modules["onnxruntime"]
 
 
 def load_yolo_weights(path: str | os.PathLike, task: str | None = None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from anonymizer.detectors import DetectorConfig
+from anonymizer.detectors import FACE_DETECTORS, PLATE_DETECTORS, DetectorConfig
 from anonymizer.pipeline import AnonymizerConfig
 from anonymizer.replace import DEFAULT_NEGATIVE, DEFAULT_PROMPTS, METHODS
 from app_toolkit.cli import COMMON, add_device_option
@@ -27,16 +27,30 @@ group.add_argument(
     help="what to find: face, plate or face,plate (default: %(default)s)",
 )
 group.add_argument(
+    "--face-detector",
+    choices=FACE_DETECTORS,
+    default="retinaface",
+    help="retinaface (onnxruntime, finds faces down to ~10 px) or mtcnn (default: %(default)s)",
+)
+group.add_argument(
+    "--plate-detector",
+    choices=PLATE_DETECTORS,
+    default="clp",
+    help="clp (a RetinaFace-style plate network, onnxruntime; masks follow the plate's corners) "
+    "or cascade (OpenCV's Haar cascade) (default: %(default)s)",
+)
+group.add_argument(
     "--face-threshold",
     type=float,
     default=0.9,
-    help="minimum face probability (MTCNN's last stage, or YOLO confidence) (default: %(default)s)",
+    help="minimum face probability (RetinaFace, MTCNN's last stage, or YOLO confidence) "
+    "(default: %(default)s)",
 )
 group.add_argument(
     "--plate-threshold",
     type=float,
-    default=0.25,
-    help="minimum plate confidence with --plate-weights (default: %(default)s)",
+    default=0.7,
+    help="minimum plate confidence (clp or --plate-weights) (default: %(default)s)",
 )
 group.add_argument(
     "--plate-neighbors",
@@ -55,7 +69,7 @@ group.add_argument(
 group.add_argument(
     "--min-size",
     type=int,
-    default=16,
+    default=8,
     help="smallest face or plate kept, shorter side in pixels (default: %(default)s)",
 )
 group.add_argument(
@@ -129,6 +143,8 @@ def detector_config(args: argparse.Namespace) -> DetectorConfig:
     return DetectorConfig(
         faces="face" in classes,
         plates="plate" in classes,
+        face_detector=args.face_detector,
+        plate_detector=args.plate_detector,
         face_threshold=args.face_threshold,
         plate_threshold=args.plate_threshold,
         plate_neighbors=args.plate_neighbors,
