@@ -78,3 +78,36 @@ def test_a_bad_model_file_is_a_one_line_error(tmp_path):
         RetinaPlateDetector(model=str(bad))
     with pytest.raises(ValueError, match="not a loadable ONNX model"):
         RetinaFaceDetector(model=bad.read_bytes())
+
+
+def test_pixel_scores_count_replaced_regions_and_collateral():
+    from anonymizer.evaluate import score_image
+
+    before = np.full((100, 200, 3), 120, np.uint8)
+    after = before.copy()
+    after[10:30, 10:30] = 0  # the face, replaced
+    after[90:100, 190:200] = 255  # a smudge far from it: 100 of 20,000 pixels
+    truth = [{"box": [10, 10, 30, 30], "label": "face"}, {"box": [100, 40, 140, 60], "label": "plate"}]
+    result = score_image(before, after, truth)
+    assert result["face"] == {"true": 1, "replaced": 1}
+    assert result["plate"] == {"true": 1, "replaced": 0}
+    assert result["collateral"] == pytest.approx(100 / 20_000)
+
+
+def test_evaluate_command_on_a_real_photo(tmp_path, capsys):
+    import json
+
+    from anonymizer.cli import main
+    from app_toolkit.media import write_image
+
+    data = tmp_path / "data"
+    write_image(data / "cars.jpg", package_photo("ALPR", "test.jpg"))
+    truth = tmp_path / "truth.json"
+    boxes = [[584, 492, 705, 534], [79, 483, 179, 519]]
+    truth.write_text(json.dumps({"cars.jpg": [{"box": b, "label": "plate"} for b in boxes]}))
+    out = tmp_path / "out"
+    argv = ["evaluate", str(data), "--truth", str(truth), "--out", str(out), "-q"]
+    assert main([*argv, "--device", "cpu"]) == 0
+    result = json.loads((out / "_anonymize" / "evaluate.json").read_text())["summary"]
+    assert result["plate"]["recall"] == 1.0 and result["images_over_limit"] == 0
+    assert "plates: 2 of 2 replaced" in capsys.readouterr().out

@@ -230,7 +230,7 @@ class RetinaFaceDetector(_PriorBoxDetector):
         self,
         threshold: float = 0.9,
         device: str = "cpu",
-        candidate_threshold: float = 0.3,
+        candidate_threshold: float = 0.1,
         recheck_size: int = 96,
         model: bytes | str | None = None,
     ):

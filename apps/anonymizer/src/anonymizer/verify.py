@@ -16,7 +16,7 @@ from anonymizer.pipeline import REPORT_DIR, output_paths
 from app_toolkit.files import write_json
 from app_toolkit.media import MediaError, discover, iter_frames, read_image, video_info
 
-__all__ = ["coverage", "verify"]
+__all__ = ["coverage", "load_truth", "verify"]
 
 COVERED = 0.7  # a true region counts as replaced when boxes cover this share of it
 
@@ -158,15 +158,23 @@ def _covered(target, boxes) -> float:
     return float(mask.mean())
 
 
-def coverage(out_dir: str | os.PathLike, truth: str | os.PathLike) -> dict:
-    """Against known boxes: per class, how many true regions the run's review files cover (at
-    least 70% of their area replaced) and how many replaced boxes touch no true region."""
+def load_truth(truth: str | os.PathLike) -> dict:
+    """A truth file: an object mapping each input's relative path to its boxes
+    (``[{"box": [x0, y0, x1, y1], "label": "face"}, ...]``; a list per frame for videos), as
+    ``anonymize synth`` writes it."""
     try:
         expected = json.loads(Path(truth).read_text())
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"--truth {truth}: not a readable JSON file ({err})") from None
     if not isinstance(expected, dict):
         raise ValueError(f"--truth {truth}: expected an object mapping file names to boxes")
+    return expected
+
+
+def coverage(out_dir: str | os.PathLike, truth: str | os.PathLike) -> dict:
+    """Against known boxes: per class, how many true regions the run's review files cover (at
+    least 70% of their area replaced) and how many replaced boxes touch no true region."""
+    expected = load_truth(truth)
     stats = {label: {"true": 0, "covered": 0, "replaced": 0, "false": 0} for label in LABELS}
     for rel, boxes in expected.items():
         review = Path(out_dir) / REPORT_DIR / "reviews" / f"{rel}.json"
