@@ -61,6 +61,17 @@ def test_quad_kernel_matches_wavefront_in_one_launch(sizes, k, h, w, triton_wave
     assert_close(got, x, atol=1e-5, what="round trip")
 
 
+def test_quad_solve_names_a_singular_group(triton_wavefront):
+    _, y, weights = quad_case((1, 2, 1, 2), 3, 3, 4)
+    weights = [w.clone() for w in weights]
+    weights[1][1, 1, -1, -1] = 0.0  # a zero on the corner tap's diagonal (TR group, seen flipped)
+    weights[1][1, 1, -1, 0] = 0.0
+    weights[1][1, 1, 0, -1] = 0.0
+    weights[1][1, 1, 0, 0] = 0.0
+    with pytest.raises(cf.NotInvertibleError, match="not invertible"):
+        triton_wavefront.quad_solve(y, weights, FLIPS)
+
+
 def test_transposed_quad_solve_matches_wavefront(triton_wavefront):
     _, y, weights = quad_case((1, 2, 1, 1), 3, 3, 4, seed=3)
     sizes = [w.shape[0] for w in weights]

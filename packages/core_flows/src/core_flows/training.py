@@ -206,7 +206,10 @@ def train(
         for (batch,) in bar:
             x = dequantize(batch, data.num_levels).to(accelerator.device)
             loss = loss_module(x).mean()
-            if not torch.isfinite(loss):
+            # Every rank must skip together: a rank that stepped alone would wait forever in
+            # DDP's gradient all-reduce. One small all-reduce (a no-op on one process) decides.
+            nonfinite = (~torch.isfinite(loss.detach())).float().reshape(1)
+            if accelerator.reduce(nonfinite, reduction="sum").item() > 0:
                 bad_steps += 1
                 optimizer.zero_grad(set_to_none=True)
                 if bad_steps > 10:

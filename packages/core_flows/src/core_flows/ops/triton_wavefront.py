@@ -19,12 +19,14 @@ call.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import torch
 import triton
 import triton.language as tl
 from torch import Tensor
 
+from core_flows.errors import NotInvertibleError
 from core_flows.ops.causal_inverse import corner_inverse
 
 __all__ = ["published_solve", "quad_solve"]
@@ -104,6 +106,17 @@ def _quad_wavefront_kernel(
         tl.debug_barrier()
 
 
+@lru_cache(maxsize=64)
+def _group_meta(sizes: tuple[int, ...], flips: tuple, device: str) -> tuple[Tensor, Tensor]:
+    """First channel of each group and its flips, on ``device``, made once per layout."""
+    starts = [0]
+    for n in sizes:
+        starts.append(starts[-1] + n)
+    cstart = torch.tensor(starts, dtype=torch.int32, device=device)
+    flip_t = torch.tensor([[int(fh), int(fw)] for fh, fw in flips], dtype=torch.int32, device=device)
+    return cstart, flip_t
+
+
 def _canonical(weight: Tensor, flip_h: bool, flip_w: bool) -> Tensor:
     dims = [d for d, f in ((-2, flip_h), (-1, flip_w)) if f]
     return weight.flip(dims) if dims else weight
@@ -115,6 +128,7 @@ def quad_solve(
     flips: Sequence[tuple[bool, bool]],
     reverse_channels: bool = False,
     out: Tensor | None = None,
+    check: bool = True,
 ) -> Tensor:
     """Solve every channel group of ``y`` ``[B, C, H, W]`` in one launch.
 
@@ -124,6 +138,8 @@ def quad_solve(
     ``weights[j]`` is given in the memory orientation of that corner. With ``reverse_channels`` the
     group's channel order is reversed as well (used by the transposed solve). The result is float32
     unless ``out`` is given; ``out`` (float32, same shape) lets tests pre-fill it with NaN.
+    ``check=False`` skips the invertibility check (and its one host synchronisation) where the
+    caller knows the weights are invertible (the backward of a checked forward).
     """
     if y.ndim != 4:
         raise ValueError(f"y must have shape [B, C, H, W], got {list(y.shape)}")
@@ -138,26 +154,31 @@ def quad_solve(
         raise ValueError("all groups must have the same kernel size")
     cm = max(sizes)
     device = y.device
-    kt = torch.zeros(len(weights), cm, cm, k, k, dtype=torch.float64, device=device)
-    li = torch.zeros(len(weights), cm, cm, dtype=torch.float64, device=device)
+    # All groups at once, padded to cm channels (identity on the padding): one batched inverse,
+    # one product, and at most one host synchronisation for the invertibility check.
+    canon = torch.zeros(len(weights), cm, cm, k, k, dtype=torch.float64, device=device)
+    eye = torch.eye(cm, dtype=torch.float64, device=device)
+    canon[:, :, :, k - 1, k - 1] = eye
     for j, (wt, (fh, fw)) in enumerate(zip(weights, flips)):
-        canon = _canonical(wt.detach().to(torch.float64), fh, fw)
-        if reverse_channels:
-            canon = canon.flip(0, 1)
-        linv = corner_inverse(canon)
+        g = _canonical(wt.detach().to(torch.float64), fh, fw)
         n = sizes[j]
-        li[j, :n, :n] = linv
-        kt[j, :n, :n] = torch.einsum("oc,cikl->oikl", linv, canon)
-    cstart = torch.tensor([0, *torch.tensor(sizes).cumsum(0).tolist()], dtype=torch.int32)
-    flip_t = torch.tensor([[int(fh), int(fw)] for fh, fw in flips], dtype=torch.int32)
+        canon[j, :n, :n] = g.flip(0, 1) if reverse_channels else g
+    corners = canon[:, :, :, k - 1, k - 1]
+    li, info = torch.linalg.inv_ex(corners)
+    if check and bool(((info != 0) | ~torch.isfinite(li).flatten(1).all(1)).any()):
+        for j in range(len(weights)):
+            corner_inverse(canon[j, : sizes[j], : sizes[j]])  # names the channels at fault
+        raise NotInvertibleError("the convolution is not invertible: singular corner tap")
+    kt = torch.einsum("goc,gcikl->goikl", li, canon)
+    cstart, flip_t = _group_meta(tuple(sizes), tuple(map(tuple, flips)), str(device))
     x = out if out is not None else torch.empty(b, c, h, w, dtype=torch.float32, device=device)
     _quad_wavefront_kernel[(b * len(weights),)](
         y.detach().to(torch.float32).contiguous(),
         x,
-        kt.to(torch.float32),
-        li.to(torch.float32),
-        cstart.to(device),
-        flip_t.to(device),
+        kt.to(torch.float32).contiguous(),
+        li.to(torch.float32).contiguous(),
+        cstart,
+        flip_t,
         c,
         h,
         w,
