@@ -7,8 +7,8 @@ import pytest
 
 from app_toolkit.testing import (
     assert_one_line_error,
+    assert_refused_at_parse,
     fingerprint,
-    parse_error,
     run_cli,
     write_bad_files,
     write_image_file,
@@ -28,11 +28,8 @@ from art_restore.cli import main
         ["evaluate", "--heldout", "--out", "e", "--crop=0"],
     ],
 )
-def test_bad_option_values_fail_at_parse_time(argv, tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    assert parse_error(main, argv) == 2
-    assert "Traceback" not in capsys.readouterr().err
-    assert not any(tmp_path.iterdir())
+def test_bad_option_values_fail_at_parse_time(argv, tmp_path):
+    assert_refused_at_parse(main, argv, tmp_path)
 
 
 def test_restore_a_folder_with_bad_files(tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app_toolkit.testing import parse_error
+from app_toolkit.testing import assert_refused_at_parse
 from seed_gan.cli import main
 
 
@@ -16,8 +16,5 @@ from seed_gan.cli import main
         ["grade", "lot", "--out", "r", "--level=inf"],
     ],
 )
-def test_bad_option_values_fail_at_parse_time(argv, tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    assert parse_error(main, argv) == 2
-    assert "Traceback" not in capsys.readouterr().err
-    assert not any(tmp_path.iterdir())
+def test_bad_option_values_fail_at_parse_time(argv, tmp_path):
+    assert_refused_at_parse(main, argv, tmp_path)

@@ -7,7 +7,9 @@ Test helpers, shipped so that each package's tests use the same table; needs the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import struct
 import subprocess
@@ -24,7 +26,7 @@ __all__ = [
     "UNREADABLE",
     "assert_one_line_error",
     "fingerprint",
-    "parse_error",
+    "assert_refused_at_parse",
     "run_cli",
     "write_bad_files",
     "write_image_file",
@@ -120,13 +122,19 @@ def run_cli(module: str, argv: list[str], home: Path) -> subprocess.CompletedPro
     )
 
 
-def parse_error(main: Callable[[list[str]], int], argv: list[str]) -> int:
-    """The exit code of ``main(argv)`` when argparse refuses ``argv`` (raises if it does not)."""
-    try:
-        main(argv)
-    except SystemExit as exit_info:
-        return exit_info.code
-    raise AssertionError(f"{argv} was accepted")
+def assert_refused_at_parse(main: Callable[[list[str]], int], argv: list[str], folder: Path) -> None:
+    """``main(argv)``, run in the empty folder ``folder``, is refused by its parser: exit 2, no
+    traceback, nothing written (bad option values never start any work)."""
+    stderr = io.StringIO()
+    with contextlib.chdir(folder), contextlib.redirect_stderr(stderr):
+        try:
+            main(argv)
+        except SystemExit as exit_info:
+            code = exit_info.code
+        else:
+            raise AssertionError(f"{argv} was accepted")
+    assert code == 2 and "Traceback" not in stderr.getvalue(), stderr.getvalue()[-600:]
+    assert not any(Path(folder).iterdir()), f"{argv} wrote into {folder}"
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
