@@ -18,3 +18,12 @@ from seed_gan.cli import main
 )
 def test_bad_option_values_fail_at_parse_time(argv, tmp_path):
     assert_refused_at_parse(main, argv, tmp_path)
+
+
+@pytest.mark.parametrize("command", [["gan", "train"], ["classify", "train"]])
+def test_training_output_inside_the_data_folder_is_refused(command, tmp_path, capsys):
+    data = tmp_path / "seeds"
+    (data / "pure").mkdir(parents=True)
+    assert main([*command, str(data), "--out", str(data / "run"), "-q"]) == 2
+    assert "lies inside the input folder" in capsys.readouterr().err
+    assert not (data / "run").exists()

@@ -151,7 +151,7 @@ def test_same_name_with_another_extension_is_refused(dataset):
     [(".", "is the input folder"), ("sub", "lies inside"), ("..", "contains")],
 )
 def test_output_folder_never_overlaps_an_input_folder(dataset, out, message):
-    from app_toolkit.media import check_output_dir
+    from app_toolkit.files import check_output_dir
 
     with pytest.raises(ValueError, match=message):
         check_output_dir(dataset / out, [str(dataset)])
@@ -160,7 +160,7 @@ def test_output_folder_never_overlaps_an_input_folder(dataset, out, message):
 
 
 def test_output_folder_beside_input_files(dataset, tmp_path):
-    from app_toolkit.media import check_output_dir
+    from app_toolkit.files import check_output_dir
 
     with pytest.raises(ValueError, match="is the folder of the input"):
         check_output_dir(dataset, [str(dataset / "astronaut.png")])

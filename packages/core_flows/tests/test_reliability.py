@@ -20,3 +20,11 @@ from core_flows.cli import main
 )
 def test_bad_option_values_fail_at_parse_time(argv, tmp_path):
     assert_refused_at_parse(main, argv, tmp_path)
+
+
+def test_training_output_inside_the_data_folder_is_refused(tmp_path, capsys):
+    data = tmp_path / "faces"
+    data.mkdir()
+    assert main(["train", "--data", f"folder:{data}", "--out", str(data / "run"), "-q"]) == 2
+    assert "lies inside the input folder" in capsys.readouterr().err
+    assert list(data.iterdir()) == []

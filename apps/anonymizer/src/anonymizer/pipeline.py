@@ -21,12 +21,11 @@ from anonymizer.detectors import Detector, DetectorConfig, build_detectors
 from anonymizer.replace import METHODS, Replacer, build_replacer, check_sd_model
 from anonymizer.review import draw_boxes, read_review, write_review
 from app_toolkit.devices import resolve_device
-from app_toolkit.files import write_json
+from app_toolkit.files import check_output_dir, write_json
 from app_toolkit.manifest import RunManifest, file_digest
 from app_toolkit.media import (
     MediaError,
     MediaFile,
-    check_output_dir,
     discover,
     iter_frames,
     read_image,

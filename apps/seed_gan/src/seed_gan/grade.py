@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from app_toolkit.files import atomic_write, write_csv, write_json
-from app_toolkit.media import check_output_dir
+from app_toolkit.files import atomic_write, check_output_dir, write_csv, write_json
 from app_toolkit.plots import save_grid
 from seed_gan.classifier import SeedClassifier, predict
 from seed_gan.data import find_images, load_images, seed_id

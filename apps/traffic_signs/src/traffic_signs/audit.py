@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from app_toolkit.files import atomic_write, write_csv, write_json
+from app_toolkit.files import atomic_write, check_output_dir, write_csv, write_json
 from app_toolkit.media import (
     MediaError,
-    check_output_dir,
     discover,
     iter_frames,
     read_image,

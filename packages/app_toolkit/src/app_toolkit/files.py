@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import os
@@ -10,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-__all__ = ["atomic_write", "write_csv", "write_json"]
+__all__ = ["atomic_write", "check_output_dir", "write_csv", "write_json"]
 
 
 def atomic_write(
@@ -50,3 +51,40 @@ def write_csv(path: str | os.PathLike, header: list[str], rows: Iterable[list]) 
     writer.writerow(header)
     writer.writerows(rows)
     return atomic_write(path, lambda p: Path(p).write_text(buffer.getvalue()))
+
+
+def _glob_base(spec: str) -> Path:
+    """The fixed folder a glob pattern starts from (``scans/**/*.jpg`` → ``scans``)."""
+    fixed = []
+    for part in Path(spec).parts:
+        if glob.has_magic(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
+
+
+def check_output_dir(out_dir: str | os.PathLike, inputs: list[str | os.PathLike]) -> Path:
+    """Refuse an output folder that is, contains or lies inside an input folder (or a glob's
+    folder), or that holds an input file: no command may write where it reads. Returns the
+    resolved output folder."""
+    out = Path(out_dir).resolve()
+    for spec in map(str, inputs):
+        path = Path(spec)
+        if path.is_file():
+            if out == path.resolve().parent:
+                raise ValueError(
+                    f"--out {out_dir} is the folder of the input {spec}; choose a separate folder"
+                )
+            continue
+        if path.is_dir():
+            folder = path.resolve()
+        elif glob.has_magic(spec):
+            folder = _glob_base(spec).resolve()
+        else:
+            continue  # reported by discover
+        if out == folder or out.is_relative_to(folder) or folder.is_relative_to(out):
+            how = "is" if out == folder else "lies inside" if out.is_relative_to(folder) else "contains"
+            raise ValueError(
+                f"--out {out_dir} {how} the input folder {spec}; outputs go to a separate folder"
+            )
+    return out

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from app_toolkit.files import atomic_write
+from app_toolkit.files import _glob_base, atomic_write
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -27,7 +27,6 @@ __all__ = [
     "MediaError",
     "MediaFile",
     "VideoInfo",
-    "check_output_dir",
     "discover",
     "iter_frames",
     "read_image",
@@ -93,43 +92,6 @@ def _skipped(path: Path, base: Path, exclude: list[Path], skip: tuple[str, ...])
         return True
     resolved = path.resolve()
     return any(resolved.is_relative_to(folder) for folder in exclude)
-
-
-def _glob_base(spec: str) -> Path:
-    """The fixed folder a glob pattern starts from (``scans/**/*.jpg`` → ``scans``)."""
-    fixed = []
-    for part in Path(spec).parts:
-        if glob.has_magic(part):
-            break
-        fixed.append(part)
-    return Path(*fixed) if fixed else Path(".")
-
-
-def check_output_dir(out_dir: str | os.PathLike, inputs: list[str | os.PathLike]) -> Path:
-    """Refuse an output folder that is, contains or lies inside an input folder (or a glob's
-    folder), or that holds an input file: no command may write where it reads. Returns the
-    resolved output folder."""
-    out = Path(out_dir).resolve()
-    for spec in map(str, inputs):
-        path = Path(spec)
-        if path.is_file():
-            if out == path.resolve().parent:
-                raise ValueError(
-                    f"--out {out_dir} is the folder of the input {spec}; choose a separate folder"
-                )
-            continue
-        if path.is_dir():
-            folder = path.resolve()
-        elif glob.has_magic(spec):
-            folder = _glob_base(spec).resolve()
-        else:
-            continue  # reported by discover
-        if out == folder or out.is_relative_to(folder) or folder.is_relative_to(out):
-            how = "is" if out == folder else "lies inside" if out.is_relative_to(folder) else "contains"
-            raise ValueError(
-                f"--out {out_dir} {how} the input folder {spec}; outputs go to a separate folder"
-            )
-    return out
 
 
 def discover(

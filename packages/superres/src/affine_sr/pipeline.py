@@ -94,8 +94,9 @@ def upscale_files(
     ``options`` go to :func:`upscale_image`. Returns ``{"written", "skipped", "failed"}``."""
     from tqdm.auto import tqdm
 
+    from app_toolkit.files import check_output_dir
     from app_toolkit.manifest import RunManifest, module_fingerprint
-    from app_toolkit.media import MediaError, check_output_dir, discover, read_image, write_image
+    from app_toolkit.media import MediaError, discover, read_image, write_image
 
     out_dir = Path(out_dir)
     check_output_dir(out_dir, inputs)

@@ -66,8 +66,8 @@ def clean_images(inputs: list[str], builtin: bool, min_side: int = 16) -> dict:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from app_toolkit.files import write_csv
-    from app_toolkit.media import check_output_dir, write_image
+    from app_toolkit.files import check_output_dir, write_csv
+    from app_toolkit.media import write_image
     from art_restore.degrade import apply, compose, random_recipe
 
     chosen = kinds(args.kinds)

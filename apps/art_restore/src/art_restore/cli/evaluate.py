@@ -63,8 +63,7 @@ def markdown_table(summary: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from affine_sr.evaluate import side_by_side
-    from app_toolkit.files import atomic_write, write_csv, write_json
-    from app_toolkit.media import check_output_dir
+    from app_toolkit.files import atomic_write, check_output_dir, write_csv, write_json
     from art_restore.cli.degrade import clean_images
     from art_restore.evaluate import COLUMNS, METHODS, centre, evaluate, summarise
     from art_restore.restorer import load_restorer

@@ -99,12 +99,14 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from affine_sr.train import check_new_run
+    from app_toolkit.files import check_output_dir
     from art_restore.artworks import artworks
     from art_restore.cli.degrade import clean_images
     from art_restore.degrade import DEGRADATIONS
     from art_restore.restorer import damaged_crops, finetune, load_restorer
 
     check_new_run(args.out, args.resume)
+    check_output_dir(args.out, args.inputs)
     images = []
     if args.artworks or not args.inputs:
         images += list(artworks(held_out=False, paintings=args.artworks, seed=args.seed).values())

@@ -95,9 +95,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_train(args: argparse.Namespace) -> int:
     import torch
 
+    from app_toolkit.files import check_output_dir
     from seed_gan.augment import augment_with_gan
     from seed_gan.classifier import SeedClassifier, evaluate, train_classifier
     from seed_gan.data import SeedImages
+
+    check_output_dir(args.out, [args.data])
     from seed_gan.gan import load_generator
 
     if args.augment_with_gan and not args.gan:

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from app_toolkit.devices import resolve_device
-from app_toolkit.files import atomic_write, write_json
+from app_toolkit.files import atomic_write, check_output_dir, write_json
 from app_toolkit.plots import plot_curves, save_grid
 from seed_gan.cli.common import COMMON, DEVICE, TRAINING
 
@@ -87,7 +87,7 @@ def run_train(args: argparse.Namespace) -> int:
     from seed_gan.data import SeedImages
     from seed_gan.gan import STATE_FILE, train_gan
 
-    out = Path(args.out)
+    out = check_output_dir(args.out, [args.data])
     if args.resume and not (out / STATE_FILE).is_file():
         raise ValueError(f"--resume: {out / STATE_FILE} not found")
     if not args.resume and (out / STATE_FILE).is_file():

@@ -44,7 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app_toolkit.media import MediaError, check_output_dir, discover, write_image
+    from app_toolkit.files import check_output_dir
+    from app_toolkit.media import MediaError, discover, write_image
     from traffic_signs.audit import iter_media_frames
     from traffic_signs.audit import seconds as _seconds
     from traffic_signs.detector import detect_frames, draw_detections, load_detector

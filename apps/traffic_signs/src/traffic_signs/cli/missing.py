@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from app_toolkit.devices import resolve_device
-from app_toolkit.files import write_csv, write_json
+from app_toolkit.files import check_output_dir, write_csv, write_json
 from traffic_signs.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("traffic_signs")
@@ -71,6 +71,7 @@ def run_train(args: argparse.Namespace) -> int:
     data = Path(args.data)
     if not (data / "train").is_dir() or not (data / "val").is_dir():
         raise ValueError(f"{data}: needs train/ and val/ folders with one subfolder per category")
+    check_output_dir(args.out, [data])
     model = load_yolo(args.model or builtin_config("context"), "classify", "context")
     # whole-frame context: no crops, erasing or automatic augmentation that could cut it away
     result = train_yolo(

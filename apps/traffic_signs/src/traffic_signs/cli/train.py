@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from app_toolkit.files import write_json
+from app_toolkit.files import check_output_dir, write_json
 from traffic_signs.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("traffic_signs")
@@ -65,6 +65,7 @@ def run_train(args: argparse.Namespace) -> int:
     from traffic_signs.yolo import builtin_config, load_yolo, train_yolo, ultralytics_device
 
     data = _check_data(args.data)
+    check_output_dir(args.out, [data.parent])
     model = load_yolo(args.model or builtin_config("detector"), "detect", "detector")
     result = train_yolo(
         model,

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from app_toolkit.cli import COMMON, add_device_option
+from app_toolkit.files import check_output_dir
 from core_flows.data import load_images
 from core_flows.models import PAPER_CONFIGS, PRESETS, build_flow
 from core_flows.pretrained_models import count_parameters
@@ -78,6 +79,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    name, _, path = args.data.partition(":")
+    if path and name.lower() in ("folder", "npz"):
+        check_output_dir(args.out, [path])
     if (args.out / MODEL_DIR).exists() and not (args.resume or args.overwrite):
         raise ValueError(f"{args.out} already holds a run; pass --resume or --overwrite")
     names = ("epochs", "batch_size", "levels", "steps", "width", "kernel_size", "eval_every")

@@ -66,8 +66,7 @@ def references(inputs: list[str], heldout: bool, scale: int = 4) -> dict:
 def run(args: argparse.Namespace) -> int:
     from affine_sr.evaluate import COLUMNS, evaluate, side_by_side
     from affine_sr.model import load_model
-    from app_toolkit.files import write_csv, write_json
-    from app_toolkit.media import check_output_dir
+    from app_toolkit.files import check_output_dir, write_csv, write_json
 
     check_output_dir(args.out, args.references)
     options = sampling_options(args)

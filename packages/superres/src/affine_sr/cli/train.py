@@ -162,9 +162,10 @@ def run(args: argparse.Namespace) -> int:
     from affine_sr.data import PairedCrops
     from affine_sr.model import AffineSR
     from affine_sr.train import check_new_run, set_latent_scales, train_autoencoder, train_prior
-    from app_toolkit.files import write_json
+    from app_toolkit.files import check_output_dir, write_json
 
     check_new_run(args.out, args.resume)
+    check_output_dir(args.out, args.inputs)
     if not 0 <= args.clean <= 1:
         raise ValueError(f"--clean must be in [0, 1], got {args.clean}")
     widths = tuple(int(w) for w in args.widths.split(","))
