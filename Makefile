@@ -8,7 +8,7 @@ PACKAGES := packages/app_toolkit packages/core_flows packages/superres \
             apps/seed_gan apps/anonymizer apps/geomap apps/art_restore apps/traffic_signs
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # Optional extras installed for the tests and the demo.
-EXTRAS_apps/anonymizer := [sd,yolo]
+EXTRAS_apps/anonymizer := [sd,yolo,test]
 
 .PHONY: install demo test test-each lint bench clean
 

@@ -18,7 +18,7 @@ import sysconfig
 import venv
 from pathlib import Path
 
-from layout import ROOT, in_repo_closure, load_packages, normalize
+from layout import ROOT, in_repo_closure, load_packages, normalize, requirement_name
 
 CONSTRAINTS = ROOT / "tools" / "constraints.txt"
 
@@ -42,8 +42,22 @@ def resolve_target(spec: str, packages: dict) -> str:
 def pip_arguments(target: str, extras: set[str], packages: dict) -> list[str]:
     """``-e folder[extras]`` for ``target`` and each in-repo package it needs."""
     needed = in_repo_closure(target, extras, packages)
+    order: list[str] = []
+
+    def visit(name: str) -> None:  # dependencies first: pip 23 resolves extras of an editable
+        if name in order:  # requirement only when it is listed before what requires it
+            return
+        for requirement in packages[name].dependencies:
+            dep = requirement_name(requirement)[0]
+            if dep in needed and dep != name:
+                visit(dep)
+        order.append(name)
+
+    for name in sorted(needed):
+        visit(name)
     arguments = []
-    for name, wanted in sorted(needed.items()):
+    for name in order:
+        wanted = needed[name]
         suffix = f"[{','.join(sorted(wanted))}]" if wanted else ""
         arguments += ["-e", f"{ROOT / packages[name].folder}{suffix}"]
     return arguments
