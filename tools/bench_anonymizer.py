@@ -9,7 +9,8 @@ the photographs are annotated below. Then it runs `anonymize evaluate` with the 
 and with the earlier ones (MTCNN + Haar cascade), and deface (faces only; installed separately,
 `pip install deface`, never a dependency) on a copy, scores every output on its pixels
 (anonymizer.evaluate: recall per class, collateral away from the truth regions), times each
-tool over the 1920×1080 frames, and writes results.json and table.md.
+tool over the 1920×1080 frames (the tools take turns, --repeats rounds, median reported), and
+writes results.json and table.md.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def timed(command: list[str]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out/bench_anonymizer"))
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each tool (median)")
     args = parser.parse_args(argv)
     if args.out.exists():
         shutil.rmtree(args.out)
@@ -118,38 +120,57 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(data / name, hd / name)
     write_json(hd / "truth.json", {n: truth[n] for n in frames})
     scripts = Path(sys.executable).parent
-    results = {"environment": environment(), "images": len(truth), "hd_frames": len(frames)}
+    results = {"environment": environment(), "images": len(truth), "hd_frames": len(frames),
+               "repeats": args.repeats}  # fmt: skip
     tools = {
         "anonymize (retinaface + clp_det)": [],
         "anonymize (mtcnn + cascade)": ["--face-detector", "mtcnn", "--plate-detector", "cascade"],
     }
+    runs = {}  # label -> a function that builds a fresh output and returns the command to time
     for label, extra in tools.items():
         out = args.out / label.split()[1].strip("(")
         command = [str(scripts / "anonymize"), "evaluate", str(data), "--truth",
                    str(data / "truth.json"), "--out", str(out), "-q", "--device", "cpu", *extra]  # fmt: skip
         timed(command)
         scores = json.loads((out / "_anonymize" / "evaluate.json").read_text())
-        seconds = timed([str(scripts / "anonymize"), "run", str(hd), "--out",
-                         str(args.out / f"{out.name}_hd"), "-q", "--device", "cpu", *extra])  # fmt: skip
-        results[label] = {**scores["summary"], "hd_seconds": seconds}
-    deface = shutil.which("deface") or (scripts / "deface" if (scripts / "deface").exists() else None)
+        results[label] = scores["summary"]
+        hd_out = args.out / f"{out.name}_hd"
+        runs[label] = lambda hd_out=hd_out, extra=extra: (
+            shutil.rmtree(hd_out, ignore_errors=True),
+            [str(scripts / "anonymize"), "run", str(hd), "--out", str(hd_out), "-q", "--device",
+             "cpu", *extra],
+        )[1]  # fmt: skip
+    deface = shutil.which("deface") or (
+        scripts / "deface" if (scripts / "deface").exists() else None
+    )
     if deface:
+        label = "deface 1.5.0 (faces only)"
         copy = args.out / "deface"
         shutil.copytree(data, copy)
         timed([str(deface), str(copy)])
         scores = score_outputs(data, data / "truth.json",
                                lambda rel: copy / f"{Path(rel).stem}_anonymized{Path(rel).suffix}")  # fmt: skip
+        results[label] = scores["summary"]
         hd_copy = args.out / "deface_hd"
-        shutil.copytree(hd, hd_copy)
-        seconds = timed([str(deface), str(hd_copy)])
-        results["deface 1.5.0 (faces only)"] = {**scores["summary"], "hd_seconds": seconds}
+        runs[label] = lambda: (
+            shutil.rmtree(hd_copy, ignore_errors=True),
+            shutil.copytree(hd, hd_copy),
+            [str(deface), str(hd_copy)],
+        )[2]
+    # Timings: the tools take turns, ``--repeats`` rounds; the median of each is reported.
+    seconds = {label: [] for label in runs}
+    for _ in range(args.repeats):
+        for label, prepare in runs.items():
+            seconds[label].append(timed(prepare()))
+    for label, times in seconds.items():
+        results[label].update(hd_seconds=float(np.median(times)), hd_seconds_all=times)
     write_json(args.out / "results.json", results)
     lines = [
         f"{results['images']} images ({results['hd_frames']} of them 1920×1080), "
         f"{results['environment']['cpu_threads']} CPU threads, {results['environment']['date']}",
         "",
         "| tool | faces replaced | plates replaced | collateral max / mean | images over 0.1% "
-        f"| seconds for the {len(frames)} HD frames |",
+        f"| seconds for the {len(frames)} HD frames (median of {args.repeats}) |",
         "|---|---|---|---|---|---|",
     ]
     for label, r in results.items():

@@ -13,7 +13,9 @@ from anonymizer.onnx_detectors import RetinaFaceDetector, RetinaPlateDetector
 
 def package_photo(package: str, *parts: str) -> np.ndarray:
     spec = importlib.util.find_spec(package)
-    assert spec is not None, f"{package} (a test photo's source) is missing: install anonymizer[test]"
+    assert spec is not None, (
+        f"{package} (a test photo's source) is missing: install anonymizer[test]"
+    )
     path = Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
     return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
@@ -70,6 +72,31 @@ def test_no_plate_on_lettering_and_small_faces_in_full_hd(faces, plates):
     assert len(found) == 2 and all(d.width < 20 for d in found)
 
 
+def test_portraits_at_12_px_are_found_by_the_recheck(faces):
+    # Four 12 px faces of public-domain portraits in one full-HD frame: the first pass alone
+    # (no recheck) finds none of them; the mosaic recheck finds each, once, at its place.
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    truth = []
+    for (package, *parts), face_width, (x, y) in [
+        (("skimage", "data", "astronaut.png"), 97, (100, 100)),
+        (("skimage", "data", "astronaut.png"), 97, (1500, 900)),
+        (("matplotlib", "mpl-data", "sample_data", "grace_hopper.jpg"), 177, (800, 500)),
+        (("matplotlib", "mpl-data", "sample_data", "grace_hopper.jpg"), 177, (333, 777)),
+    ]:
+        zoom = 12 / face_width
+        small = cv2.resize(package_photo(package, *parts), None, fx=zoom, fy=zoom,
+                           interpolation=cv2.INTER_AREA)  # fmt: skip
+        frame[y : y + small.shape[0], x : x + small.shape[1]] = small
+        truth.append((x, y, x + small.shape[1], y + small.shape[0]))
+    first_pass_only = RetinaFaceDetector(candidate_threshold=faces.threshold)
+    assert first_pass_only.detect(frame) == []
+    found = faces.detect(frame)
+    assert len(found) == 4
+    for x0, y0, x1, y1 in truth:
+        (det,) = [d for d in found if x0 <= d.box[0] and d.box[2] <= x1 and y0 <= d.box[1]]
+        assert 10 <= det.width <= 16 and det.box[3] <= y1
+
+
 def test_a_bad_model_file_is_a_one_line_error(tmp_path):
     bad = tmp_path / "model.onnx"
     bad.write_bytes(b"not an onnx graph")
@@ -86,7 +113,10 @@ def test_pixel_scores_count_replaced_regions_and_collateral():
     after = before.copy()
     after[10:30, 10:30] = 0  # the face, replaced
     after[90:100, 190:200] = 255  # a smudge far from it: 100 of 20,000 pixels
-    truth = [{"box": [10, 10, 30, 30], "label": "face"}, {"box": [100, 40, 140, 60], "label": "plate"}]
+    truth = [
+        {"box": [10, 10, 30, 30], "label": "face"},
+        {"box": [100, 40, 140, 60], "label": "plate"},
+    ]
     result = score_image(before, after, truth)
     assert result["face"] == {"true": 1, "replaced": 1}
     assert result["plate"] == {"true": 1, "replaced": 0}

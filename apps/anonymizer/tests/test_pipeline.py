@@ -280,3 +280,31 @@ def test_bad_detector_options_fail_before_workers_start(dataset, tmp_path, capsy
     argv = ["run", str(dataset), "--out", str(tmp_path / "o"), "--workers", "2"]
     assert main([*argv, "--face-threshold", "2", *CPU]) == 2
     assert "face_threshold must be in (0, 1)" in capsys.readouterr().err
+
+
+def test_a_failed_background_write_fails_that_file_alone(dataset, tmp_path, monkeypatch):
+    # Outputs are written in a background thread while the next image is detected: a write
+    # that fails there is reported against its own file, and a rerun redoes only that one.
+    import anonymizer.pipeline as pipeline
+
+    write_image = pipeline.write_image
+
+    def full_disk_for_the_scene(path, *args, **kwargs):
+        if path.name == "scene.jpg":
+            raise OSError(28, "No space left on device")
+        return write_image(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "write_image", full_disk_for_the_scene)
+    out = tmp_path / "out"
+    assert main(["run", str(dataset), "--out", str(out), "-q", *DRAWN, *CPU]) == 0
+    report = json.loads((out / "_anonymize" / "report.json").read_text())
+    entries = {os.path.basename(e["input"]): e for e in report["entries"]}
+    assert entries["scene.jpg"]["status"] == "failed"
+    assert "No space left on device" in entries["scene.jpg"]["reason"]
+    assert entries["astronaut.png"]["status"] == "done"
+    assert not (out / "cam1" / "scene.jpg").exists() and (out / "astronaut.png").is_file()
+    monkeypatch.setattr(pipeline, "write_image", write_image)
+    assert main(["run", str(dataset), "--out", str(out), "-q", *DRAWN, *CPU]) == 0
+    report = json.loads((out / "_anonymize" / "report.json").read_text())
+    status = {os.path.basename(e["input"]): e["status"] for e in report["entries"]}
+    assert status["scene.jpg"] == "done" and status["astronaut.png"] == "exists"

@@ -75,7 +75,9 @@ class Detection:
             try:
                 points = tuple((float(x), float(y)) for x, y in points)
             except (TypeError, ValueError):
-                raise ValueError(f"'points' must be [[x, y], ...] in pixels, got {points!r}") from None
+                raise ValueError(
+                    f"'points' must be [[x, y], ...] in pixels, got {points!r}"
+                ) from None
             if len(points) < 3:
                 raise ValueError(f"'points' needs at least 3 corners, got {len(points)}")
         return cls(

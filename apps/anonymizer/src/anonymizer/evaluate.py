@@ -71,7 +71,11 @@ def score_outputs(
     for label in LABELS:
         true = sum(r[label]["true"] for r in scored)
         replaced = sum(r[label]["replaced"] for r in scored)
-        summary[label] = {"true": true, "replaced": replaced, "recall": replaced / true if true else None}
+        summary[label] = {
+            "true": true,
+            "replaced": replaced,
+            "recall": replaced / true if true else None,
+        }
     collateral = [r["collateral"] for r in scored]
     summary["collateral_max"] = max(collateral, default=0.0)
     summary["collateral_mean"] = float(np.mean(collateral)) if collateral else 0.0

@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -130,9 +130,7 @@ class Anonymizer:
             box = adjust_box(det.box, grow, width, height)
             points = grow_points(det.points, grow) if det.points else None
             if box is not None:
-                found.append(
-                    Detection(box, det.label, det.score, det.source, self.method, points)
-                )
+                found.append(Detection(box, det.label, det.score, det.source, self.method, points))
         return found
 
     def _replacer(self, method: str) -> Replacer:
@@ -188,23 +186,73 @@ def output_paths(item: MediaFile, out_dir: Path) -> tuple[Path, Path, Path]:
     )
 
 
-def _process_image(anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bool) -> dict:
-    rgb, mode = read_image(item.path)
+def _process_image(
+    anon: Anonymizer, item: MediaFile, out_dir: Path, preview: bool, io: BackgroundIO | None
+) -> dict:
+    rgb, mode = io.image(item) if io else read_image(item.path)
     result, detections = anon(rgb)
     output, review, preview_path = output_paths(item, out_dir)
-    write_review(
-        review,
-        input=item.path,
-        output=output,
-        kind="image",
-        size=(rgb.shape[1], rgb.shape[0]),
-        method=anon.method,
-        detections=detections,
-    )
-    if preview:
-        write_image(preview_path, draw_boxes(result, detections))
-    write_image(output, result, mode)  # last: an existing output means the file is done
+
+    def write() -> None:
+        write_review(
+            review,
+            input=item.path,
+            output=output,
+            kind="image",
+            size=(rgb.shape[1], rgb.shape[0]),
+            method=anon.method,
+            detections=detections,
+        )
+        if preview:
+            write_image(preview_path, draw_boxes(result, detections))
+        write_image(output, result, mode)  # last: an existing output means the file is done
+
+    io.write(item, write) if io else write()
     return {"detections": _count(detections)}
+
+
+class BackgroundIO:
+    """Reads the next images and writes finished ones in threads while the detectors run on the
+    current one (OpenCV and Pillow release the GIL while they decode and encode).
+
+    ``prefetch(i)`` starts reading items ``i .. i + ahead``; ``image(item)`` waits for one;
+    ``write(item, fn)`` queues its outputs; ``close()`` waits for every write and returns the
+    reason of each that failed, by input path. Writes run one at a time, in order."""
+
+    def __init__(self, items: list[MediaFile], wanted, ahead: int = 2):
+        self.items, self.wanted, self.ahead = items, wanted, ahead
+        self._reader, self._writer = ThreadPoolExecutor(1), ThreadPoolExecutor(1)
+        self._reads: dict[Path, Future] = {}
+        self._writes: list[tuple[Path, Future]] = []
+        self._next = 0
+
+    def prefetch(self, index: int) -> None:
+        self._next = max(self._next, index)
+        while self._next < min(len(self.items), index + self.ahead + 1):
+            item = self.items[self._next]
+            if item.kind == "image" and self.wanted(item):
+                self._reads[item.path] = self._reader.submit(read_image, item.path)
+            self._next += 1
+
+    def image(self, item: MediaFile):
+        future = self._reads.pop(item.path, None)
+        return future.result() if future else read_image(item.path)
+
+    def write(self, item: MediaFile, fn) -> None:
+        self._writes.append((item.path, self._writer.submit(fn)))
+
+    def close(self) -> dict[Path, str]:
+        failed = {}
+        for path, future in self._writes:
+            err = future.exception()
+            if err is not None:
+                log.debug("writing the outputs of %s failed", path, exc_info=err)
+                failed[path] = (
+                    str(err) if isinstance(err, MediaError) else f"{type(err).__name__}: {err}"
+                )
+        self._reader.shutdown(cancel_futures=True)
+        self._writer.shutdown()
+        return failed
 
 
 def _process_video(
@@ -261,9 +309,11 @@ def process_file(
     preview: bool,
     overwrite: bool,
     progress: bool = True,
+    io: BackgroundIO | None = None,
 ) -> dict:
     """Anonymize one input file into ``out_dir``; returns its report entry (never raises for a bad
-    file: the entry says ``failed`` and why)."""
+    file: the entry says ``failed`` and why). With ``io``, an image is read ahead and its outputs
+    written in the background: a failed write is reported by ``io.close()``."""
     output = output_paths(item, out_dir)[0]
     entry = {"input": str(item.path), "output": str(output), "kind": item.kind}
     if item.kind == "other":
@@ -275,7 +325,7 @@ def process_file(
         if item.kind == "video":
             entry.update(_process_video(anon, item, out_dir, preview, progress))
         else:
-            entry.update(_process_image(anon, item, out_dir, preview))
+            entry.update(_process_image(anon, item, out_dir, preview, io))
     except MediaError as err:
         return {**entry, "status": "failed", "reason": str(err)}
     except Exception as err:  # one odd file must not stop a dataset-sized job; it is listed
@@ -365,9 +415,18 @@ def _run_items(items, out_dir, config, preview, overwrite, workers, progress) ->
     if workers == 1:
         anon = Anonymizer.from_config(config)
         bar = tqdm(total=len(items), unit="file", desc="anonymize", disable=not progress)
-        for item in items:
-            entries.append(process_file(anon, item, out_dir, preview, overwrite, progress))
-            bar.update()
+        io = BackgroundIO(items, lambda it: overwrite or not output_paths(it, out_dir)[0].exists())
+        try:
+            for index, item in enumerate(items):
+                io.prefetch(index)
+                entries.append(process_file(anon, item, out_dir, preview, overwrite, progress, io))
+                bar.update()
+        finally:
+            failed = io.close()
+        for entry in entries:
+            if Path(entry["input"]) in failed:
+                entry.update(status="failed", reason=failed[Path(entry["input"])])
+                entry.pop("seconds", None)
     else:
         bar = tqdm(total=len(items), unit="file", desc="anonymize", disable=not progress)
         threads = max(1, (os.cpu_count() or 1) // workers)

@@ -12,5 +12,12 @@ main = make_main(
     "replace them by inpainting, with review files to correct the results.",
     __version__,
     (run, apply_review, verify, evaluate, bench, synth),
-    env_packages=("opencv-python", "facenet-pytorch", "diffusers", "transformers", "ultralytics", "accelerate"),
+    env_packages=(
+        "opencv-python",
+        "facenet-pytorch",
+        "diffusers",
+        "transformers",
+        "ultralytics",
+        "accelerate",
+    ),
 )

@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "pixels: a true face or plate counts as replaced when 70%% of it changed; collateral is "
         "the share of pixels changed away from every true region (lettering and signs smudged); "
         "the target is under 0.1%% of each image. Writes OUT/_anonymize/evaluate.json.",
-        epilog="truth file: {\"street.jpg\": [{\"box\": [x0, y0, x1, y1], \"label\": \"face\"}]}"
+        epilog='truth file: {"street.jpg": [{"box": [x0, y0, x1, y1], "label": "face"}]}'
         " (the format `anonymize synth` writes)",
     )
     parser.add_argument("data", metavar="DATA", help="folder of images")
