@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from art_restore.baselines import BASELINES, inpaint_scratches, line_mask
-from art_restore.degrade import DEGRADATIONS, apply, compose, random_recipe
+from art_restore.degrade import DEGRADATIONS, FAMILIES, FAMILY, apply, compose, random_recipe
 
 PUBLISHED = {"blur", "dull", "fade", "gaussian_noise", "motion_blur", "noise", "pixelate",
              "radial_blur", "rain", "water_damage"}  # fmt: skip
@@ -51,3 +51,26 @@ def test_the_baselines_fix_what_they_are_for(artwork):
     assert psnr(inpaint_scratches(scratched), artwork) > psnr(scratched, artwork)
     noisy = apply(artwork, "gaussian_noise", 0.6, seed=0)
     assert psnr(BASELINES["nl-means"](noisy), artwork) > psnr(noisy, artwork)
+
+
+@pytest.mark.parametrize("kind", list(DEGRADATIONS))
+def test_each_kind_says_which_pixels_it_damaged(kind, artwork):
+    out, mask = apply(artwork, kind, 0.6, seed=3, with_mask=True)
+    assert np.array_equal(out, apply(artwork, kind, 0.6, seed=3))  # the same damage
+    assert mask.shape == artwork.shape[:2] and mask.dtype == bool
+    if FAMILY[kind] in ("tone", "noise", "blur"):
+        assert mask.all()
+    else:  # lines and stains: the changed pixels, and only some of them
+        changed = np.abs(out.astype(int) - artwork).max(-1) > 30
+        assert 0 < mask.mean() < 0.9
+        assert mask[changed].mean() > 0.8 and changed[mask].mean() > 0.3
+
+
+def test_composed_damage_masks_by_family(artwork):
+    recipe = [("fade", 0.5), ("cracks", 0.5)]
+    out, masks = compose(artwork, recipe, 1, with_masks=True)
+    assert np.array_equal(out, compose(artwork, recipe, 1))
+    assert masks.shape == (len(FAMILIES), *artwork.shape[:2])
+    by_family = dict(zip(FAMILIES, masks))
+    assert by_family["tone"].all() and 0 < by_family["lines"].mean() < 0.5
+    assert not by_family["noise"].any() and not by_family["stains"].any()

@@ -19,7 +19,8 @@ from art_restore.cli import main
 @pytest.mark.parametrize(
     "argv",
     [
-        ["train", "clean", "--out", "run", "--pixel-weight=nan"],
+        ["train", "clean", "--out", "run", "--lr=nan"],
+        ["train", "clean", "--out", "run", "--steps=0"],
         ["train", "clean", "--out", "run", "--save-every=0"],
         ["train", "clean", "--out", "run", "--crop=0"],
         ["train", "clean", "--out", "run", "--crop=-5"],

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from affine_sr.autoencoder import CouplingAutoencoder
-from affine_sr.model import AffineSR
 from app_toolkit.media import read_image, write_image
 from art_restore.cli import main
-from art_restore.evaluate import COLUMNS, METHODS, evaluate, summarise
-from art_restore.restorer import damaged_crops, finetune, load_restorer, restore_image
+from art_restore.degrade import FAMILIES
+from art_restore.evaluate import CLEAN, COLUMNS, METHODS, evaluate, summarise
+from art_restore.residual import ResidualRestorer, restore_residual
+from art_restore.restorer import load_restorer, restore_image
+from art_restore.training import DamagedPatches
 
 
 def test_restore_runs_on_a_small_image_on_cpu(tiny_restorer_dir, artwork):
@@ -20,28 +21,51 @@ def test_restore_runs_on_a_small_image_on_cpu(tiny_restorer_dir, artwork):
     assert np.array_equal(out, restore_image(model, image))
 
 
+def test_an_untrained_restorer_returns_its_input_bit_exact(artwork):
+    torch.manual_seed(1)
+    model = ResidualRestorer().eval()
+    for image in (artwork, artwork[:37, :53]):  # any size, padded inside
+        out, damage = restore_residual(model, image, with_map=True)
+        assert np.array_equal(out, image)
+        assert damage.shape == (len(FAMILIES), *image.shape[:2])
+
+
 def test_evaluation_columns_and_summary_are_complete(tiny_restorer_dir, artwork):
     model = load_restorer(tiny_restorer_dir)
     rows, examples = evaluate(model, {"a": artwork}, ("blur", "cracks"), progress=False)
-    assert len(rows) == 2 * len(METHODS) and all(list(r) == COLUMNS for r in rows)
+    assert len(rows) == 3 * len(METHODS) and all(list(r) == COLUMNS for r in rows)
     summary = summarise(rows)
-    assert set(summary["per_degradation"]) == {"blur", "cracks"}
+    assert set(summary["per_degradation"]) == {"blur", "cracks", CLEAN}
+    assert set(summary["gain_db"]) == {"blur", "cracks"}
     assert all(set(v) == set(METHODS) for v in summary["per_degradation"].values())
     assert set(summary["overall"]) == set(METHODS)
-    assert len(examples["blur"]) == 1 + len(METHODS)
+    # the damaged "method" of the clean row is the clean image itself: the 100 dB cap
+    assert summary["per_degradation"][CLEAN]["damaged"]["psnr"] == 100.0
+    assert 0 < summary["clean_psnr"] < 100  # the tiny model's correction is not zero
+    assert len(examples["blur"]) == 1 + len(METHODS) and CLEAN not in examples
 
 
-def test_finetuning_makes_a_super_resolution_model_full_code(tmp_path, artwork):
-    torch.manual_seed(0)
-    ae = CouplingAutoencoder(levels=3, steps=1, hidden=8, latent_channels=8)
-    model = AffineSR.build(ae, widths=(8, 16), layers=1)  # a ×4 model's shape
-    data = damaged_crops([artwork], crop=32, length=4)
-    hr, lr = data[0]
-    assert hr.shape == lr.shape  # scale 1: same size
-    finetune(model, data, tmp_path / "run", ae_steps=2, prior_steps=2, batch_size=2, progress=False)
-    again = load_restorer(tmp_path / "run" / "model")
-    assert again.residual and again.full_code
-    assert (tmp_path / "run" / "autoencoder" / "config.json").is_file()
+def test_training_patches_carry_the_damage_masks(artwork):
+    data = DamagedPatches([artwork], crop=32, source=64, clean=0.0, seed=0)
+    damaged, clean, masks = next(iter(data))
+    assert damaged.shape == clean.shape == (3, 32, 32) and masks.shape == (len(FAMILIES), 32, 32)
+    assert 0 <= damaged.min() and damaged.max() <= 1 and masks.max() == 1
+    with pytest.raises(ValueError, match="smaller than"):
+        DamagedPatches([artwork[:20, :20]], crop=32)
+
+
+def test_training_runs_resumes_and_writes_a_loadable_model(tmp_path, artwork):
+    write_image(tmp_path / "clean" / "a.png", artwork)
+    run = ["train", str(tmp_path / "clean"), "--out", str(tmp_path / "run"), "--crop", "32",
+           "--batch-size", "2", "--save-every", "2", "-q"]  # fmt: skip
+    assert main([*run, "--steps", "2"]) == 0
+    assert main([*run, "--steps", "3"]) == 2  # a finished run is not overwritten
+    assert main([*run, "--steps", "4", "--resume"]) == 0
+    log = (tmp_path / "run" / "log.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in log] == ["step", "1", "2", "3", "4"]
+    model = load_restorer(tmp_path / "run" / "model")
+    assert isinstance(model, ResidualRestorer)
+    assert restore_image(model, artwork).shape == artwork.shape
 
 
 def test_the_command_line(tmp_path, tiny_restorer_dir, artwork, capsys):
@@ -62,8 +86,10 @@ def test_the_command_line(tmp_path, tiny_restorer_dir, artwork, capsys):
     assert main(["evaluate", str(tmp_path / "clean"), "--out", str(tmp_path / "ev"),
                  "--kinds", "noise,cracks", *model]) == 0  # fmt: skip
     summary = json.loads((tmp_path / "ev" / "summary.json").read_text())
-    assert set(summary["per_degradation"]) == {"noise", "cracks"}
+    assert set(summary["gain_db"]) == {"noise", "cracks"}
+    assert set(summary["per_degradation"]) == {"noise", "cracks", CLEAN}
     assert (tmp_path / "ev" / "examples.png").is_file()
+    assert (tmp_path / "ev" / "damage_maps.png").is_file()
     assert "| **mean** |" in (tmp_path / "ev" / "table.md").read_text()
     capsys.readouterr()
 

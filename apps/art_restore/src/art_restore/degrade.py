@@ -2,8 +2,9 @@
 
 The ten types of the published art-restoration set (blur, dull, fade, gaussian noise, motion blur,
 noise, pixelate, radial blur, rain, water damage) plus scratches and cracks (craquelure). Every
-function maps ``uint8 [H, W, 3]`` to an image of the same shape and type; the same image, type,
-severity and seed give the same result.
+kind maps ``uint8 [H, W, 3]`` to an image of the same shape and type (and, on request, the map of
+the pixels it damaged, which the restorer learns to predict); the same image, type, severity and
+seed give the same result.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-__all__ = ["DEGRADATIONS", "apply", "compose", "random_recipe"]
+__all__ = ["DEGRADATIONS", "FAMILIES", "FAMILY", "apply", "compose", "random_recipe"]
 
 
 def _gaussian_blur(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
@@ -92,7 +93,7 @@ def _rain(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndar
         cv2.line(streaks, (int(x), int(y)), (int(x + dx), int(y + dy)), 1.0, 1, cv2.LINE_AA)
     streaks = cv2.GaussianBlur(streaks, (0, 0), 0.7)[..., None]
     alpha = np.clip(streaks * (0.35 + 0.5 * severity), 0, 1)
-    return img * (1 - alpha) + 235 * alpha
+    return img * (1 - alpha) + 235 * alpha, alpha[..., 0]
 
 
 def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
@@ -113,7 +114,7 @@ def _water_damage(img: np.ndarray, severity: float, rng: np.random.Generator) ->
     brown = np.array([150, 115, 70], np.float32)
     stained = soft * 0.55 + brown * 0.45
     out = img * (1 - stain[..., None]) + stained * stain[..., None]
-    return out * (1 - 0.35 * band[..., None])
+    return out * (1 - 0.35 * band[..., None]), np.maximum(stain, 0.35 * band)
 
 
 def _curve(rng: np.random.Generator, h: int, w: int, steps: int, wiggle: float) -> np.ndarray:
@@ -131,11 +132,14 @@ def _scratches(img: np.ndarray, severity: float, rng: np.random.Generator) -> np
     """Long, nearly straight bright or dark lines, 1-2 px wide."""
     h, w = img.shape[:2]
     out = img.copy()
+    mask = np.zeros((h, w), np.float32)
     for _ in range(int(2 + 14 * severity)):
         pts = _curve(rng, h, w, 12, 0.08)
         color = (245.0,) * 3 if rng.random() < 0.7 else (25.0,) * 3
-        cv2.polylines(out, [pts], False, color, int(rng.integers(1, 3)), cv2.LINE_AA)
-    return out
+        thickness = int(rng.integers(1, 3))
+        cv2.polylines(out, [pts], False, color, thickness, cv2.LINE_AA)
+        cv2.polylines(mask, [pts], False, 1.0, thickness, cv2.LINE_AA)
+    return out, mask
 
 
 def _cracks(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
@@ -150,7 +154,7 @@ def _cracks(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.nd
             branch = _curve(rng, h, w, 8, 0.6)
             cv2.polylines(mask, [branch - branch[0] + base], False, 1.0, 1, cv2.LINE_AA)
     dark = (0.55 + 0.35 * severity) * mask[..., None]
-    return img * (1 - dark) + 30 * dark
+    return img * (1 - dark) + 30 * dark, mask
 
 
 DEGRADATIONS: dict[str, Callable[[np.ndarray, float, np.random.Generator], np.ndarray]] = {
@@ -168,26 +172,65 @@ DEGRADATIONS: dict[str, Callable[[np.ndarray, float, np.random.Generator], np.nd
     "cracks": _cracks,
 }
 
+# Families of damage the restorer's damage map tells apart. Tone, noise and blur change every
+# pixel; lines and stains change the pixels their own masks mark.
+FAMILIES = ("tone", "noise", "blur", "lines", "stains")
+FAMILY = {
+    "blur": "blur",
+    "dull": "tone",
+    "fade": "tone",
+    "gaussian_noise": "noise",
+    "motion_blur": "blur",
+    "noise": "noise",
+    "pixelate": "blur",
+    "radial_blur": "blur",
+    "rain": "lines",
+    "water_damage": "stains",
+    "scratches": "lines",
+    "cracks": "lines",
+}
+MASK_LEVEL = 0.1  # a pixel is damaged where a kind's own mask (its opacity) exceeds this
 
-def apply(image: np.ndarray, kind: str, severity: float, seed: int | np.random.Generator = 0):
-    """One degradation of ``image`` (``uint8 [H, W, 3]``); ``severity`` in (0, 1]."""
+
+def _check(image: np.ndarray, kind: str, severity: float) -> None:
     if kind not in DEGRADATIONS:
         raise ValueError(f"unknown degradation {kind!r}; choose from {', '.join(DEGRADATIONS)}")
     if not 0 < severity <= 1:
         raise ValueError(f"severity must be in (0, 1], got {severity}")
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"expected uint8 [H, W, 3], got {image.dtype} {list(image.shape)}")
+
+
+def apply(
+    image: np.ndarray,
+    kind: str,
+    severity: float,
+    seed: int | np.random.Generator = 0,
+    with_mask: bool = False,
+):
+    """One degradation of ``image`` (``uint8 [H, W, 3]``); ``severity`` in (0, 1]. With
+    ``with_mask``, also the ``bool [H, W]`` map of the pixels it damaged (every pixel for the
+    kinds that change the whole image: tone, noise, blur)."""
+    _check(image, kind, severity)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     out = DEGRADATIONS[kind](image.astype(np.float32), severity, rng)
-    return np.clip(out, 0, 255).round().astype(np.uint8)
+    out, mask = out if isinstance(out, tuple) else (out, None)
+    out = np.clip(out, 0, 255).round().astype(np.uint8)
+    if not with_mask:
+        return out
+    mask = np.ones(image.shape[:2], bool) if mask is None else mask > MASK_LEVEL
+    return out, mask
 
 
-def compose(image: np.ndarray, recipe: list[tuple[str, float]], seed: int = 0) -> np.ndarray:
-    """Apply ``[(kind, severity), ...]`` in order, with one seeded stream for all."""
-    rng = np.random.default_rng(seed)
+def compose(image: np.ndarray, recipe: list[tuple[str, float]], seed=0, with_masks: bool = False):
+    """Apply ``[(kind, severity), ...]`` in order, with one seeded stream for all. With
+    ``with_masks``, also ``bool [len(FAMILIES), H, W]``: which pixels each family damaged."""
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    masks = np.zeros((len(FAMILIES), *image.shape[:2]), bool)
     for kind, severity in recipe:
-        image = apply(image, kind, severity, rng)
-    return image
+        image, mask = apply(image, kind, severity, rng, with_mask=True)
+        masks[FAMILIES.index(FAMILY[kind])] |= mask
+    return (image, masks) if with_masks else image
 
 
 def random_recipe(

@@ -83,6 +83,7 @@ def upscale_files(
     progress: bool = True,
     suffix: str = ".png",
     desc: str = "upscale",
+    process=None,
     **options,
 ) -> dict[str, list]:
     """Upscale every image in ``inputs`` (files, folders searched recursively, globs) into
@@ -91,7 +92,9 @@ def upscale_files(
     skips finished outputs of unchanged inputs, so an interrupted batch resumes; one with another
     model or options is refused unless ``overwrite`` (then all is redone). Unreadable and
     non-image files are listed in ``failed`` and left out.
-    ``options`` go to :func:`upscale_image`. Returns ``{"written", "skipped", "failed"}``."""
+    ``options`` go to :func:`upscale_image`; ``process(image) -> image``, when given, replaces
+    it (another model family in the same batch job). Returns ``{"written", "skipped",
+    "failed"}``."""
     from tqdm.auto import tqdm
 
     from app_toolkit.files import check_output_dir
@@ -115,7 +118,7 @@ def upscale_files(
             continue
         try:
             image, _ = read_image(item.path)
-            result = upscale_image(model, image, **options)
+            result = process(image) if process else upscale_image(model, image, **options)
         except MediaError as err:
             log.warning("skipped %s: %s", item.path, err)
             report["failed"].append(str(item.path))

@@ -15,7 +15,7 @@ kept when the same command runs again, so an interrupted batch resumes; a rerun 
 
 examples:
   art-restore restore scans/ --out restored/
-  art-restore restore mural.jpg --out restored/ --steps 4   # more generated detail
+  art-restore restore mural.jpg --out restored/ --model superres --steps 4   # diffusion
 """
 
 
@@ -34,8 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from art_restore.restorer import load_restorer
+    from art_restore.restorer import load_restorer, restore_image
 
     options = sampling_options(args)
     model = load_restorer(args.model, str(resolve_device(args.device)))
-    return run_batch(model, args, options, scale=1, desc="restore")
+
+    def restore(image):
+        return restore_image(model, image, args.seed, **options)
+
+    return run_batch(model, args, options, scale=1, desc="restore", process=restore)

@@ -56,10 +56,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_batch(
-    model, args: argparse.Namespace, options: dict, scale: int, desc: str = "upscale"
+    model, args: argparse.Namespace, options: dict, scale: int, desc: str = "upscale", process=None
 ) -> int:
-    """The batch job of `upscale` (and of art-restore's `restore`, at scale 1), with its report;
-    exit code 1 when no input could be processed."""
+    """The batch job of `upscale` (and of art-restore's `restore`, at scale 1, whose
+    ``process`` restores one image), with its report; exit code 1 when no input could be
+    processed."""
     from affine_sr.pipeline import upscale_files
 
     report = upscale_files(
@@ -69,6 +70,7 @@ def run_batch(
         overwrite=args.overwrite,
         progress=not args.quiet,
         desc=desc,
+        process=process,
         scale=scale,
         seed=args.seed,
         **options,
