@@ -30,7 +30,7 @@ TINY = {
 # commands whose lengths are defaults, not written on the line
 EXTRA = {
     "affine-sr train": ["--ae-steps", "2", "--prior-steps", "2", "--batch-size", "2"],
-    "art-restore train": ["--prior-steps", "2", "--batch-size", "2"],
+    "art-restore train": ["--steps", "2", "--batch-size", "2"],
     "affine-sr evaluate": ["--tile", "0"],
     "art-restore evaluate": ["--crop", "64", "--kinds", "noise"],
     "geomap run": ["--epochs", "2", "--sample", "4000"],
