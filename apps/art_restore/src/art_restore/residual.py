@@ -100,12 +100,20 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
 
 @torch.inference_mode()
 def restore_residual(
-    model: ResidualRestorer, image: np.ndarray, with_map: bool = False
+    model: ResidualRestorer,
+    image: np.ndarray,
+    with_map: bool = False,
+    tile: int = 1024,
+    overlap: int = 64,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """``uint8 [H, W, 3]`` → the restored image (and, with ``with_map``, the damage map: ``float
-    [len(FAMILIES), H, W]`` probabilities)."""
+    [len(FAMILIES), H, W]`` probabilities). Images larger than ``tile`` are restored in
+    overlapping, blended tiles: memory depends on the tile size only."""
+    from affine_sr.tiling import tiled_apply
+
     device = next(model.parameters()).device
     x = torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None].float()
-    restored, logits = model(x / 255)
+    both = tiled_apply(lambda t: torch.cat(model(t), 1), x / 255, 1, tile, overlap)
+    restored, logits = both[:, :3], both[:, 3:]
     out = (restored[0].permute(1, 2, 0) * 255).clamp(0, 255).round().to(torch.uint8).cpu().numpy()
     return (out, torch.sigmoid(logits[0]).cpu().numpy()) if with_map else out
