@@ -102,7 +102,12 @@ def test_ctrl_c_midway_then_rerun_finishes(tmp_path):
     env = {**os.environ, "HOME": str(tmp_path / "home")}
     argv = [sys.executable, "-m", "affine_sr", "upscale", str(photos), "--out", str(out)]
     argv += ["--device", "cpu", "-q", "--tile", "0"]
-    child = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
+    # a shell that ran the tests in the background may have left SIGINT ignored, and Python
+    # then installs no KeyboardInterrupt handler: give the child the default one
+    child = subprocess.Popen(
+        argv, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     deadline = time.monotonic() + 300
     while not list(out.glob("*.png")) and time.monotonic() < deadline:
         time.sleep(0.05)
