@@ -95,7 +95,7 @@ def test_ctrl_c_midway_then_rerun_finishes(tmp_path):
     import time
 
     photos = tmp_path / "many"
-    count = 16  # enough that the batch cannot finish between the first output and the signal
+    count = 16  # a margin: the batch is still running when the signal arrives
     for i in range(count):
         write_image_file(photos / f"p{i}.png", (96, 96), seed=i)
     out = tmp_path / "out"
