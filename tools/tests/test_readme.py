@@ -29,7 +29,8 @@ TINY = {
 }
 # commands whose lengths are defaults, not written on the line
 EXTRA = {
-    "affine-sr train": ["--ae-steps", "2", "--prior-steps", "2", "--batch-size", "2"],
+    "affine-sr train": ["--ae-steps", "2", "--prior-steps", "2", "--refiner-steps", "2",
+                        "--refiner-width", "8", "--refiner-blocks", "1", "--batch-size", "2"],
     "art-restore train": ["--steps", "2", "--batch-size", "2"],
     "affine-sr evaluate": ["--tile", "0"],
     "art-restore evaluate": ["--crop", "64", "--kinds", "noise"],

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from geomap.kselect import K_METHODS
 from geomap.metrics import agreement, majority_filter
 from geomap.model import GeoMapModel
 from geomap.synth import make_scene
@@ -37,12 +38,24 @@ def test_sae_matches_the_paper_layout():
     assert model.config["reducer"] == "sae"
 
 
-def test_elbow_chooses_k_on_separated_clusters():
+@pytest.mark.parametrize("method", K_METHODS)
+def test_every_criterion_finds_k_on_separated_clusters(method):
     rng = np.random.default_rng(0)
     centres = rng.uniform(0, 1, (4, 5))
-    x = np.concatenate([c + 0.01 * rng.normal(size=(500, 5)) for c in centres]).astype(np.float32)
-    model = GeoMapModel(5, "pca", k=None, k_max=10).fit(x, progress=False)
-    assert model.k == 4 and model.elbow["ks"][0] == 2
+    x = np.concatenate([c + 0.01 * rng.normal(size=(300, 5)) for c in centres]).astype(np.float32)
+    model = GeoMapModel(5, "pca", k=None, k_max=8, k_method=method).fit(x, progress=False)
+    choice = model.k_choice
+    assert model.k == 4 and choice["method"] == method and choice["ks"][0] == 2
+    assert choice["runner_up"] != 4 and len(choice["curve"]) == len(choice["ks"]) == 7
+    with pytest.raises(ValueError, match="k method"):
+        GeoMapModel(5, k_method="guess")
+
+
+def test_the_raw_reducer_is_the_scaled_bands():
+    x = np.random.default_rng(0).uniform(0, 1, (400, 3)).astype(np.float32)
+    model = GeoMapModel(3, "raw", k=3).fit(x, progress=False)
+    assert np.allclose(model.features(x), model.scale(x))
+    assert model.predict(x).max() == 3
 
 
 def test_bad_arguments_and_checkpoints(tmp_path):

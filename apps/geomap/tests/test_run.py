@@ -68,7 +68,7 @@ def test_windowed_run_equals_in_memory_run(scene_files, tmp_path):
     assert np.array_equal(maps[0], maps[1])
 
 
-def test_elbow_plot_when_k_is_chosen(scene_files, tmp_path):
+def test_k_choice_plot_and_metrics_when_k_is_chosen(scene_files, tmp_path):
     out = tmp_path / "out"
     assert (
         main(
@@ -86,8 +86,11 @@ def test_elbow_plot_when_k_is_chosen(scene_files, tmp_path):
         )
         == 0
     )
-    assert (out / "elbow.png").is_file()
-    assert 2 <= json.loads((out / "metrics.json").read_text())["k"] <= 8
+    assert (out / "k_choice.png").is_file()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 2 <= metrics["k"] <= 8 and metrics["k_chosen_by"] == metrics["k_choice"]["method"]
+    assert metrics["k_choice"]["runner_up"] != metrics["k"]
+    assert len(metrics["k_choice"]["curve"]) == len(metrics["k_choice"]["ks"]) == 7
 
 
 def _write(path, data, nodata=None):

@@ -50,15 +50,18 @@ def test_upscale_and_evaluate_from_the_command_line(tmp_path, tiny_model_dir, ca
     assert "PSNR-Y gain" in capsys.readouterr().out
 
 
-def test_train_both_stages_from_the_command_line(tmp_path):
+def test_train_all_stages_from_the_command_line(tmp_path):
     out = tmp_path / "run"
     tiny = ["--textures", "3", "--crop", "32", "--batch-size", "2", "--ae-hidden", "8"]
     tiny += ["--ae-steps-per-level", "1", "--widths", "8,16", "--latent-channels", "8"]
     assert (
-        main(["train", "--out", str(out), *tiny, "--ae-steps", "2", "--prior-steps", "2", "-q"])
+        main(["train", "--out", str(out), *tiny, "--ae-steps", "2", "--prior-steps", "2",
+              "--refiner-steps", "2", "--refiner-width", "8", "--refiner-blocks", "1", "-q"])
         == 0
-    )
+    )  # fmt: skip
     assert (out / "autoencoder" / "config.json").is_file()
+    assert (out / "model" / "refiner" / "config.json").is_file()
+    assert (out / "refiner_run" / "history.json").is_file()
     assert (
         main(
             [

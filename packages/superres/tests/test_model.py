@@ -130,7 +130,16 @@ def test_a_frozen_text_conditioned_prior_takes_prompt_embeddings_from_a_file(tmp
     save_file({"prompt_embeds": embeds}, tmp_path / "empty.safetensors")
     run = ["train", "--out", str(tmp_path / "run"), "--textures", "2", "--crop", "32"]
     run += ["--batch-size", "2", "--ae-hidden", "8", "--ae-steps-per-level", "1", "-q"]
-    run += ["--latent-channels", "4", "--ae-steps", "1", "--prior-steps", "1"]
+    run += [
+        "--latent-channels",
+        "4",
+        "--ae-steps",
+        "1",
+        "--prior-steps",
+        "1",
+        "--refiner-steps",
+        "0",
+    ]
     run += ["--prior", str(tmp_path / "sd" / "unet")]
     assert main([*run, "--prompt-embeds", str(tmp_path / "empty.safetensors")]) == 0
     assert not (tmp_path / "run" / "model" / "unet").exists()  # referred to, not copied

@@ -68,8 +68,10 @@ def test_latent_scales_give_unit_variance():
 def test_evaluation_rows_and_summary_are_complete(tiny_model):
     refs = {"t0": textures(1, 48)[0], "t1": textures(2, 40)[1]}
     rows, summary, panels = evaluate(tiny_model, refs, scale=4, progress=False, steps=1)
-    assert len(rows) == 4 and all(set(r) == set(COLUMNS) for r in rows)
-    assert {r["method"] for r in rows} == {"bicubic", "affine-sr"}
+    assert len(rows) == 6 and all(set(r) == set(COLUMNS) for r in rows)
+    assert {r["method"] for r in rows} == {"bicubic", "lanczos", "affine-sr"}
+    assert 0 <= summary["beats_lanczos_on"] <= 2
+    assert all(r["detail"] > 0 for r in rows)
     assert summary["psnr_y_gain"] == pytest.approx(
         summary["affine-sr"]["psnr_y"] - summary["bicubic"]["psnr_y"]
     )

@@ -1,16 +1,29 @@
-"""Accuracy and speed of each reducer on a synthetic scene with a known unit map."""
+"""Accuracy and speed of each reducer on a synthetic scene with a known unit map, and the
+k-selection benchmark: many scenes with known unit counts, every reducer and criterion."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
-from app_toolkit.devices import environment, resolve_device
-from geomap.model import REDUCERS
-from geomap.pipeline import map_raster
-from geomap.synth import make_scene, write_scene
+import numpy as np
 
-__all__ = ["bench", "format_bench"]
+from app_toolkit.devices import environment, resolve_device
+from geomap.kselect import K_METHODS, choose_k
+from geomap.metrics import agreement, majority_filter
+from geomap.model import REDUCERS, GeoMapModel, _kmeans
+from geomap.pipeline import map_raster
+from geomap.synth import SIGNATURES, make_scene, write_scene
+
+__all__ = ["bench", "format_bench", "format_scenes_bench", "scene_set", "scenes_bench"]
+
+# band subsets of the synthetic scenes' Sentinel-2 bands (B2 B3 B4 B5 B6 B7 B8 B8A B11 B12)
+BAND_SETS = {
+    "10 m (4)": [0, 1, 2, 6],
+    "10+20 m SWIR (6)": [0, 1, 2, 6, 8, 9],
+    "all (10)": list(range(10)),
+}
 
 
 def bench(
@@ -83,4 +96,113 @@ def format_bench(result: dict) -> str:
             f"{r['davies_bouldin']:>6.3f} {r['fit_pixels_per_second']:>10.0f} "
             f"{r['predict_pixels_per_second']:>13.0f}"
         )
+    return "\n".join(lines)
+
+
+def scene_set(count: int = 30, size: int = 160, seed: int = 1000) -> list[dict]:
+    """``count`` scene settings, fixed by ``seed`` (not the tests' or the demo's scenes): units
+    3..12 in turn, each a random choice of rock types, with noise, contact mixing and band subset
+    varied."""
+    scenes = []
+    for i in range(count):
+        rng = np.random.default_rng(seed + i)
+        units = 3 + i % 10
+        scenes.append(
+            {
+                "seed": seed + i,
+                "size": size,
+                "units": units,
+                "names": [str(n) for n in rng.choice(list(SIGNATURES), units, replace=False)],
+                "noise": float(rng.choice([0.005, 0.01, 0.02])),
+                "mixing": float(rng.choice([1.0, 1.5, 2.5])),
+                "bands": list(BAND_SETS)[i % len(BAND_SETS)],
+            }
+        )
+    return scenes
+
+
+class _MapAccuracy:
+    """Accuracy of the k-means map of ``features`` against ``units`` after the majority filter,
+    computed once per k."""
+
+    def __init__(self, features: np.ndarray, units: np.ndarray, filter_size: int):
+        self.features, self.units, self.filter_size, self.cache = features, units, filter_size, {}
+
+    def __call__(self, k: int) -> float:
+        if k not in self.cache:
+            labels = (_kmeans(self.features, k, 0).labels_ + 1).astype(np.uint8)
+            labels = majority_filter(labels.reshape(self.units.shape), self.filter_size, k)
+            self.cache[k] = agreement(labels, self.units)["accuracy"]
+        return self.cache[k]
+
+
+def scenes_bench(
+    scenes: list[dict],
+    reducers: tuple[str, ...] = REDUCERS,
+    k_methods: tuple[str, ...] = K_METHODS,
+    k_max: int = 20,
+    epochs: int = 30,
+    filter_size: int = 7,
+    progress: bool = True,
+) -> dict:
+    """For each scene and reducer: the k each criterion chooses, and the map's accuracy (after
+    the majority filter, optimal label matching) with that k and with the true k. Returns the
+    rows and per reducer the share of scenes where each criterion found the true k and the mean
+    accuracies."""
+    from tqdm.auto import tqdm
+
+    rows = []
+    work = [(s, r) for s in scenes for r in reducers]
+    for scene, reducer in tqdm(work, desc="scenes × reducers", disable=not progress):
+        made = make_scene(
+            (scene["size"],) * 2, scene["units"], scene["seed"], scene["noise"],
+            scene["mixing"], names=scene["names"],
+        )  # fmt: skip
+        image = made.image[BAND_SETS[scene["bands"]]]
+        pixels = image.reshape(image.shape[0], -1).T
+        start = time.perf_counter()
+        model = GeoMapModel(pixels.shape[1], reducer, k=scene["units"], epochs=epochs)
+        features = model.fit(pixels, progress=False).features(pixels)
+        mapped = _MapAccuracy(features, made.units, filter_size)
+
+        row = {**scene, "reducer": reducer, "accuracy_true_k": mapped(scene["units"])}
+        for method in k_methods:
+            k = choose_k(features, k_max, 0, method)["k"]
+            row[f"k_{method}"], row[f"accuracy_{method}"] = k, mapped(k)
+        row["seconds"] = time.perf_counter() - start
+        rows.append(row)
+    summary = {}
+    for reducer in reducers:
+        mine = [r for r in rows if r["reducer"] == reducer]
+        summary[reducer] = {
+            "accuracy_true_k": float(np.mean([r["accuracy_true_k"] for r in mine])),
+            **{
+                f"true_k_share_{m}": float(np.mean([r[f"k_{m}"] == r["units"] for r in mine]))
+                for m in k_methods
+            },  # fmt: skip
+            **{
+                f"accuracy_{m}": float(np.mean([r[f"accuracy_{m}"] for r in mine]))
+                for m in k_methods
+            },  # fmt: skip
+            "seconds": float(np.median([r["seconds"] for r in mine])),
+        }
+    return {"scenes": len(scenes), "k_max": k_max, "epochs": epochs, "rows": rows,
+            "summary": summary, "k_methods": list(k_methods)}  # fmt: skip
+
+
+def format_scenes_bench(result: dict) -> str:
+    methods = result["k_methods"]
+    lines = [
+        f"{result['scenes']} synthetic scenes, 3-12 units; share of scenes with the true k "
+        "found, and mean accuracy with that k",
+        "| reducer | accuracy, true k | "
+        + " | ".join(f"{m}: true k / accuracy" for m in methods)
+        + " | s / scene |",
+        "|---" * (len(methods) + 3) + "|",
+    ]
+    for reducer, s in result["summary"].items():
+        cells = " | ".join(
+            f"{s[f'true_k_share_{m}']:.0%} / {s[f'accuracy_{m}']:.3f}" for m in methods
+        )
+        lines.append(f"| {reducer} | {s['accuracy_true_k']:.3f} | {cells} | {s['seconds']:.1f} |")
     return "\n".join(lines)

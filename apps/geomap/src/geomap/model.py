@@ -1,5 +1,6 @@
-"""Band scaling, the reducers (PCA, autoencoder, stacked autoencoder) and k-means, as one model
-that is fitted on a pixel sample, applied to any number of pixels, saved and loaded.
+"""Band scaling, the reducers (the scaled bands themselves, PCA, autoencoder, stacked autoencoder)
+and k-means, as one model that is fitted on a pixel sample, applied to any number of pixels,
+saved and loaded; k is chosen by :mod:`geomap.kselect` unless given.
 
 References: Hajaj et al., "Stacked autoencoder and k-means for unsupervised geological mapping with
 multispectral imagery", Advances in Space Research 74(10), 2024.
@@ -19,11 +20,13 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from torch import nn
 
+from geomap.kselect import K_METHODS, choose_k
+
 __all__ = ["REDUCERS", "Autoencoder", "GeoMapModel", "StackedAutoencoder"]
 
 log = logging.getLogger(__name__)
 
-REDUCERS = ("sae", "ae", "pca")
+REDUCERS = ("sae", "ae", "pca", "raw")
 MODEL_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 
 
@@ -130,7 +133,10 @@ class GeoMapModel:
         lr: float = 3e-2,
         seed: int = 0,
         device: str = "cpu",
+        k_method: str = "silhouette",
     ):
+        if k_method not in K_METHODS:
+            raise ValueError(f"k method must be one of {', '.join(K_METHODS)}, got {k_method!r}")
         if reducer not in REDUCERS:
             raise ValueError(f"reducer must be one of {REDUCERS}, got {reducer!r}")
         if bands < 2:
@@ -146,6 +152,7 @@ class GeoMapModel:
             "reducer": reducer,
             "k": k,
             "k_max": k_max,
+            "k_method": k_method,
             "epochs": epochs,
             "l1": l1,
             "lr": lr,
@@ -156,7 +163,7 @@ class GeoMapModel:
         self.pca: dict[str, np.ndarray] | None = None
         self.net: nn.Module | None = None
         self.centers: np.ndarray | None = None
-        self.elbow: dict | None = None
+        self.k_choice: dict | None = None  # how k was chosen (kselect.choose_k), if it was
         self.losses: list[float] = []
 
     # -- scaling and features ----------------------------------------------------------------
@@ -169,6 +176,8 @@ class GeoMapModel:
     def features(self, pixels: np.ndarray, batch: int = 1 << 16) -> np.ndarray:
         """Reduced features ``[N, d]`` of raw band vectors ``[N, bands]``."""
         x = self.scale(pixels)
+        if self.config["reducer"] == "raw":
+            return x
         if self.config["reducer"] == "pca":
             return (x - self.pca["mean"]) @ self.pca["components"].T
         out = []
@@ -196,7 +205,9 @@ class GeoMapModel:
             raise ValueError("every band is constant over the valid pixels: nothing to map")
         self.high[flat] = self.low[flat] + 1.0
         x = self.scale(pixels)
-        if self.config["reducer"] == "pca":
+        if self.config["reducer"] == "raw":
+            pass
+        elif self.config["reducer"] == "pca":
             pca = PCA(n_components=0.9, random_state=seed).fit(x)
             self.pca = {
                 "mean": pca.mean_.astype(np.float32),
@@ -226,8 +237,8 @@ class GeoMapModel:
         if k is not None and k > len(pixels):
             raise ValueError(f"k = {k} is more than the {len(pixels)} valid pixels sampled")
         if k is None:
-            self.elbow = choose_k(features, self.config["k_max"], seed)
-            k = self.elbow["k"]
+            self.k_choice = choose_k(features, self.config["k_max"], seed, self.config["k_method"])
+            k = self.k_choice["k"]
         self.centers = _kmeans(features, k, seed).cluster_centers_.astype(np.float32)
         return self
 
@@ -262,7 +273,12 @@ class GeoMapModel:
             tensors.update({f"net.{k}": v.numpy() for k, v in self.net.state_dict().items()})
         write_json(
             directory / CONFIG_FILE,
-            {"class": type(self).__name__, **self.config, "fitted_k": self.k, "elbow": self.elbow},
+            {
+                "class": type(self).__name__,
+                **self.config,
+                "fitted_k": self.k,
+                "k_choice": self.k_choice,
+            },
         )
         atomic_write(directory / MODEL_FILE, lambda tmp: save_file(tensors, tmp))
         return directory
@@ -281,12 +297,12 @@ class GeoMapModel:
             raise ValueError(f"{directory}: corrupt geomap model ({err})") from None
         if not isinstance(config, dict) or config.get("class") != cls.__name__:
             raise ValueError(f"{directory}: not a geomap model config")
-        elbow = config.pop("elbow", None)
-        for key in ("class", "fitted_k"):
+        k_choice = config.pop("k_choice", None)
+        for key in ("class", "fitted_k", "elbow"):  # "elbow": models saved before k_choice
             config.pop(key, None)
         try:
             model = cls(**config, device=device)
-            model.elbow = elbow
+            model.k_choice = k_choice
             model.low, model.high = tensors["low"], tensors["high"]
             model.centers = tensors["centers"]
             if config["reducer"] == "pca":
@@ -312,23 +328,3 @@ def _kmeans(features: np.ndarray, k: int, seed: int):
     if len(features) > 200_000:
         return MiniBatchKMeans(k, random_state=seed, n_init=3, batch_size=8192).fit(features)
     return KMeans(k, random_state=seed, n_init=10).fit(features)
-
-
-def choose_k(features: np.ndarray, k_max: int = 20, seed: int = 0) -> dict:
-    """The elbow of the k-means inertia curve over k = 2..k_max (knee detection with kneed, as
-    the paper's elbow method); returns k and the curve."""
-    from kneed import KneeLocator
-
-    rng = np.random.default_rng(seed)
-    sample = features[rng.permutation(len(features))[:20_000]]
-    ks = list(range(2, min(k_max, len(sample) - 1) + 1))
-    inertia = [float(KMeans(k, random_state=seed, n_init=2).fit(sample).inertia_) for k in ks]
-    knee = KneeLocator(ks, inertia, curve="convex", direction="decreasing").knee
-    if knee is None:
-        log.warning(
-            "no elbow in the k-means curve over k = 2..%d; using k = %d (pass --k)",
-            k_max,
-            ks[len(ks) // 2],
-        )
-    k = int(knee) if knee is not None else ks[len(ks) // 2]
-    return {"k": k, "ks": ks, "inertia": inertia, "knee_found": knee is not None}

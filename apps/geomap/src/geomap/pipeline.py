@@ -1,4 +1,4 @@
-"""The whole job: raster in; unit map (GeoTIFF, PNG), elbow plot, metrics and model out."""
+"""The whole job: raster in; unit map (GeoTIFF, PNG), k-selection plot, metrics and model out."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from accelerate import PartialState
 from app_toolkit.files import write_json
 from geomap.metrics import agreement_from_table, internal_indices
 from geomap.model import GeoMapModel
-from geomap.plots import plot_confusion, plot_elbow, plot_map
+from geomap.plots import plot_confusion, plot_k_choice, plot_map
 from geomap.raster import (
     RasterInput,
     check_same_grid,
@@ -38,6 +38,7 @@ def map_raster(
     reducer: str = "sae",
     k: int | None = None,
     k_max: int = 20,
+    k_method: str = "silhouette",
     filter_size: int = 7,
     sample: int = 50_000,
     epochs: int = 30,
@@ -54,7 +55,8 @@ def map_raster(
     Fits scaling, ``reducer`` and k-means on a sample of ``sample`` valid pixels (or loads a fitted
     ``model`` folder), labels the raster window by window, majority-filters it (``filter_size``,
     1 for none) and writes into ``out_dir``: ``units.tif`` (uint8, 0 = nodata, the input's CRS and
-    transform), ``units_raw.tif`` (before filtering), ``map.png``, ``elbow.png`` (when k was chosen),
+    transform), ``units_raw.tif`` (before filtering), ``map.png``, ``k_choice.png`` (when k was
+    chosen, by ``k_method``),
     ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``. An ``out_dir``
     holding a map of an earlier run is refused unless ``overwrite``, which first removes that
     run's files, so no stale file is left beside the new map.
@@ -89,8 +91,9 @@ def map_raster(
                 )
         else:
             fitted = GeoMapModel(
-                len(src.bands), reducer, k, k_max, epochs, seed=seed, device=device
-            )
+                len(src.bands), reducer, k, k_max, epochs, seed=seed, device=device,
+                k_method=k_method,
+            )  # fmt: skip
         if reference is not None:
             contingency_raster_check(reference, src.src)
         for path in earlier:
@@ -123,7 +126,7 @@ def map_raster(
         "sample_pixels": len(pixels),
         "reducer": fitted.config["reducer"],
         "k": fitted.k,
-        "k_chosen_by_elbow": fitted.elbow is not None,
+        "k_chosen_by": fitted.k_choice["method"] if fitted.k_choice else None,
         "unit_pixels_before_filter": {u: int(counts[u]) for u in range(1, fitted.k + 1)},
         "filter_size": filter_size,
         "internal": internal_indices(features, fitted.assign(features), seed=seed),
@@ -131,9 +134,9 @@ def map_raster(
         "fit_pixels_per_second": len(pixels) / max(timings["fit_s"], 1e-9),
         "predict_pixels_per_second": height * width / max(timings["predict_s"], 1e-9),
     }
-    if fitted.elbow is not None:
-        metrics["elbow_knee_found"] = fitted.elbow.get("knee_found", True)
-        plot_elbow(fitted.elbow, out_dir / "elbow.png")
+    if fitted.k_choice is not None:
+        metrics["k_choice"] = fitted.k_choice  # chosen k, runner-up, the criterion's curve
+        plot_k_choice(fitted.k_choice, out_dir / "k_choice.png")
     if reference is not None:
         result = agreement_from_table(contingency_raster(final_path, reference, window))
         raw = agreement_from_table(contingency_raster(raw_path, reference, window))
@@ -157,7 +160,8 @@ OUTPUT_NAMES = (
     "units.tif",
     "units_raw.tif",
     "map.png",
-    "elbow.png",
+    "k_choice.png",
+    "elbow.png",  # written by earlier versions
     "confusion.png",
     "metrics.json",
     "model",

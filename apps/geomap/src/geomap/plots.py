@@ -1,4 +1,4 @@
-"""Pictures people look at: the unit map with a legend, the elbow curve, the confusion matrix and
+"""Pictures people look at: the unit map with a legend, the k-selection criterion, the confusion matrix and
 an RGB quick-look of the scene."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 
 from app_toolkit.plots import pyplot
 
-__all__ = ["plot_confusion", "plot_elbow", "plot_map", "plot_rgb", "unit_colors"]
+__all__ = ["plot_confusion", "plot_k_choice", "plot_map", "plot_rgb", "unit_colors"]
 
 
 def unit_colors(k: int) -> np.ndarray:
@@ -56,15 +56,25 @@ def plot_map(
     _save(fig, path)
 
 
-def plot_elbow(elbow: dict, path: str | os.PathLike) -> None:
+def plot_k_choice(choice: dict, path: str | os.PathLike) -> None:
+    """The criterion curve that chose k (left) and the k-means inertia (right), chosen k and
+    runner-up marked."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(elbow["ks"], elbow["inertia"], "o-")
-    ax.axvline(elbow["k"], color="C3", ls="--", label=f"elbow: k = {elbow['k']}")
-    ax.set_xlabel("number of units k")
-    ax.set_ylabel("k-means inertia")
-    ax.legend()
-    ax.grid(alpha=0.3)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, values, label in (
+        (left, choice["curve"], choice["curve_label"]),
+        (right, choice["inertia"], "k-means inertia"),
+    ):
+        ax.plot(choice["ks"], values, "o-")
+        ax.axvline(choice["k"], color="C3", ls="--", label=f"{choice['method']}: k = {choice['k']}")
+        ax.axvline(
+            choice["runner_up"], color="C7", ls=":", label=f"runner-up: {choice['runner_up']}"
+        )
+        ax.set_xlabel("number of units k")
+        ax.set_ylabel(label, fontsize=8)
+        ax.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    fig.tight_layout()
     _save(fig, path)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["BANDS", "Scene", "make_scene", "write_scene"]
+__all__ = ["BANDS", "SIGNATURES", "Scene", "make_scene", "write_scene"]
 
 # Centre wavelengths (nm) of the Sentinel-2 bands at 10 and 20 m: B2 B3 B4 B5 B6 B7 B8 B8A B11 B12.
 BANDS = (490, 560, 665, 705, 740, 783, 842, 865, 1610, 2190)
@@ -34,6 +34,10 @@ SIGNATURES = {
     "schist": (0.14, 0.16, 0.17, 0.19, 0.21, 0.23, 0.25, 0.25, 0.24, 0.21),
     "alluvium": (0.16, 0.19, 0.22, 0.24, 0.26, 0.28, 0.30, 0.30, 0.33, 0.28),
     "ophiolite": (0.06, 0.08, 0.07, 0.10, 0.14, 0.16, 0.18, 0.18, 0.12, 0.09),
+    "quartzite": (0.38, 0.42, 0.45, 0.46, 0.47, 0.48, 0.49, 0.49, 0.52, 0.48),
+    "laterite": (0.06, 0.10, 0.20, 0.25, 0.27, 0.28, 0.29, 0.29, 0.38, 0.36),
+    "gypsum": (0.55, 0.58, 0.60, 0.61, 0.62, 0.62, 0.63, 0.63, 0.48, 0.30),
+    "dolerite": (0.09, 0.10, 0.11, 0.13, 0.15, 0.17, 0.20, 0.20, 0.17, 0.13),
 }
 
 
@@ -60,10 +64,12 @@ def make_scene(
     noise: float = 0.01,
     mixing: float = 1.5,
     clouds: float = 0.0,
+    names: list[str] | None = None,
 ) -> Scene:
-    """A scene of ``size = (height, width)`` with ``units`` rock units; ``noise`` is the sensor
-    noise (reflectance units), ``mixing`` the width (pixels) of mixed pixels along contacts,
-    ``clouds`` the cloud-covered fraction."""
+    """A scene of ``size = (height, width)`` with ``units`` rock units (the first ``units`` of
+    :data:`SIGNATURES`, or those ``names``); ``noise`` is the sensor noise (reflectance units),
+    ``mixing`` the width (pixels) of mixed pixels along contacts, ``clouds`` the cloud-covered
+    fraction."""
     height, width = size
     if not 2 <= units <= len(SIGNATURES):
         raise ValueError(f"units must be in 2..{len(SIGNATURES)}, got {units}")
@@ -71,8 +77,10 @@ def make_scene(
         raise ValueError(f"size must be at least 16×16, got {height}×{width}")
     if not 0.0 <= clouds < 1.0:
         raise ValueError(f"clouds must be a fraction in [0, 1), got {clouds}")
+    if names is not None and (len(names) != units or not set(names) <= set(SIGNATURES)):
+        raise ValueError(f"names must be {units} of {', '.join(SIGNATURES)}, got {names}")
     rng = np.random.default_rng(seed)
-    names = list(SIGNATURES)[:units]
+    names = list(names) if names is not None else list(SIGNATURES)[:units]
     spectra = np.array([SIGNATURES[n] for n in names], np.float32)
 
     # Warped Voronoi cells: a few seeds per unit, coordinates displaced by smooth noise.

@@ -3,13 +3,15 @@
 Offline sources: the colour and grey sample images shipped inside scikit-image and scikit-learn,
 plus procedural textures (fractal noise, stripes, discs, text-like strokes) for the high
 frequencies that the few photographs lack. ``HELD_OUT`` names the photographs kept out of
-training for the benchmarks. Users train on their own folders instead (``affine-sr train DIR``).
+training for the benchmarks; :func:`heldout_images` adds photographs that ship in other registry
+packages (:data:`REGISTRY_PHOTOS`), never used for training. Users train on their own folders instead (``affine-sr train DIR``).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -18,7 +20,15 @@ from torch.utils.data import Dataset
 
 from affine_sr.degradations import degrade
 
-__all__ = ["HELD_OUT", "PairedCrops", "procedural_texture", "sample_images", "to_tensor"]
+__all__ = [
+    "HELD_OUT",
+    "REGISTRY_PHOTOS",
+    "PairedCrops",
+    "heldout_images",
+    "procedural_texture",
+    "sample_images",
+    "to_tensor",
+]
 
 # scikit-image images that ship with the package (others need a download)
 _SKIMAGE = (
@@ -41,6 +51,16 @@ _SKIMAGE = (
     "text",
 )
 HELD_OUT = ("coffee", "chelsea", "flower", "camera")
+# held-out photographs inside other packages: name -> (package, path in it, licence)
+REGISTRY_PHOTOS = {
+    "grace_hopper": (
+        "matplotlib",
+        "mpl-data/sample_data/grace_hopper.jpg",
+        "public domain (U.S. Navy photograph), shipped with matplotlib",
+    ),
+    "bus": ("ultralytics", "assets/bus.jpg", "AGPL-3.0, as the ultralytics package"),
+    "zidane": ("ultralytics", "assets/zidane.jpg", "AGPL-3.0, as the ultralytics package"),
+}
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
@@ -63,6 +83,26 @@ def sample_images() -> dict[str, np.ndarray]:
             images[name] = _rgb(getattr(skimage.data, name)())
     for name in ("china", "flower"):
         images[name] = _rgb(load_sample_image(f"{name}.jpg"))
+    return images
+
+
+def heldout_images() -> dict[str, np.ndarray]:
+    """The benchmark's photographs, none used for training, as ``uint8 [H, W, 3]`` RGB: the
+    :data:`HELD_OUT` sample images and each of :data:`REGISTRY_PHOTOS` whose package is
+    installed (matplotlib always is; ultralytics is in the monorepo's environment)."""
+    import importlib.util
+
+    from PIL import Image
+
+    samples = sample_images()
+    images = {name: samples[name] for name in HELD_OUT}
+    for name, (package, path, _) in REGISTRY_PHOTOS.items():
+        spec = importlib.util.find_spec(package)  # finds the folder without importing it
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        file = Path(list(spec.submodule_search_locations)[0]) / path
+        if file.is_file():
+            images[name] = _rgb(np.asarray(Image.open(file).convert("RGB")))
     return images
 
 

@@ -1,7 +1,7 @@
 """Benchmark against HR references: each HR image is reduced (bicubic ×scale, or the Real-ESRGAN
-degradation), upscaled by the model and by bicubic, and compared (PSNR and SSIM, Y and RGB, with a
-border of ``scale`` pixels left out as is customary); plus parameter counts and seconds per image,
-and a side-by-side PNG of crops."""
+degradation), upscaled by the model, by bicubic and by Lanczos, and compared (PSNR and SSIM, Y and
+RGB, with a border of ``scale`` pixels left out as is customary, and the detail ratio); plus
+parameter counts and seconds per image, and a side-by-side PNG of crops."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from statistics import median
 import numpy as np
 from torch import nn
 
-from affine_sr.degradations import bicubic_downscale, bicubic_upscale, degrade
-from affine_sr.metrics import psnr, ssim
+from affine_sr.degradations import bicubic_downscale, bicubic_upscale, degrade, lanczos_upscale
+from affine_sr.metrics import detail_ratio, psnr, ssim
 from affine_sr.model import AffineSR
 from affine_sr.pipeline import upscale_image
 
-__all__ = ["COLUMNS", "evaluate", "parameter_counts", "side_by_side"]
+__all__ = ["COLUMNS", "METHODS", "evaluate", "parameter_counts", "side_by_side"]
 
 COLUMNS = [
     "image",
@@ -27,8 +27,10 @@ COLUMNS = [
     "ssim_y",
     "psnr_rgb",
     "ssim_rgb",
+    "detail",
     "seconds",
 ]
+METHODS = ("bicubic", "lanczos", "affine-sr")
 
 
 def parameter_counts(model: AffineSR) -> dict[str, int]:
@@ -43,6 +45,8 @@ def parameter_counts(model: AffineSR) -> dict[str, int]:
         "encoder": count(model.encoder),
         "sft": count(model.sfts),
     }
+    if model.refiner is not None:
+        counts["refiner"] = count(model.refiner)
     counts["total"] = sum(counts.values())
     return counts
 
@@ -53,6 +57,7 @@ def _scores(out: np.ndarray, hr: np.ndarray, crop: int) -> dict[str, float]:
         "ssim_y": ssim(out, hr, True, crop),
         "psnr_rgb": psnr(out, hr, False, crop),
         "ssim_rgb": ssim(out, hr, False, crop),
+        "detail": detail_ratio(out, hr, crop),
     }
 
 
@@ -117,10 +122,14 @@ def evaluate(
         bicubic = bicubic_upscale(lr, scale)
         bicubic_seconds = time.perf_counter() - start
         start = time.perf_counter()
+        lanczos = lanczos_upscale(lr, scale)
+        lanczos_seconds = time.perf_counter() - start
+        start = time.perf_counter()
         ours = upscale_image(model, lr, scale, seed=seed, **options)
         seconds = time.perf_counter() - start
         for method, out, secs in (
             ("bicubic", bicubic, bicubic_seconds),
+            ("lanczos", lanczos, lanczos_seconds),
             ("affine-sr", ours, seconds),
         ):
             rows.append(
@@ -136,7 +145,7 @@ def evaluate(
         )
         box = (*best, size)
         low = np.repeat(np.repeat(lr, scale, 0), scale, 1)
-        ours_row, bic_row = rows[-1], rows[-2]
+        ours_row, bic_row = rows[-1], rows[-3]
         panels += [
             (f"{name}: input ×{scale} (nearest)", _crop(low, box)),
             (f"bicubic {bic_row['psnr_y']:.2f} dB", _crop(bicubic, box)),
@@ -144,11 +153,15 @@ def evaluate(
             ("reference", _crop(hr, box)),
         ]
     summary = {"images": len(references), "scale": scale, "degradation": degradation}
-    for method in ("bicubic", "affine-sr"):
+    for method in METHODS:
         mine = [r for r in rows if r["method"] == method]
-        summary[method] = {c: float(np.mean([r[c] for r in mine])) for c in COLUMNS[2:6]}
+        summary[method] = {c: float(np.mean([r[c] for r in mine])) for c in COLUMNS[2:7]}
         summary[method]["median_seconds"] = median(r["seconds"] for r in mine)
     summary["psnr_y_gain"] = summary["affine-sr"]["psnr_y"] - summary["bicubic"]["psnr_y"]
+    psnr_y = {(r["image"], r["method"]): r["psnr_y"] for r in rows}
+    summary["beats_lanczos_on"] = sum(
+        psnr_y[name, "affine-sr"] > psnr_y[name, "lanczos"] for name in references
+    )
     summary["parameters"] = parameter_counts(model)
     summary["options"] = {"seed": seed, **options}
     return rows, summary, panels

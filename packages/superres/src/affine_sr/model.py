@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -24,6 +25,7 @@ from torch import Tensor, nn
 
 from affine_sr.autoencoder import CouplingAutoencoder
 from affine_sr.conditioning import SFT, TimeAwareEncoder, group_count
+from affine_sr.refiner import Refiner
 from app_toolkit.checkpoint import CheckpointError
 
 __all__ = ["AffineSR", "load_model", "shipped_model"]
@@ -82,6 +84,8 @@ class AffineSR(nn.Module):
         if self.prior is not None:
             self.unet.requires_grad_(False)
         self.register_buffer("prompt_embeds", prompt_embeds, persistent=False)
+        # the pixel-space refinement after the decoder (stage 3; None: the decoded estimate)
+        self.refiner: Refiner | None = None
         self.sfts = nn.ModuleList()
         self._cond: list[Tensor] | None = None
         for level, block in enumerate(unet.down_blocks):
@@ -117,7 +121,10 @@ class AffineSR(nn.Module):
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         """Stage 2 trains the encoder, the SFT layers and the UNet unless it is a frozen prior."""
-        return [p for p in self.parameters() if p.requires_grad and not _in(p, self.autoencoder)]
+        frozen = [self.autoencoder] + ([self.refiner] if self.refiner is not None else [])
+        return [
+            p for p in self.parameters() if p.requires_grad and not any(_in(p, m) for m in frozen)
+        ]
 
     def _encode(self, image: Tensor) -> tuple[Tensor, Tensor]:
         """(scaled latent, detail)."""
@@ -309,7 +316,8 @@ class AffineSR(nn.Module):
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         """``autoencoder/``, ``encoder/`` (config.json + safetensors), ``unet/`` (unless the
         prior is an external frozen folder, then its path is recorded) and ``scheduler/``
-        (diffusers folders), ``sft.safetensors`` and ``config.json``."""
+        (diffusers folders), ``refiner/`` if there is one, ``sft.safetensors`` and
+        ``config.json``."""
         from safetensors.torch import save_file
 
         from app_toolkit.files import atomic_write, write_json
@@ -320,6 +328,10 @@ class AffineSR(nn.Module):
         if self.prior is None:
             self.unet.save_pretrained(directory / "unet")
         self.scheduler.save_pretrained(directory / "scheduler")
+        if self.refiner is not None:
+            self.refiner.save_pretrained(directory / "refiner")
+        elif (directory / "refiner").is_dir():  # a stale one would load with these weights
+            shutil.rmtree(directory / "refiner")
         state = {k: v.detach().contiguous().cpu() for k, v in self.sfts.state_dict().items()}
         if self.prompt_embeds is not None:
             state["prompt_embeds"] = self.prompt_embeds.detach().contiguous().cpu()
@@ -390,6 +402,8 @@ class AffineSR(nn.Module):
             full_code=config.get("full_code", False),
         )
         model.sfts.load_state_dict(state)
+        if (directory / "refiner" / "config.json").is_file():
+            model.refiner = Refiner.from_pretrained(directory / "refiner")
         return model.to(device).eval()
 
 

@@ -15,9 +15,10 @@ import torch.nn.functional as F
 from affine_sr.color import color_fix
 from affine_sr.data import to_tensor
 from affine_sr.model import AffineSR
+from affine_sr.refiner import Refiner
 from affine_sr.tiling import tiled_apply
 
-__all__ = ["DEFAULTS", "upscale_files", "upscale_image"]
+__all__ = ["DEFAULTS", "estimate", "refined", "upscale_files", "upscale_image"]
 
 # the sampling settings `affine-sr upscale` and `evaluate` use unless told otherwise
 DEFAULTS = {"steps": 1, "fidelity": 1.0, "color": "wavelet", "tile": 64, "overlap": 8}
@@ -39,10 +40,11 @@ def upscale_image(
     tile: int = DEFAULTS["tile"],
     overlap: int = DEFAULTS["overlap"],
     seed: int = 0,
+    refine: bool = True,
 ) -> np.ndarray:
     """``uint8 [h, w, 3]`` → ``uint8 [h·scale, w·scale, 3]``. ``tile`` and ``overlap`` are in
     input pixels (0 disables tiling); tile ``k`` draws its noise from ``seed + k``, so a run
-    repeats exactly."""
+    repeats exactly. ``refine``: apply the model's refiner, if it has one for this scale."""
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an RGB image [H, W, 3], got shape {image.shape}")
     if scale < 1:
@@ -58,21 +60,58 @@ def upscale_image(
     if tile:
         tile += -tile % multiple
         overlap = min(overlap + -overlap % multiple, tile - multiple)
+    out = estimate(model, lr, scale, steps, fidelity, color, tile, overlap, seed)
+    if refine and model.refiner is not None:
+        if model.refiner.scale == scale:
+            out = refined(model.refiner, lr, out, tile, overlap)
+        else:
+            log.warning("the refiner is for ×%d, not ×%d: left out", model.refiner.scale, scale)
+    return _to_uint8(out[..., : h * scale, : w * scale])
+
+
+@torch.no_grad()
+def estimate(
+    model: AffineSR,
+    lr: torch.Tensor,
+    scale: int,
+    steps: int,
+    fidelity: float,
+    color: str,
+    tile: int = 0,
+    overlap: int = 0,
+    seed: int = 0,
+) -> torch.Tensor:
+    """The diffusion path's result for ``lr [B, 3, h, w]`` in [-1, 1] (sides fitting the model's
+    size multiple), colour-fixed against the bicubic upscaled input: what the refiner corrects."""
     counter = iter(range(seed, seed + 10**9))
 
     def one_tile(piece: torch.Tensor) -> torch.Tensor:
-        generator = torch.Generator(device).manual_seed(next(counter))
+        generator = torch.Generator(lr.device).manual_seed(next(counter))
         return model.upscale(piece, scale, steps, fidelity, generator)
 
-    with torch.no_grad():
-        if tile and max(lr.shape[-2:]) > tile:
-            out = tiled_apply(one_tile, lr, scale, tile, overlap)
-        else:
-            out = one_tile(lr)
-        out = out[..., : h * scale, : w * scale]
-        reference = F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
-        out = color_fix(out, reference[..., : h * scale, : w * scale].clamp(-1, 1), color)
-    return _to_uint8(out)
+    if tile and max(lr.shape[-2:]) > tile:
+        out = tiled_apply(one_tile, lr, scale, tile, overlap)
+    else:
+        out = one_tile(lr)
+    reference = F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
+    return color_fix(out, reference.clamp(-1, 1), color)
+
+
+@torch.no_grad()
+def refined(
+    refiner: Refiner, lr: torch.Tensor, out: torch.Tensor, tile: int = 0, overlap: int = 0
+) -> torch.Tensor:
+    """``refiner(lr, out)``, tile by tile when ``tile`` (input pixels) is smaller than the image."""
+    s = refiner.scale
+    if not tile or max(lr.shape[-2:]) <= tile:
+        return refiner(lr, out).clamp(-1, 1)
+    # the tiles cut the input and the estimate together: the estimate space-to-depth at LR size
+    joint = torch.cat([lr, F.pixel_unshuffle(out, s)], 1)
+
+    def one_tile(piece: torch.Tensor) -> torch.Tensor:
+        return refiner(piece[:, :3], F.pixel_shuffle(piece[:, 3:], s))
+
+    return tiled_apply(one_tile, joint, s, tile, overlap).clamp(-1, 1)
 
 
 def upscale_files(

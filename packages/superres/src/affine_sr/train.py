@@ -1,4 +1,4 @@
-"""The two training stages, under ``accelerate`` (CPU, one GPU or several, mixed precision by its
+"""The three training stages, under ``accelerate`` (CPU, one GPU or several, mixed precision by its
 config).
 
 1. The autoencoder: an HR image must come back from its latent alone (the prior's path at
@@ -8,6 +8,8 @@ config).
 2. The prior and its conditioning with the autoencoder fixed: the scheduler's target for noisy HR
    latents given the LR image (:meth:`AffineSR.training_loss`); a frozen external prior keeps its
    weights and only the time-aware encoder and the SFT layers learn.
+3. The refiner with the rest fixed: L1 between the HR image and the refined one-step estimate
+   (:mod:`affine_sr.refiner`), the estimate made on the fly as `affine-sr upscale` makes it.
 
 Each stage writes its model folder every ``save_every`` steps and at the end, with a state file
 (optimiser, step, loss history) that ``resume`` continues from.
@@ -35,15 +37,20 @@ __all__ = [
     "set_latent_scales",
     "train_autoencoder",
     "train_prior",
+    "train_refiner",
 ]
 
 log = logging.getLogger("affine_sr")
 STATE_FILE = "training_state.pt"
 
 
-def check_new_run(out_dir: str | os.PathLike, resume: bool) -> None:
-    """Refuse, before any work, an output folder that holds a run, unless resuming it."""
-    if not resume and any(Path(out_dir).rglob(STATE_FILE)):
+def check_new_run(
+    out_dir: str | os.PathLike, resume: bool, folders: list[str] | None = None
+) -> None:
+    """Refuse, before any work, an output folder that holds a run, unless resuming it; with
+    ``folders``, only a run in those subfolders counts (the stages about to run)."""
+    roots = [Path(out_dir) / f for f in folders] if folders is not None else [Path(out_dir)]
+    if not resume and any(any(root.rglob(STATE_FILE)) for root in roots):
         raise ValueError(f"{out_dir} holds a run already; pass --resume or choose another --out")
 
 
@@ -231,4 +238,57 @@ def train_prior(
         resume,
         progress,
         "prior",
+    )
+
+
+def train_refiner(
+    model: AffineSR,
+    dataset: PairedCrops,
+    out_dir: str | os.PathLike,
+    steps: int = 2000,
+    batch_size: int = 16,
+    learning_rate: float = 1e-3,
+    device: str = "cpu",
+    save_every: int = 500,
+    resume: bool = False,
+    progress: bool = True,
+    width: int = 48,
+    blocks: int = 6,
+    state_dir: str | os.PathLike | None = None,
+) -> list[dict]:
+    """Stage 3: gives ``model`` a new :class:`~affine_sr.refiner.Refiner` (unless it has one of
+    this scale, which then goes on learning) and trains it on the colour-fixed one-step estimate
+    of the fixed model; the whole model is saved to ``out_dir``, the training state and history
+    to ``state_dir`` (default: ``refiner_run`` beside ``out_dir``)."""
+    from affine_sr.pipeline import DEFAULTS, estimate
+    from affine_sr.refiner import Refiner
+
+    out_dir = Path(out_dir)
+    state_dir = Path(state_dir) if state_dir is not None else out_dir.parent / "refiner_run"
+    if model.refiner is None or model.refiner.scale != dataset.scale:
+        model.refiner = Refiner(dataset.scale, width, blocks)
+    model.to(device)
+    model.eval().requires_grad_(False)
+    model.refiner.requires_grad_(True)
+    seeds = iter(range(10**9))
+
+    def loss_fn(hr: Tensor, lr: Tensor) -> Tensor:
+        guess = estimate(model, lr, dataset.scale, 1, 1.0, DEFAULTS["color"], seed=next(seeds))
+        return F.l1_loss(model.refiner(lr, guess), hr)
+
+    return _run(
+        model.refiner,
+        list(model.refiner.parameters()),
+        loss_fn,
+        dataset,
+        steps,
+        state_dir,
+        lambda _: model.save_pretrained(out_dir),
+        batch_size,
+        learning_rate,
+        device,
+        save_every,
+        resume,
+        progress,
+        "refiner",
     )

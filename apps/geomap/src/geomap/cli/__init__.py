@@ -7,7 +7,7 @@ from rasterio.errors import NotGeoreferencedWarning
 
 from app_toolkit.cli import make_main
 from geomap import __version__
-from geomap.cli import bench, run, synth
+from geomap.cli import bench, run, sentinel2, synth
 
 __all__ = ["main"]
 
@@ -24,7 +24,7 @@ main = make_main(
     "Unsupervised geological mapping of multispectral rasters: stacked autoencoder, "
     "k-means and a majority filter, GeoTIFF in and out.",
     __version__,
-    (run, synth, bench),
+    (run, synth, sentinel2, bench),
     env_packages=("rasterio", "scikit-learn", "kneed", "accelerate"),
     setup=_quiet_gdal,
 )

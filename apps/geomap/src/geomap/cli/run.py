@@ -8,6 +8,7 @@ import logging
 from app_toolkit.cli import add_device_option, bounded
 from app_toolkit.devices import resolve_device
 from geomap.cli.common import COMMON, int_list
+from geomap.kselect import K_METHODS
 from geomap.model import REDUCERS
 from geomap.pipeline import map_raster
 
@@ -17,7 +18,7 @@ EPILOG = """\
 outputs in DIR:
   units.tif      unit labels 1..k (uint8, 0 = nodata), the input's CRS and transform
   units_raw.tif  the same before the majority filter
-  map.png        colour map with legend        elbow.png      k-means elbow (when k is chosen)
+  map.png        colour map with legend        k_choice.png   criterion curve (when k is chosen)
   confusion.png  with --reference              metrics.json   indices, agreement, timings
   model/         the fitted model (config.json + model.safetensors), reusable with --model
 
@@ -34,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         parents=[COMMON],
         help="map rock units of a multispectral GeoTIFF",
         description="Scale each band, reduce each pixel's band vector (stacked autoencoder by "
-        "default), cluster with k-means (k by the elbow method unless given), clean the map with "
+        "default), cluster with k-means (k chosen by a model-selection criterion unless given), "
+        "clean the map with "
         "a majority filter and write it as a GeoTIFF with the input's georeferencing. Rasters "
         "larger than memory work: fitting uses a pixel sample, prediction goes window by window.",
         epilog=EPILOG,
@@ -57,13 +59,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=REDUCERS,
         default="sae",
         help="sae: stacked autoencoder (the paper's); ae: one autoencoder; pca: 90%% of the "
-        "variance (default: %(default)s)",
+        "variance; raw: the scaled bands (default: %(default)s)",
     )
     parser.add_argument(
-        "--k", type=bounded(int, 2, 256), help="number of units (default: chosen by the elbow)"
+        "--k", type=bounded(int, 2, 256), help="number of units (default: chosen, see --k-method)"
     )
     parser.add_argument(
-        "--k-max", type=bounded(int, 2, 256), default=20, help="largest k the elbow tries (default: %(default)s)"
+        "--k-method",
+        choices=K_METHODS,
+        default="silhouette",
+        help="how k is chosen over 2..--k-max: silhouette width, Gaussian-mixture BIC, gap "
+        "statistic or the elbow of the k-means inertia (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--k-max",
+        type=bounded(int, 3, 255),
+        default=20,
+        help="largest k tried (default: %(default)s)",
     )
     parser.add_argument(
         "--filter-size",
@@ -113,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         reducer=args.reducer,
         k=args.k,
         k_max=args.k_max,
+        k_method=args.k_method,
         filter_size=args.filter_size,
         sample=args.sample,
         epochs=args.epochs,
@@ -127,7 +140,12 @@ def run(args: argparse.Namespace) -> int:
     internal = metrics["internal"]
     print(
         f"{metrics['reducer']}: k = {metrics['k']}"
-        f"{' (elbow)' if metrics['k_chosen_by_elbow'] else ''}, "
+        + (
+            f" (by {metrics['k_chosen_by']}; runner-up {metrics['k_choice']['runner_up']})"
+            if metrics["k_chosen_by"]
+            else ""
+        )
+        + ", "
         f"{metrics['valid_pixels']} valid pixels, Calinski-Harabasz "
         f"{internal['calinski_harabasz'] or float('nan'):.0f}, Davies-Bouldin "
         f"{internal['davies_bouldin'] or float('nan'):.3f}"

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("out", metavar="DIR", help="output folder")
     parser.add_argument("--size", type=size, default=(512, 512), help="HEIGHTxWIDTH")
-    parser.add_argument("--units", type=int, default=6, help="number of rock units (2..8)")
+    parser.add_argument("--units", type=int, default=6, help="number of rock units (2..12)")
     parser.add_argument("--noise", type=float, default=0.01, help="sensor noise (reflectance)")
     parser.add_argument("--clouds", type=float, default=0.0, help="cloud-covered fraction")
     parser.add_argument("--pixel-size", type=float, default=20.0, help="metres per pixel")

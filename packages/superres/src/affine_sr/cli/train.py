@@ -1,4 +1,4 @@
-"""``affine-sr train``: the two training stages on HR images."""
+"""``affine-sr train``: the three training stages on HR images."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ log = logging.getLogger("affine_sr")
 EPILOG = """\
 outputs in OUT:
   autoencoder/   stage 1: the coupling autoencoder (with its training state and history.json)
-  model/         stage 2: the whole model, for `upscale --model OUT` and `evaluate --model OUT`
+  model/         stages 2 and 3: the whole model, for `upscale --model OUT` and `evaluate --model OUT`
+                 (stage 3 adds model/refiner/)
+  refiner_run/   stage 3's training state and history.json
 
 examples:
-  affine-sr train hr_photos/ --out run/                      # both stages
+  affine-sr train hr_photos/ --out run/                      # all three stages
   affine-sr train --samples --out run/ --textures 200         # offline images only
   affine-sr train hr_photos/ --out run/ --stage prior --resume
   affine-sr train hr_photos/ --out run/ --latent-channels 4 \\
@@ -30,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "train",
         parents=[COMMON],
-        help="train the autoencoder, then the prior and its conditioning",
+        help="train the autoencoder, the prior and its conditioning, then the refiner",
         description="Train on random crops of HR images; LR inputs are made on the fly, half "
         "by plain bicubic reduction and half by the Real-ESRGAN degradation model (blur, "
         "resize, noise, JPEG, twice). Runs under accelerate (`accelerate launch -m affine_sr "
@@ -68,19 +70,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run_group = parser.add_argument_group("run")
     run_group.add_argument(
         "--stage",
-        choices=("both", "autoencoder", "prior"),
-        default="both",
-        help="which stage(s) to run; `prior` needs OUT/autoencoder or --autoencoder "
-        "(default: %(default)s)",
+        choices=("all", "autoencoder", "prior", "refiner"),
+        default="all",
+        help="which stage(s) to run; `prior` needs OUT/autoencoder or --autoencoder, `refiner` "
+        "needs OUT/model (default: %(default)s)",
     )
     run_group.add_argument("--ae-steps", type=int, default=2000, help="(default: %(default)s)")
     run_group.add_argument("--prior-steps", type=int, default=4000, help="(default: %(default)s)")
+    run_group.add_argument(
+        "--refiner-steps",
+        type=int,
+        default=2000,
+        help="stage 3; 0 leaves the refiner out (default: %(default)s)",
+    )
     run_group.add_argument("--batch-size", type=int, default=16, help="(default: %(default)s)")
     run_group.add_argument(
         "--ae-lr", type=float, default=1e-3, help="stage-1 learning rate (default: %(default)s)"
     )
     run_group.add_argument(
         "--prior-lr", type=float, default=3e-4, help="stage-2 learning rate (default: %(default)s)"
+    )
+    run_group.add_argument(
+        "--refiner-lr",
+        type=float,
+        default=1e-3,
+        help="stage-3 learning rate (default: %(default)s)",
     )
     run_group.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     run_group.add_argument(
@@ -106,6 +120,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     model.add_argument(
         "--layers", type=int, default=1, help="ResNet blocks per UNet level (default: %(default)s)"
+    )
+    model.add_argument(
+        "--refiner-width", type=int, default=48, help="refiner channels (default: %(default)s)"
+    )
+    model.add_argument(
+        "--refiner-blocks",
+        type=int,
+        default=6,
+        help="refiner residual blocks (default: %(default)s)",
     )
     model.add_argument(
         "--prior",
@@ -160,11 +183,21 @@ def run(args: argparse.Namespace) -> int:
 
     from affine_sr.autoencoder import CouplingAutoencoder
     from affine_sr.data import PairedCrops
-    from affine_sr.model import AffineSR
-    from affine_sr.train import check_new_run, set_latent_scales, train_autoencoder, train_prior
+    from affine_sr.model import AffineSR, load_model
+    from affine_sr.train import (
+        check_new_run,
+        set_latent_scales,
+        train_autoencoder,
+        train_prior,
+        train_refiner,
+    )
     from app_toolkit.files import check_output_dir, write_json
 
-    check_new_run(args.out, args.resume)
+    stages = ("autoencoder", "prior", "refiner") if args.stage == "all" else (args.stage,)
+    if not args.refiner_steps:
+        stages = tuple(s for s in stages if s != "refiner")
+    folders = {"autoencoder": "autoencoder", "prior": "model", "refiner": "refiner_run"}
+    check_new_run(args.out, args.resume, [folders[s] for s in stages])
     check_output_dir(args.out, args.inputs)
     if not 0 <= args.clean <= 1:
         raise ValueError(f"--clean must be in [0, 1], got {args.clean}")
@@ -181,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
     progress = not args.quiet
 
     ae_dir = Path(args.autoencoder) if args.autoencoder else out / "autoencoder"
-    if args.stage in ("both", "autoencoder"):
+    if "autoencoder" in stages:
         if args.autoencoder:
             ae = CouplingAutoencoder.from_pretrained(ae_dir)
             ae_dir = out / "autoencoder"
@@ -202,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
         print(f"autoencoder -> {ae_dir}")
-    if args.stage in ("both", "prior"):
+    if "prior" in stages:
         if not (ae_dir / "config.json").is_file():
             raise ValueError(f"{ae_dir}: no trained autoencoder (run --stage autoencoder first)")
         ae = CouplingAutoencoder.from_pretrained(ae_dir).to(device).eval()
@@ -223,4 +256,22 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
         print(f"model -> {out / 'model'}")
+    if "refiner" in stages:
+        if not (out / "model" / "config.json").is_file():
+            raise ValueError(f"{out / 'model'}: no trained model (run --stage prior first)")
+        train_refiner(
+            load_model(out / "model", device),
+            dataset,
+            out / "model",
+            args.refiner_steps,
+            args.batch_size,
+            args.refiner_lr,
+            device=device,
+            save_every=args.save_every,
+            resume=args.resume,
+            progress=progress,
+            width=args.refiner_width,
+            blocks=args.refiner_blocks,
+        )
+        print(f"model with refiner -> {out / 'model'}")
     return 0

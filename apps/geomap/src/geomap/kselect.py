@@ -1,0 +1,139 @@
+"""Choosing the number of units k from the features alone: four model-selection criteria over
+k-means (or Gaussian-mixture) fits for k = 2..k_max on a pixel sample.
+
+- ``silhouette``: the mean silhouette width of the k-means labels (Rousseeuw 1987), highest wins.
+- ``bic``: the Bayesian information criterion of a full-covariance Gaussian mixture started
+  from the k-means fit (Schwarz 1978), lowest wins.
+- ``gap``: the gap statistic (Tibshirani, Walther & Hastie 2001): log inertia of the data
+  against that of uniform reference sets in the data's principal-axes box; the smallest k with
+  gap(k) ≥ gap(k+1) − s(k+1).
+- ``elbow``: the knee of the inertia curve (kneed, Satopää et al. 2011), the paper's method.
+
+Every criterion returns the same record: the chosen k, the runner-up, the curve it decided on
+and the k-means inertia, so that ``metrics.json`` and the plot can show why.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+__all__ = ["K_METHODS", "choose_k"]
+
+log = logging.getLogger(__name__)
+
+K_METHODS = ("silhouette", "bic", "gap", "elbow")
+SAMPLE = 20_000  # pixels the k-means fits use
+SILHOUETTE_SAMPLE = 4_000  # silhouette is O(n²)
+GAP_REFERENCES = 5
+
+
+def _fits(x: np.ndarray, ks: list[int], seed: int) -> list[KMeans]:
+    return [KMeans(k, random_state=seed, n_init=2).fit(x) for k in ks]
+
+
+def _ranked(ks: list[int], score: list[float], higher_is_better: bool) -> tuple[int, int]:
+    order = np.argsort(score)[:: -1 if higher_is_better else 1]
+    return ks[order[0]], ks[order[1]] if len(order) > 1 else ks[order[0]]
+
+
+def _silhouette(x, ks, fits, seed):
+    from sklearn.metrics import silhouette_score
+
+    idx = np.random.default_rng(seed).permutation(len(x))[:SILHOUETTE_SAMPLE]
+    score = [float(silhouette_score(x[idx], f.labels_[idx])) for f in fits]
+    return score, *_ranked(ks, score, True)
+
+
+def _bic(x, ks, fits, seed):
+    from sklearn.mixture import GaussianMixture
+
+    score = []
+    for k, fit in zip(ks, fits):
+        gmm = GaussianMixture(
+            k, covariance_type="full", means_init=fit.cluster_centers_, random_state=seed,
+            reg_covar=1e-5, max_iter=100,
+        )  # fmt: skip
+        score.append(float(gmm.fit(x).bic(x)))
+    return score, *_ranked(ks, score, False)
+
+
+def _gap(x, ks, fits, seed):
+    rng = np.random.default_rng(seed)
+    # uniform references in the box of the data's principal axes (Tibshirani et al.'s method b)
+    mean = x.mean(0)
+    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+    rotated = (x - mean) @ vt.T
+    low, high = rotated.min(0), rotated.max(0)
+    references = [
+        rng.uniform(low, high, size=(min(len(x), 5_000), x.shape[1])) for _ in range(GAP_REFERENCES)
+    ]
+    gaps, spreads = [], []
+    for k, fit in zip(ks, fits):
+        ref_logs = [
+            np.log(KMeans(k, random_state=seed, n_init=1).fit(r).inertia_ / len(r))
+            for r in references
+        ]
+        gaps.append(float(np.mean(ref_logs) - np.log(fit.inertia_ / len(x))))
+        spreads.append(float(np.std(ref_logs) * np.sqrt(1 + 1 / GAP_REFERENCES)))
+    chosen = next(
+        (ks[i] for i in range(len(ks) - 1) if gaps[i] >= gaps[i + 1] - spreads[i + 1]), None
+    )
+    best = _ranked(ks, gaps, True)
+    if chosen is None:
+        return gaps, best[0], best[1]
+    return gaps, chosen, best[0] if best[0] != chosen else best[1]
+
+
+def _elbow(x, ks, fits, seed):
+    from kneed import KneeLocator
+
+    inertia = [float(f.inertia_) for f in fits]
+    locator = KneeLocator(ks, inertia, curve="convex", direction="decreasing")
+    # kneed's difference curve: distance of the normalised curve below its chord
+    distance = [float(d) for d in locator.y_difference]
+    if locator.knee is None:
+        mid = ks[len(ks) // 2]
+        log.warning("no elbow in the k-means curve over k = 2..%d; using k = %d", ks[-1], mid)
+        return distance, mid, _ranked(ks, distance, True)[0]
+    chosen = int(locator.knee)
+    ranked = [k for k in np.array(ks)[np.argsort(distance)[::-1]] if k != chosen]
+    return distance, chosen, int(ranked[0]) if ranked else chosen
+
+
+_CRITERIA = {"silhouette": _silhouette, "bic": _bic, "gap": _gap, "elbow": _elbow}
+# what the curve of each criterion is, for plots and metrics.json
+CURVE_LABELS = {
+    "silhouette": "mean silhouette width (higher is better)",
+    "bic": "Gaussian-mixture BIC (lower is better)",
+    "gap": "gap statistic (first k within one s.e. of the next)",
+    "elbow": "distance below the chord of the inertia curve (knee)",
+}
+
+
+def choose_k(
+    features: np.ndarray, k_max: int = 20, seed: int = 0, method: str = "silhouette"
+) -> dict:
+    """k for ``features [N, d]`` by ``method`` (one of :data:`K_METHODS`) over k = 2..k_max,
+    on a sample of :data:`SAMPLE` pixels. Returns ``{"method", "k", "runner_up", "ks", "curve",
+    "curve_label", "inertia"}``."""
+    if method not in K_METHODS:
+        raise ValueError(f"k method must be one of {', '.join(K_METHODS)}, got {method!r}")
+    rng = np.random.default_rng(seed)
+    x = np.asarray(features, np.float64)[rng.permutation(len(features))[:SAMPLE]]
+    ks = list(range(2, min(k_max, len(x) - 1) + 1))
+    if len(ks) < 2:
+        raise ValueError(f"need at least 2 candidate k (k_max {k_max}, {len(x)} pixels)")
+    fits = _fits(x, ks, seed)
+    curve, k, runner_up = _CRITERIA[method](x, ks, fits, seed)
+    return {
+        "method": method,
+        "k": int(k),
+        "runner_up": int(runner_up),
+        "ks": ks,
+        "curve": curve,
+        "curve_label": CURVE_LABELS[method],
+        "inertia": [float(f.inertia_) for f in fits],
+    }
