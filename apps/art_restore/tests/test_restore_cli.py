@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from affine_sr.metrics import psnr
 from app_toolkit.media import read_image, write_image
 from art_restore.cli import main
 from art_restore.degrade import FAMILIES
 from art_restore.evaluate import CLEAN, COLUMNS, METHODS, evaluate, summarise
-from art_restore.residual import ResidualRestorer, restore_residual
+from art_restore.residual import N_STATS, ResidualRestorer, restore_residual
 from art_restore.restorer import load_restorer, restore_image
 from art_restore.training import DamagedPatches
 
@@ -28,6 +29,16 @@ def test_an_untrained_restorer_returns_its_input_bit_exact(artwork):
         out, damage = restore_residual(model, image, with_map=True)
         assert np.array_equal(out, image)
         assert damage.shape == (len(FAMILIES), *image.shape[:2])
+    assert np.array_equal(restore_residual(model, artwork, tile=48, overlap=16), artwork)
+
+
+def test_tiles_agree_with_the_whole_image(tiny_restorer_dir, artwork):
+    model = load_restorer(tiny_restorer_dir)
+    whole, damage = restore_residual(model, artwork, with_map=True)
+    tiled, tiled_damage = restore_residual(model, artwork, True, tile=64, overlap=24)
+    assert psnr(whole, artwork, False) < 35  # the tiny model does change the image...
+    assert psnr(tiled, whole, False) > 40  # ...and its tiles blend into the same result
+    assert np.abs(tiled_damage - damage).mean() < 0.02
 
 
 def test_evaluation_columns_and_summary_are_complete(tiny_restorer_dir, artwork):
@@ -47,8 +58,9 @@ def test_evaluation_columns_and_summary_are_complete(tiny_restorer_dir, artwork)
 
 def test_training_patches_carry_the_damage_masks(artwork):
     data = DamagedPatches([artwork], crop=32, source=64, clean=0.0, seed=0)
-    damaged, clean, masks = next(iter(data))
+    damaged, clean, masks, stats = next(iter(data))
     assert damaged.shape == clean.shape == (3, 32, 32) and masks.shape == (len(FAMILIES), 32, 32)
+    assert stats.shape == (N_STATS,) and torch.isfinite(stats).all()
     assert 0 <= damaged.min() and damaged.max() <= 1 and masks.max() == 1
     with pytest.raises(ValueError, match="smaller than"):
         DamagedPatches([artwork[:20, :20]], crop=32)

@@ -1,12 +1,19 @@
-"""The default restorer: a small U-Net that starts as the identity and learns corrections only.
+"""The default restorer: a small network that starts as the identity and learns corrections only.
 
-``restored = damaged + gate · correction``, where the correction head's last layer starts at zero
-(an untrained or unsure model returns its input exactly) and the gate is the predicted damage
-map: per pixel, the probability that one of the damage families (:data:`FAMILIES`: tone, noise,
-blur, lines, stains) touched it, learnt from the damage generator's own masks. Undamaged areas
-are gated shut, so the restorer leaves a clean image alone. A global-context branch at the
-bottleneck (the mean of its features, broadcast back) lets the whole-image kinds (faded, dull)
-be judged from the whole image, not a patch.
+Two stages, both the identity at initialisation:
+
+1. **Tone**: a per-image colour transform ``M · x + b`` (3×3 matrix and offset) predicted from
+   global statistics of the image (per-channel quantiles, means, spread and saturation of a
+   thumbnail). Fading and dulling are global affine maps of colour; a patch-wise network cannot
+   tell a faded sky from a pale one, the whole image's statistics can.
+2. **Local correction**: ``restored = toned + gate · tanh(correction)``, a U-Net working at half
+   resolution (pixel-unshuffled input: 4× fewer positions, wider layers for the same cost) with a
+   full-resolution tail. The correction's last layer starts at zero (an untrained or unsure model
+   returns its input exactly) and the gate is the predicted damage map: per pixel, the
+   probability that one of the damage families (:data:`FAMILIES`: tone, noise, blur, lines,
+   stains) touched it, learnt from the damage generator's own masks. Undamaged areas are gated
+   shut, so the restorer leaves a clean image alone. A global-context branch at the bottleneck
+   lets whole-image kinds be judged from the whole image.
 
 One model handles every kind and their mixes. It works in pixel space: no autoencoder puts an
 error floor under every pixel.
@@ -14,6 +21,7 @@ error floor under every pixel.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -25,7 +33,70 @@ from torch import nn
 from app_toolkit.checkpoint import PretrainedMixin, register_to_config
 from art_restore.degrade import FAMILIES
 
-__all__ = ["ResidualRestorer", "restore_residual"]
+__all__ = ["N_STATS", "ResidualRestorer", "image_stats", "restore_residual"]
+
+QUANTILES = (0.005, 0.05, 0.25, 0.5, 0.75, 0.95, 0.995)
+THUMBNAIL = 64  # colour statistics are taken on a thumbnail: cheap, and noise averages out
+TAIL = 16  # channels of the full-resolution tail
+SIGMAS = (0.7, 1.5, 3.0)  # the Gaussian filters whose differences the tail mixes per pixel
+N_STATS = 3 * (len(QUANTILES) + 2) + 3 + 7
+
+
+@functools.cache
+def _kernel_values(sigmas: tuple[float, ...]) -> np.ndarray:
+    radius = int(np.ceil(3 * max(sigmas)))
+    t = np.arange(-radius, radius + 1, dtype=np.float32)
+    kernels = np.stack([np.exp(-0.5 * (t / s) ** 2) for s in sigmas])
+    return kernels / kernels.sum(1, keepdims=True)
+
+
+def _gaussian_kernels(sigmas: tuple[float, ...]) -> torch.Tensor:
+    return torch.from_numpy(_kernel_values(sigmas))  # a fresh tensor: safe in any grad mode
+
+
+def _blurs(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+    """``[B, K, C, H, W]``: ``x`` blurred by each of the K separable Gaussian ``kernels``."""
+    b, c, h, w = x.shape
+    k, size = kernels.shape
+    pad = min(size // 2, h - 1, w - 1)  # reflection needs the pad below the side
+    kernels = kernels[:, size // 2 - pad : size // 2 + pad + 1].to(x)
+    size = 2 * pad + 1
+    flat = x.reshape(b * c, 1, h, w)
+    rows = F.conv2d(F.pad(flat, (pad, pad, 0, 0), mode="reflect"), kernels.view(k, 1, 1, size))
+    both = F.conv2d(F.pad(rows, (0, 0, pad, pad), mode="reflect"), kernels.view(k, 1, size, 1),
+                    groups=k)  # fmt: skip
+    return both.view(b, c, k, h, w).transpose(1, 2)
+
+
+def image_stats(x: torch.Tensor) -> torch.Tensor:
+    """``[B, N_STATS]`` global statistics of ``x`` (``[B, 3, H, W]`` in [0, 1]), each roughly in
+    [-1, 1]: per-channel quantiles (first, channel by channel), means and standard deviations and
+    the mean and quantiles of saturation, on a thumbnail of at most ``THUMBNAIL`` px a side; and,
+    at full resolution on the luminance, how blurred, noisy and directionally smeared the image
+    is (log ratios of fine to coarse detail energy, a robust noise level, the share of gradient
+    energy along four directions)."""
+    h, w = x.shape[-2:]
+    scale = min(1.0, THUMBNAIL / max(h, w))
+    thumb = F.adaptive_avg_pool2d(x, (max(1, round(h * scale)), max(1, round(w * scale))))
+    flat = thumb.flatten(2).float()  # [B, 3, N]
+    levels = torch.tensor(QUANTILES, device=x.device)
+    quantiles = torch.quantile(flat, levels, dim=-1).permute(1, 2, 0).flatten(1)
+    saturation = flat.amax(1) - flat.amin(1)  # [B, N]
+    spread = torch.quantile(saturation, levels[[3, 5]], dim=-1).T
+    colour = torch.cat(
+        [quantiles, flat.mean(-1), flat.std(-1), saturation.mean(-1, keepdim=True), spread], 1
+    )
+    luma = x.float().mean(1, keepdim=True)
+    details = (luma[:, None] - _blurs(luma, _gaussian_kernels(SIGMAS))).abs().flatten(2)
+    energy = details.mean(-1) + 1e-4  # [B, K]: fine to coarse
+    blur = torch.log(energy[:, :-1] / energy[:, -1:])  # about -3..0: lower is blurrier
+    noise = details[:, 0].median(-1).values[:, None] * 20  # MAD of the finest detail
+    steps = [luma[..., :, 1:] - luma[..., :, :-1], luma[..., 1:, :] - luma[..., :-1, :],
+             luma[..., 1:, 1:] - luma[..., :-1, :-1], luma[..., 1:, :-1] - luma[..., :-1, 1:]]  # fmt: skip
+    directions = torch.stack([d.abs().flatten(1).mean(-1) for d in steps], 1)
+    directions = 4 * directions / directions.sum(1, keepdim=True).clamp_min(1e-6) - 1
+    detail = torch.cat([blur / 2 + 1, noise, directions], 1)
+    return torch.cat([2 * colour - 1, detail], 1)
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -38,15 +109,22 @@ def _block(cin: int, cout: int) -> nn.Sequential:
 
 
 class ResidualRestorer(nn.Module, PretrainedMixin):
-    """``forward(x) -> (restored, damage_logits)`` for ``x`` in [0, 1], ``[B, 3, H, W]`` (any
-    size: padded to a multiple of ``2 ** (len(widths) - 1)`` inside)."""
+    """``forward(x, stats=None) -> (restored, damage_logits)`` for ``x`` in [0, 1],
+    ``[B, 3, H, W]`` (any size: padded to a multiple of ``2 ** len(widths)`` inside). ``stats``
+    (:func:`image_stats`) default to those of ``x``; training passes those of the whole region a
+    patch was cut from, as inference sees the whole image."""
 
     @register_to_config
-    def __init__(self, widths: tuple[int, ...] = (24, 48, 96, 128), families: int = len(FAMILIES)):
+    def __init__(self, widths: tuple[int, ...] = (64, 96, 128), families: int = len(FAMILIES)):
         super().__init__()
         widths = tuple(widths)
+        self.tone = nn.Sequential(
+            nn.Linear(N_STATS, 64), nn.LeakyReLU(0.1), nn.Linear(64, 64), nn.LeakyReLU(0.1),
+            nn.Linear(64, 7),
+        )  # fmt: skip
+        self.embed = nn.Linear(N_STATS, widths[-1])  # the statistics, told to the bottleneck
         self.down = nn.ModuleList()
-        self.encoders = nn.ModuleList([_block(3, widths[0])])
+        self.encoders = nn.ModuleList([_block(12, widths[0])])  # the unshuffled input
         for cin, cout in zip(widths, widths[1:]):
             self.down.append(nn.Conv2d(cin, cin, 3, stride=2, padding=1))
             self.encoders.append(_block(cin, cout))
@@ -59,26 +137,54 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
         self.damage = nn.Sequential(
             nn.Conv2d(widths[0], widths[0], 3, padding=1),
             nn.LeakyReLU(0.1),
-            nn.Conv2d(widths[0], families, 3, padding=1),
+            nn.Conv2d(widths[0], 4 * families, 3, padding=1),
+            nn.PixelShuffle(2),
         )
-        self.correction = nn.Conv2d(widths[0], 3, 3, padding=1)
+        self.expand = nn.Sequential(nn.Conv2d(widths[0], 4 * TAIL, 3, padding=1), nn.PixelShuffle(2))
+        self.tail = nn.Sequential(nn.Conv2d(TAIL + 3, TAIL, 3, padding=1), nn.LeakyReLU(0.1))
+        # per pixel: a free correction (3) and how much of each blur difference to add (K)
+        self.correction = nn.Conv2d(TAIL, 3 + len(SIGMAS), 3, padding=1)
         for module in self.modules():  # variance-preserving: without normalisation layers,
             if isinstance(module, nn.Conv2d):  # the default init shrinks activations per layer
                 nn.init.kaiming_normal_(module.weight, a=0.1, nonlinearity="leaky_relu")
                 nn.init.zeros_(module.bias)
-        nn.init.zeros_(self.correction.weight)  # the identity at initialisation
-        nn.init.zeros_(self.correction.bias)
-        self.multiple = 2 ** (len(widths) - 1)
+        for module in [*self.tone, self.embed]:  # the same for the linear layers
+            if isinstance(module, nn.Linear):
+                nn.init.kaiming_normal_(module.weight, a=0.1, nonlinearity="leaky_relu")
+                nn.init.zeros_(module.bias)
+        for last in (self.correction, self.tone[-1]):  # the identity at initialisation
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+        self.multiple = 2 ** len(widths)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def toned(self, x: torch.Tensor, stats: torch.Tensor | None = None) -> torch.Tensor:
+        """Stage 1: ``x`` after the per-image colour transform (``x`` itself when it is zero):
+        each channel's levels moved so its low and high quantiles land where the head predicts
+        (an additive target, easier to learn than the ratio of a gain), then the saturation
+        scaled about the grey."""
+        stats = image_stats(x) if stats is None else stats
+        params = self.tone(stats)
+        q = (stats[:, : 3 * len(QUANTILES)].view(-1, 3, len(QUANTILES)) + 1) / 2
+        low, high = q[..., 0, None, None], q[..., -1, None, None]  # [B, 3, 1, 1]
+        shift_low, shift_high = params[:, :3, None, None], params[:, 3:6, None, None]
+        gain = (shift_high - shift_low) / (high - low).clamp_min(0.05)
+        y = x + shift_low + (x - low) * gain
+        return y + params[:, 6, None, None, None] * (y - y.mean(1, keepdim=True))
+
+    def forward(
+        self, x: torch.Tensor, stats: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         h, w = x.shape[-2:]
+        stats = image_stats(x) if stats is None else stats
+        toned = self.toned(x, stats)
         pad_h, pad_w = -h % self.multiple, -w % self.multiple
-        padded = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else x
-        skips, y = [], self.encoders[0](padded)
+        padded = F.pad(toned, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else toned
+        skips, y = [], self.encoders[0](F.pixel_unshuffle(padded, 2))
         for down, encoder in zip(self.down, self.encoders[1:]):
             skips.append(y)
             y = encoder(down(y))
-        context = y.mean((2, 3), keepdim=True).expand_as(y)
+        context = y.mean((2, 3), keepdim=True) + self.embed(stats)[..., None, None]
+        context = context.expand_as(y)
         y = F.leaky_relu(self.context(torch.cat([y, context], 1)), 0.1)
         for up, decoder, skip in zip(self.up, self.decoders, reversed(skips)):
             y = up(F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False))
@@ -88,9 +194,15 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
         # to find damage instead of to repair it.
         logits = self.damage(y.detach())[..., :h, :w]
         gate = torch.sigmoid(logits).amax(1, keepdim=True)
-        # tanh: a correction never leaves [-1, 1] (the pixel range), which keeps the product
-        # of gate and correction stable while both learn; tanh(0) = 0 keeps the identity
-        restored = x + gate * torch.tanh(self.correction(y)[..., :h, :w])
+        tail = self.tail(torch.cat([F.leaky_relu(self.expand(y), 0.1), padded], 1))
+        # The correction: a free term plus a per-pixel mix of blur differences (blur - toned),
+        # positive weights smoothing (noise, blocks), negative ones sharpening (blur): filters a
+        # small network finds fast. tanh bounds each term, which keeps the product of gate
+        # and correction stable while both learn; tanh(0) = 0 keeps the identity.
+        out = self.correction(tail)[..., :h, :w]
+        details = _blurs(toned, _gaussian_kernels(SIGMAS)) - toned[:, None]
+        mix = (2 * torch.tanh(out[:, 3:, None]) * details).sum(1)
+        restored = toned + gate * (torch.tanh(out[:, :3]) + mix)
         return restored, logits
 
     @classmethod
@@ -100,12 +212,23 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
 
 @torch.inference_mode()
 def restore_residual(
-    model: ResidualRestorer, image: np.ndarray, with_map: bool = False
+    model: ResidualRestorer,
+    image: np.ndarray,
+    with_map: bool = False,
+    tile: int = 1024,
+    overlap: int = 64,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """``uint8 [H, W, 3]`` → the restored image (and, with ``with_map``, the damage map: ``float
-    [len(FAMILIES), H, W]`` probabilities)."""
+    [len(FAMILIES), H, W]`` probabilities). Images larger than ``tile`` are restored in
+    overlapping, blended tiles (memory depends on the tile size only); every tile gets the
+    whole image's statistics, so the tone stage treats the image as one."""
+    from affine_sr.tiling import tiled_apply
+
     device = next(model.parameters()).device
     x = torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None].float()
-    restored, logits = model(x / 255)
+    x = x / 255
+    stats = image_stats(x)
+    both = tiled_apply(lambda t: torch.cat(model(t, stats), 1), x, 1, tile, overlap)
+    restored, logits = both[:, :3], both[:, 3:]
     out = (restored[0].permute(1, 2, 0) * 255).clamp(0, 255).round().to(torch.uint8).cpu().numpy()
     return (out, torch.sigmoid(logits[0]).cpu().numpy()) if with_map else out
