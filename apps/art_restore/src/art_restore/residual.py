@@ -21,7 +21,6 @@ error floor under every pixel.
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 
@@ -36,31 +35,24 @@ from art_restore.degrade import FAMILIES
 __all__ = ["N_STATS", "ResidualRestorer", "image_stats", "restore_residual"]
 
 QUANTILES = (0.005, 0.05, 0.25, 0.5, 0.75, 0.95, 0.995)
-THUMBNAIL = 64  # colour statistics are taken on a thumbnail: cheap, and noise averages out
+N_STATS = 3 * (len(QUANTILES) + 2) + 3
+THUMBNAIL = 64  # statistics are taken on a thumbnail: cheap, and noise averages out
 TAIL = 16  # channels of the full-resolution tail
 SIGMAS = (0.7, 1.5, 3.0)  # the Gaussian filters whose differences the tail mixes per pixel
-N_STATS = 3 * (len(QUANTILES) + 2) + 3 + 7
-
-
-@functools.cache
-def _kernel_values(sigmas: tuple[float, ...]) -> np.ndarray:
-    radius = int(np.ceil(3 * max(sigmas)))
-    t = np.arange(-radius, radius + 1, dtype=np.float32)
-    kernels = np.stack([np.exp(-0.5 * (t / s) ** 2) for s in sigmas])
-    return kernels / kernels.sum(1, keepdims=True)
 
 
 def _gaussian_kernels(sigmas: tuple[float, ...]) -> torch.Tensor:
-    return torch.from_numpy(_kernel_values(sigmas))  # a fresh tensor: safe in any grad mode
+    radius = int(np.ceil(3 * max(sigmas)))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernels = torch.stack([torch.exp(-0.5 * (t / s) ** 2) for s in sigmas])
+    return kernels / kernels.sum(1, keepdim=True)
 
 
 def _blurs(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
-    """``[B, K, C, H, W]``: ``x`` blurred by each of the K separable Gaussian ``kernels``."""
+    """``[B, K, 3, H, W]``: ``x`` blurred by each of the K separable Gaussian ``kernels``."""
     b, c, h, w = x.shape
     k, size = kernels.shape
-    pad = min(size // 2, h - 1, w - 1)  # reflection needs the pad below the side
-    kernels = kernels[:, size // 2 - pad : size // 2 + pad + 1].to(x)
-    size = 2 * pad + 1
+    pad = size // 2
     flat = x.reshape(b * c, 1, h, w)
     rows = F.conv2d(F.pad(flat, (pad, pad, 0, 0), mode="reflect"), kernels.view(k, 1, 1, size))
     both = F.conv2d(F.pad(rows, (0, 0, pad, pad), mode="reflect"), kernels.view(k, 1, size, 1),
@@ -69,12 +61,9 @@ def _blurs(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
 
 
 def image_stats(x: torch.Tensor) -> torch.Tensor:
-    """``[B, N_STATS]`` global statistics of ``x`` (``[B, 3, H, W]`` in [0, 1]), each roughly in
-    [-1, 1]: per-channel quantiles (first, channel by channel), means and standard deviations and
-    the mean and quantiles of saturation, on a thumbnail of at most ``THUMBNAIL`` px a side; and,
-    at full resolution on the luminance, how blurred, noisy and directionally smeared the image
-    is (log ratios of fine to coarse detail energy, a robust noise level, the share of gradient
-    energy along four directions)."""
+    """``[B, N_STATS]`` global statistics of ``x`` (``[B, 3, H, W]`` in [0, 1]): per-channel
+    quantiles, mean and standard deviation, and the mean and quantiles of saturation, on a
+    thumbnail of at most ``THUMBNAIL`` px a side."""
     h, w = x.shape[-2:]
     scale = min(1.0, THUMBNAIL / max(h, w))
     thumb = F.adaptive_avg_pool2d(x, (max(1, round(h * scale)), max(1, round(w * scale))))
@@ -83,20 +72,9 @@ def image_stats(x: torch.Tensor) -> torch.Tensor:
     quantiles = torch.quantile(flat, levels, dim=-1).permute(1, 2, 0).flatten(1)
     saturation = flat.amax(1) - flat.amin(1)  # [B, N]
     spread = torch.quantile(saturation, levels[[3, 5]], dim=-1).T
-    colour = torch.cat(
+    return torch.cat(
         [quantiles, flat.mean(-1), flat.std(-1), saturation.mean(-1, keepdim=True), spread], 1
     )
-    luma = x.float().mean(1, keepdim=True)
-    details = (luma[:, None] - _blurs(luma, _gaussian_kernels(SIGMAS))).abs().flatten(2)
-    energy = details.mean(-1) + 1e-4  # [B, K]: fine to coarse
-    blur = torch.log(energy[:, :-1] / energy[:, -1:])  # about -3..0: lower is blurrier
-    noise = details[:, 0].median(-1).values[:, None] * 20  # MAD of the finest detail
-    steps = [luma[..., :, 1:] - luma[..., :, :-1], luma[..., 1:, :] - luma[..., :-1, :],
-             luma[..., 1:, 1:] - luma[..., :-1, :-1], luma[..., 1:, :-1] - luma[..., :-1, 1:]]  # fmt: skip
-    directions = torch.stack([d.abs().flatten(1).mean(-1) for d in steps], 1)
-    directions = 4 * directions / directions.sum(1, keepdim=True).clamp_min(1e-6) - 1
-    detail = torch.cat([blur / 2 + 1, noise, directions], 1)
-    return torch.cat([2 * colour - 1, detail], 1)
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -120,9 +98,8 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
         widths = tuple(widths)
         self.tone = nn.Sequential(
             nn.Linear(N_STATS, 64), nn.LeakyReLU(0.1), nn.Linear(64, 64), nn.LeakyReLU(0.1),
-            nn.Linear(64, 7),
+            nn.Linear(64, 12),
         )  # fmt: skip
-        self.embed = nn.Linear(N_STATS, widths[-1])  # the statistics, told to the bottleneck
         self.down = nn.ModuleList()
         self.encoders = nn.ModuleList([_block(12, widths[0])])  # the unshuffled input
         for cin, cout in zip(widths, widths[1:]):
@@ -144,11 +121,12 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
         self.tail = nn.Sequential(nn.Conv2d(TAIL + 3, TAIL, 3, padding=1), nn.LeakyReLU(0.1))
         # per pixel: a free correction (3) and how much of each blur difference to add (K)
         self.correction = nn.Conv2d(TAIL, 3 + len(SIGMAS), 3, padding=1)
+        self.register_buffer("kernels", _gaussian_kernels(SIGMAS), persistent=False)
         for module in self.modules():  # variance-preserving: without normalisation layers,
             if isinstance(module, nn.Conv2d):  # the default init shrinks activations per layer
                 nn.init.kaiming_normal_(module.weight, a=0.1, nonlinearity="leaky_relu")
                 nn.init.zeros_(module.bias)
-        for module in [*self.tone, self.embed]:  # the same for the linear layers
+        for module in self.tone:  # the same for the tone head's hidden layers
             if isinstance(module, nn.Linear):
                 nn.init.kaiming_normal_(module.weight, a=0.1, nonlinearity="leaky_relu")
                 nn.init.zeros_(module.bias)
@@ -158,24 +136,16 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
         self.multiple = 2 ** len(widths)
 
     def toned(self, x: torch.Tensor, stats: torch.Tensor | None = None) -> torch.Tensor:
-        """Stage 1: ``x`` after the per-image colour transform (``x`` itself when it is zero):
-        each channel's levels moved so its low and high quantiles land where the head predicts
-        (an additive target, easier to learn than the ratio of a gain), then the saturation
-        scaled about the grey."""
+        """Stage 1: ``x`` after the per-image colour transform (``x`` itself when it is zero)."""
         stats = image_stats(x) if stats is None else stats
-        params = self.tone(stats)
-        q = (stats[:, : 3 * len(QUANTILES)].view(-1, 3, len(QUANTILES)) + 1) / 2
-        low, high = q[..., 0, None, None], q[..., -1, None, None]  # [B, 3, 1, 1]
-        shift_low, shift_high = params[:, :3, None, None], params[:, 3:6, None, None]
-        gain = (shift_high - shift_low) / (high - low).clamp_min(0.05)
-        y = x + shift_low + (x - low) * gain
-        return y + params[:, 6, None, None, None] * (y - y.mean(1, keepdim=True))
+        params = self.tone(2 * stats - 1)  # the statistics are in [0, 1]: centre them
+        matrix, offset = params[:, :9].view(-1, 3, 3), params[:, 9:, None, None]
+        return x + torch.einsum("bij,bjhw->bihw", matrix, x) + offset
 
     def forward(
         self, x: torch.Tensor, stats: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         h, w = x.shape[-2:]
-        stats = image_stats(x) if stats is None else stats
         toned = self.toned(x, stats)
         pad_h, pad_w = -h % self.multiple, -w % self.multiple
         padded = F.pad(toned, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else toned
@@ -183,8 +153,7 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
         for down, encoder in zip(self.down, self.encoders[1:]):
             skips.append(y)
             y = encoder(down(y))
-        context = y.mean((2, 3), keepdim=True) + self.embed(stats)[..., None, None]
-        context = context.expand_as(y)
+        context = y.mean((2, 3), keepdim=True).expand_as(y)
         y = F.leaky_relu(self.context(torch.cat([y, context], 1)), 0.1)
         for up, decoder, skip in zip(self.up, self.decoders, reversed(skips)):
             y = up(F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False))
@@ -200,7 +169,7 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
         # small network finds fast. tanh bounds each term, which keeps the product of gate
         # and correction stable while both learn; tanh(0) = 0 keeps the identity.
         out = self.correction(tail)[..., :h, :w]
-        details = _blurs(toned, _gaussian_kernels(SIGMAS)) - toned[:, None]
+        details = _blurs(toned, self.kernels) - toned[:, None]
         mix = (2 * torch.tanh(out[:, 3:, None]) * details).sum(1)
         restored = toned + gate * (torch.tanh(out[:, :3]) + mix)
         return restored, logits
