@@ -54,8 +54,10 @@ def _blurs(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     k, size = kernels.shape
     pad = size // 2
     flat = x.reshape(b * c, 1, h, w)
-    rows = F.conv2d(F.pad(flat, (pad, pad, 0, 0), mode="reflect"), kernels.view(k, 1, 1, size))
-    both = F.conv2d(F.pad(rows, (0, 0, pad, pad), mode="reflect"), kernels.view(k, 1, size, 1),
+    # reflect as in training; an image too small to reflect (a few pixels) is replicated
+    wide, tall = ("reflect" if n > pad else "replicate" for n in (w, h))
+    rows = F.conv2d(F.pad(flat, (pad, pad, 0, 0), mode=wide), kernels.view(k, 1, 1, size))
+    both = F.conv2d(F.pad(rows, (0, 0, pad, pad), mode=tall), kernels.view(k, 1, size, 1),
                     groups=k)  # fmt: skip
     return both.view(b, c, k, h, w).transpose(1, 2)
 
@@ -73,7 +75,14 @@ def image_stats(x: torch.Tensor) -> torch.Tensor:
     saturation = flat.amax(1) - flat.amin(1)  # [B, N]
     spread = torch.quantile(saturation, levels[[3, 5]], dim=-1).T
     return torch.cat(
-        [quantiles, flat.mean(-1), flat.std(-1), saturation.mean(-1, keepdim=True), spread], 1
+        [
+            quantiles,
+            flat.mean(-1),
+            flat.std(-1, correction=0),
+            saturation.mean(-1, keepdim=True),
+            spread,
+        ],
+        1,
     )
 
 
@@ -117,7 +126,9 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
             nn.Conv2d(widths[0], 4 * families, 3, padding=1),
             nn.PixelShuffle(2),
         )
-        self.expand = nn.Sequential(nn.Conv2d(widths[0], 4 * TAIL, 3, padding=1), nn.PixelShuffle(2))
+        self.expand = nn.Sequential(
+            nn.Conv2d(widths[0], 4 * TAIL, 3, padding=1), nn.PixelShuffle(2)
+        )
         self.tail = nn.Sequential(nn.Conv2d(TAIL + 3, TAIL, 3, padding=1), nn.LeakyReLU(0.1))
         # per pixel: a free correction (3) and how much of each blur difference to add (K)
         self.correction = nn.Conv2d(TAIL, 3 + len(SIGMAS), 3, padding=1)
