@@ -27,12 +27,15 @@ BIN = Path(sys.executable).parent
 
 CARD = """# art-restore default restorer
 
-A residual U-Net ({params:,} parameters, widths {widths}, float16 on disk): the output is the
-damaged input plus a correction, gated per pixel by a predicted damage map of {families}
-families ({family_names}); the correction's last layer starts at zero, so the untrained model
-returns its input bit-exact, and the map, trained from the damage generator's own masks, gates
-the correction. A global-context branch at the bottleneck judges the
-whole-image kinds (fade, dull). Pixel space throughout: no autoencoder between input and output.
+A two-stage residual restorer ({params:,} parameters, U-Net widths {widths} at half resolution,
+float16 on disk). A tone stage applies a per-image colour transform (3×3 matrix and offset)
+predicted from the image's global statistics (fade and dull are global colour maps). A U-Net on
+the pixel-unshuffled image, with a full-resolution tail, then adds a correction: a free term plus
+a per-pixel mix of Gaussian blur differences (smoothing for noise and blocks, sharpening for
+blur), gated per pixel by a predicted damage map of {families} families ({family_names}),
+trained from the damage generator's own masks. Both stages start at the identity (the untrained
+model returns its input bit-exact). Pixel space throughout: no autoencoder between input and
+output.
 `art-restore restore` and `evaluate` use it unless `--model` is given.
 
 **Trained on a small offline set only**: {images} sample photographs of scikit-image and
@@ -74,13 +77,13 @@ def cli(*argv: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", default="out/art_restore_recipe", help="working folder")
-    parser.add_argument("--paintings", type=int, default=100)
-    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--paintings", type=int, default=15)  # as many as photographs
+    parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--crop", type=int, default=64)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--max-kinds", type=int, default=3)
-    parser.add_argument("--clean", type=float, default=0.15)
+    parser.add_argument("--clean", type=float, default=0.2)
     args = parser.parse_args()
 
     import torch

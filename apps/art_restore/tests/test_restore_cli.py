@@ -9,7 +9,7 @@ from app_toolkit.media import read_image, write_image
 from art_restore.cli import main
 from art_restore.degrade import FAMILIES
 from art_restore.evaluate import CLEAN, COLUMNS, METHODS, evaluate, summarise
-from art_restore.residual import ResidualRestorer, restore_residual
+from art_restore.residual import N_STATS, ResidualRestorer, restore_residual
 from art_restore.restorer import load_restorer, restore_image
 from art_restore.training import DamagedPatches
 
@@ -58,8 +58,9 @@ def test_evaluation_columns_and_summary_are_complete(tiny_restorer_dir, artwork)
 
 def test_training_patches_carry_the_damage_masks(artwork):
     data = DamagedPatches([artwork], crop=32, source=64, clean=0.0, seed=0)
-    damaged, clean, masks = next(iter(data))
+    damaged, clean, masks, stats = next(iter(data))
     assert damaged.shape == clean.shape == (3, 32, 32) and masks.shape == (len(FAMILIES), 32, 32)
+    assert stats.shape == (N_STATS,) and torch.isfinite(stats).all()
     assert 0 <= damaged.min() and damaged.max() <= 1 and masks.max() == 1
     with pytest.raises(ValueError, match="smaller than"):
         DamagedPatches([artwork[:20, :20]], crop=32)

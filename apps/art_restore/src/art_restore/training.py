@@ -18,7 +18,7 @@ from torch.utils.data import IterableDataset
 
 from app_toolkit.training import check_finite_loss, checkpoint_on_interrupt
 from art_restore.degrade import compose, random_recipe
-from art_restore.residual import ResidualRestorer
+from art_restore.residual import ResidualRestorer, image_stats
 
 __all__ = ["DamagedPatches", "train_restorer"]
 
@@ -28,8 +28,8 @@ STATE = "training_state.pt"
 
 
 class DamagedPatches(IterableDataset):
-    """Endless ``(damaged, clean, masks)`` float patches (``[3, crop, crop]`` in [0, 1] and
-    ``[len(FAMILIES), crop, crop]``).
+    """Endless ``(damaged, clean, masks, stats)`` float patches (``[3, crop, crop]`` in [0, 1],
+    ``[len(FAMILIES), crop, crop]`` and the :func:`image_stats` of the whole damaged region).
 
     Each draw takes a ``source``-pixel region of a random image (rescaled by 0.5-1, flipped,
     turned), damages it with a mix of 1 to ``max_kinds`` kinds (a ``clean`` share left as is, so
@@ -80,6 +80,7 @@ class DamagedPatches(IterableDataset):
             else:
                 damaged, masks = compose(clean, random_recipe(rng, self.max_kinds), rng, True)
             side = clean.shape[0]
+            stats = image_stats(torch.from_numpy(damaged.transpose(2, 0, 1) / 255)[None])[0]
             for _ in range(self.per_source):
                 y, x = rng.integers(0, side - self.crop + 1, 2)
                 window = np.s_[y : y + self.crop, x : x + self.crop]
@@ -87,6 +88,7 @@ class DamagedPatches(IterableDataset):
                     torch.from_numpy(damaged[window].transpose(2, 0, 1) / 255).float(),
                     torch.from_numpy(clean[window].transpose(2, 0, 1) / 255).float(),
                     torch.from_numpy(masks[(slice(None), *window)]).float(),
+                    stats.float(),
                 )
 
 
@@ -148,8 +150,8 @@ def train_restorer(
         with checkpoint_on_interrupt(save, "art-restore train"):
             while step < steps:
                 start = time.perf_counter()
-                damaged, clean, masks = (t.to(device) for t in next(loader))
-                restored, logits = model(damaged)
+                damaged, clean, masks, stats = (t.to(device) for t in next(loader))
+                restored, logits = model(damaged, stats)
                 l1 = F.l1_loss(restored, clean)
                 bce = F.binary_cross_entropy_with_logits(logits, masks)
                 loss = l1 + map_weight * bce

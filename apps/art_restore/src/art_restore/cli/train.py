@@ -63,7 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--clean",
         type=float,
-        default=0.15,
+        default=0.2,
         help="share of patches left undamaged (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
