@@ -49,7 +49,7 @@ DIV2K/LSDIR that published SR models train on. Train your own with `affine-sr tr
 | stage 1 (autoencoder) | {ae_steps} steps, batch {batch}, 64 px crops, AdamW 1e-3, cosine decay |
 | stage 2 (prior, encoder, SFT) | {prior_steps} steps, batch {batch}, 128 px crops, AdamW 3e-4, cosine decay |
 | stage 3 (refiner) | {refiner_steps} steps, batch {batch}, {refiner_crop} px crops, AdamW 1e-3, cosine decay, L1 |
-| training time | {minutes:.0f} min on {threads} CPU threads (all stages, or the stages this run did not resume) |
+| training time | {minutes:.0f} min on {threads} CPU threads ({stage_minutes}) |
 
 Held-out photographs ({photos}; ×{scale}, bicubic-reduced input, border of {scale} px left
 out; `affine-sr evaluate --heldout` with the defaults: steps {steps}, fidelity 1, wavelet colour
@@ -79,12 +79,13 @@ def cli(*argv: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", default="out/superres_recipe", help="working folder")
+    parser.add_argument("--target", default=str(TARGET), help="where the model and card go")
     parser.add_argument("--textures", type=int, default=200)
     parser.add_argument("--ae-steps", type=int, default=1000)
-    parser.add_argument("--prior-steps", type=int, default=2000)
-    parser.add_argument("--refiner-steps", type=int, default=2000)
+    parser.add_argument("--prior-steps", type=int, default=1500)
+    parser.add_argument("--refiner-steps", type=int, default=3000)
     parser.add_argument("--refiner-crop", type=int, default=96)
-    parser.add_argument("--refiner-clean", type=float, default=0.8)
+    parser.add_argument("--refiner-clean", type=float, default=1.0)
     parser.add_argument("--refiner-width", type=int, default=48)
     parser.add_argument("--refiner-blocks", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=16)
@@ -102,26 +103,35 @@ def main() -> int:
     common = ["--samples", "--textures", str(args.textures), "--out", str(work)]
     common += ["--batch-size", str(args.batch_size), "--latent-channels", str(args.latent_channels)]
     common += ["--widths", args.widths, "--layers", str(args.layers), "--save-every", "250"]
-    start = time.time()
-    resume = ["--resume"] if (work / "autoencoder" / "training_state.pt").is_file() else []
-    cli("train", *common, "--stage", "autoencoder", "--crop", "64",
-        "--ae-steps", str(args.ae_steps), *resume)  # fmt: skip
-    resume = ["--resume"] if (work / "model" / "training_state.pt").is_file() else []
-    cli("train", *common, "--stage", "prior", "--crop", "128",
-        "--prior-steps", str(args.prior_steps), *resume)  # fmt: skip
-    resume = ["--resume"] if (work / "refiner_run" / "training_state.pt").is_file() else []
-    cli("train", *common, "--stage", "refiner", "--crop", str(args.refiner_crop),
-        "--clean", str(args.refiner_clean), "--refiner-steps", str(args.refiner_steps),
-        "--refiner-width", str(args.refiner_width), "--refiner-blocks", str(args.refiner_blocks),
-        *resume)  # fmt: skip
-    minutes = (time.time() - start) / 60
-    if TARGET.exists():
-        shutil.rmtree(TARGET)
+    # minutes per stage, kept across runs: a resumed stage adds to what its earlier runs took
+    timing_file = work / "stage_minutes.json"
+    minutes_by_stage = json.loads(timing_file.read_text()) if timing_file.is_file() else {}
+    stages = {
+        "autoencoder": ("autoencoder", ["--crop", "64", "--ae-steps", str(args.ae_steps)]),
+        "prior": ("model", ["--crop", "128", "--prior-steps", str(args.prior_steps)]),
+        "refiner": ("refiner_run", ["--crop", str(args.refiner_crop),
+                                    "--clean", str(args.refiner_clean),
+                                    "--refiner-steps", str(args.refiner_steps),
+                                    "--refiner-width", str(args.refiner_width),
+                                    "--refiner-blocks", str(args.refiner_blocks)]),
+    }  # fmt: skip
+    for stage, (folder, options) in stages.items():
+        resume = (work / folder / "training_state.pt").is_file()
+        start = time.time()
+        cli("train", *common, "--stage", stage, *options, *(["--resume"] if resume else []))
+        spent = (time.time() - start) / 60
+        minutes_by_stage[stage] = minutes_by_stage.get(stage, 0.0) + spent if resume else spent
+        work.mkdir(parents=True, exist_ok=True)
+        timing_file.write_text(json.dumps(minutes_by_stage, indent=1))
+    minutes = sum(minutes_by_stage.values())
+    target = Path(args.target)
+    if target.exists():
+        shutil.rmtree(target)
     shutil.copytree(
-        work / "model", TARGET, ignore=shutil.ignore_patterns("training_state.pt", "history.json")
+        work / "model", target, ignore=shutil.ignore_patterns("training_state.pt", "history.json")
     )
-    store_half(TARGET)  # float16 on disk: half the size; the card's figures use these weights
-    cli("evaluate", "--heldout", "--out", str(work / "eval"), "-q")
+    store_half(target)  # float16 on disk: half the size; the card's figures use these weights
+    cli("evaluate", "--heldout", "--model", str(target), "--out", str(work / "eval"), "-q")
 
     summary = json.loads((work / "eval" / "summary.json").read_text())
     by_image: dict[str, dict[str, float]] = {}
@@ -152,6 +162,7 @@ def main() -> int:
         refiner_crop=args.refiner_crop,
         batch=args.batch_size,
         minutes=minutes,
+        stage_minutes=", ".join(f"{k} {v:.0f} min" for k, v in minutes_by_stage.items()),
         threads=torch.get_num_threads(),
         photos=", ".join(by_image),
         steps=summary["options"]["steps"],
@@ -164,8 +175,8 @@ def main() -> int:
             for n, v in by_image.items()
         ),
     )
-    (TARGET / "MODEL_CARD.md").write_text(card)
-    print(f"shipped model and card -> {TARGET}")
+    (target / "MODEL_CARD.md").write_text(card)
+    print(f"shipped model and card -> {target}")
     return 0
 
 
