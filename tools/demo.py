@@ -249,7 +249,8 @@ OpenCV inpainting; <code>anonymize verify --truth</code> runs the detectors agai
 
 
 def geomap_section(out: Path) -> str:
-    """A synthetic scene, its true units, and the maps of the three reducers."""
+    """A synthetic scene, its true units, and the maps of the reducers; then a real Sentinel-2
+    scene (shipped in xarray-spatial) mapped without being told k."""
     import rasterio
 
     from geomap.plots import plot_map, plot_rgb
@@ -262,7 +263,7 @@ def geomap_section(out: Path) -> str:
         reference = src.read(1)
     plot_map(reference, int(reference.max()), out / "reference.png", title="true units")
     rows, figures = [], []
-    for reducer in ("sae", "ae", "pca"):
+    for reducer in ("sae", "ae", "pca", "raw"):
         run_cli(
             "geomap",
             "run",
@@ -282,7 +283,7 @@ def geomap_section(out: Path) -> str:
         rows.append(
             [
                 reducer,
-                m["k"],
+                f"{m['k']} (runner-up {m['k_choice']['runner_up']})",
                 f"{ref['accuracy']:.3f}",
                 f"{ref['accuracy_before_filter']:.3f}",
                 f"{ref['adjusted_rand_index']:.3f}",
@@ -292,14 +293,15 @@ def geomap_section(out: Path) -> str:
             ]
         )
         figures.append(
-            f'<figure style="display:inline-block;width:32%;margin:2px">'
+            f'<figure style="display:inline-block;width:24%;margin:2px">'
             f'<img src="geomap/{reducer}/map.png"><figcaption>{reducer}</figcaption></figure>'
         )
+    real = sentinel2_part(out)
     return f"""
 <h2>geomap: rock units mapped from a multispectral scene</h2>
 <p><code>geomap synth</code> writes a 512×512 scene with 10 Sentinel-2-like bands, 6 rock units,
 mixed pixels along contacts, shading, noise and 5% cloud (masked); <code>geomap run</code> maps it
-with each reducer (k by the elbow) and compares with the true units.</p>
+with each reducer (k chosen by the default criterion) and compares with the true units.</p>
 <figure style="display:inline-block;width:45%"><img src="geomap/scene_rgb.png">
 <figcaption>scene (bands 4-3-2)</figcaption></figure>
 <figure style="display:inline-block;width:45%"><img src="geomap/reference.png">
@@ -320,8 +322,41 @@ with each reducer (k by the elbow) and compares with the true units.</p>
             ],
         )
     }
-<p>Elbow and confusion matrix of the stacked autoencoder:</p>
-<img src="geomap/sae/elbow.png" style="width:40%"> <img src="geomap/sae/confusion.png" style="width:40%">
+<p>How k was chosen, and the confusion matrix, for the stacked autoencoder:</p>
+<img src="geomap/sae/k_choice.png" style="width:55%"> <img src="geomap/sae/confusion.png" style="width:35%">
+{real}"""
+
+
+def sentinel2_part(out: Path) -> str:
+    """The real Sentinel-2 scene of xarray-spatial (10 m and 20 m bands, averaged onto one 20 m
+    grid) through `geomap sentinel2` and `geomap run`."""
+    import rasterio
+
+    from geomap.plots import plot_rgb
+
+    tif = out / "sentinel2" / "s2.tif"
+    run_cli("geomap", "sentinel2", "xrspatial", "--out", str(tif), "--resolution", "20", "-q")
+    run_cli("geomap", "run", str(tif), "--out", str(out / "sentinel2" / "map"), "-q")
+    with rasterio.open(tif) as src:
+        plot_rgb(src.read(), (2, 1, 0), out / "sentinel2" / "rgb.png")
+        bands, crs, shape = ", ".join(src.descriptions), src.crs, (src.height, src.width)
+    m = json.loads((out / "sentinel2" / "map" / "metrics.json").read_text())
+    choice, internal = m["k_choice"], m["internal"]
+    return f"""
+<h3>A real Sentinel-2 scene</h3>
+<p>The Sentinel-2 scene that ships in <code>xarray-spatial</code> 0.5.3 (bands {bands}; B11 and B12
+at 20 m, the others at 10 m, averaged onto one 20 m grid over the extent all cover;
+{shape[0]}×{shape[1]} pixels, {crs}), written by <code>geomap sentinel2 xrspatial --resolution
+20</code> and mapped by <code>geomap run</code> with the defaults: k = {m['k']} by
+{choice['method']} (runner-up {choice['runner_up']}), Calinski-Harabasz
+{internal['calinski_harabasz']:.0f}, Davies-Bouldin {internal['davies_bouldin']:.3f}. No geology
+map exists for it here, so only internal indices are reported.</p>
+<figure style="display:inline-block;width:30%"><img src="geomap/sentinel2/rgb.png">
+<figcaption>B4-B3-B2</figcaption></figure>
+<figure style="display:inline-block;width:30%"><img src="geomap/sentinel2/map/map.png">
+<figcaption>units</figcaption></figure>
+<figure style="display:inline-block;width:35%"><img src="geomap/sentinel2/map/k_choice.png">
+<figcaption>k selection</figcaption></figure>
 """
 
 

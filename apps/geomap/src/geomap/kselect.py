@@ -24,9 +24,9 @@ __all__ = ["K_METHODS", "choose_k"]
 
 log = logging.getLogger(__name__)
 
-K_METHODS = ("silhouette", "bic", "gap", "elbow")
-SAMPLE = 20_000  # pixels the k-means fits use
-SILHOUETTE_SAMPLE = 4_000  # silhouette is O(n²)
+K_METHODS = ("elbow", "silhouette", "bic", "gap")
+SAMPLE = 5_000  # pixels the criteria look at (enough for up to ~20 units; the final k-means uses all)
+SILHOUETTE_SAMPLE = 2_500  # silhouette is O(n²)
 GAP_REFERENCES = 5
 
 
@@ -68,7 +68,7 @@ def _gap(x, ks, fits, seed):
     rotated = (x - mean) @ vt.T
     low, high = rotated.min(0), rotated.max(0)
     references = [
-        rng.uniform(low, high, size=(min(len(x), 5_000), x.shape[1])) for _ in range(GAP_REFERENCES)
+        rng.uniform(low, high, size=(min(len(x), 2_500), x.shape[1])) for _ in range(GAP_REFERENCES)
     ]
     gaps, spreads = [], []
     for k, fit in zip(ks, fits):
@@ -114,7 +114,7 @@ CURVE_LABELS = {
 
 
 def choose_k(
-    features: np.ndarray, k_max: int = 20, seed: int = 0, method: str = "silhouette"
+    features: np.ndarray, k_max: int = 20, seed: int = 0, method: str = "elbow"
 ) -> dict:
     """k for ``features [N, d]`` by ``method`` (one of :data:`K_METHODS`) over k = 2..k_max,
     on a sample of :data:`SAMPLE` pixels. Returns ``{"method", "k", "runner_up", "ks", "curve",

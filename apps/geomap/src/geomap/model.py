@@ -133,7 +133,7 @@ class GeoMapModel:
         lr: float = 3e-2,
         seed: int = 0,
         device: str = "cpu",
-        k_method: str = "silhouette",
+        k_method: str = "elbow",
     ):
         if k_method not in K_METHODS:
             raise ValueError(f"k method must be one of {', '.join(K_METHODS)}, got {k_method!r}")

@@ -38,7 +38,7 @@ def map_raster(
     reducer: str = "sae",
     k: int | None = None,
     k_max: int = 20,
-    k_method: str = "silhouette",
+    k_method: str = "elbow",
     filter_size: int = 7,
     sample: int = 50_000,
     epochs: int = 30,

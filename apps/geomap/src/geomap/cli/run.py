@@ -67,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--k-method",
         choices=K_METHODS,
-        default="silhouette",
+        default="elbow",
         help="how k is chosen over 2..--k-max: silhouette width, Gaussian-mixture BIC, gap "
         "statistic or the elbow of the k-means inertia (default: %(default)s)",
     )
