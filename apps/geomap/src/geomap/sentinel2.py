@@ -59,7 +59,7 @@ def _packaged(source: str) -> Path:
 
 
 def _read_netcdf(path: Path) -> Band:
-    from affine import Affine
+    from rasterio.transform import Affine
     from scipy.io import netcdf_file
 
     try:
@@ -134,7 +134,7 @@ def _bounds(band: Band) -> tuple[float, float, float, float]:
 
 def _common_grid(bands: list[Band], resolution: float):
     """The grid of ``resolution`` over the extent every band covers (north up)."""
-    from affine import Affine
+    from rasterio.transform import Affine
 
     boxes = [_bounds(b) for b in bands]
     left, bottom = max(b[0] for b in boxes), max(b[1] for b in boxes)
