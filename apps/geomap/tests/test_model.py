@@ -41,7 +41,7 @@ def test_sae_matches_the_paper_layout():
 @pytest.mark.parametrize("method", K_METHODS)
 def test_every_criterion_finds_k_on_separated_clusters(method):
     rng = np.random.default_rng(0)
-    centres = rng.uniform(0, 1, (4, 5))
+    centres = rng.uniform(0.1, 1, (4, 5))  # reflectance-like: well above the log floor
     x = np.concatenate([c + 0.01 * rng.normal(size=(300, 5)) for c in centres]).astype(np.float32)
     model = GeoMapModel(5, "pca", k=None, k_max=8, k_method=method).fit(x, progress=False)
     choice = model.k_choice
@@ -56,6 +56,51 @@ def test_the_raw_reducer_is_the_scaled_bands():
     model = GeoMapModel(3, "raw", k=3).fit(x, progress=False)
     assert np.allclose(model.features(x), model.scale(x))
     assert model.predict(x).max() == 3
+
+
+def _shaded_units(seed=0, n=2000):
+    """Two units, a bright and a dark one with other spectral shapes, under strong shading (each
+    pixel's bands multiplied by one factor in 0.5..1.5) and a little noise."""
+    rng = np.random.default_rng(seed)
+    spectra = np.array([[0.40, 0.30, 0.20, 0.30], [0.10, 0.20, 0.30, 0.10]], np.float32)
+    truth = rng.integers(0, 2, n)
+    shade = rng.uniform(0.5, 1.5, (n, 1))
+    x = spectra[truth] * shade * (1 + 0.01 * rng.normal(size=(n, 4)))
+    return x.astype(np.float32), truth + 1
+
+
+def test_log_transform_turns_shading_into_one_shift_and_survives_zeros():
+    x, _ = _shaded_units()
+    model = GeoMapModel(4, "raw", k=2).fit(x, progress=False)
+    assert model.config["transform"] == "log"
+    assert np.allclose(model.transformed(x * 0.7) - model.transformed(x), np.log(0.7), atol=1e-5)
+    odd = np.array([[0.0, -0.1, 0.2, 0.3]], np.float32)  # zero and negative reflectance
+    assert np.isfinite(model.features(odd)).all() and model.predict(odd)[0] in (1, 2)
+    with pytest.raises(ValueError, match="transform"):
+        GeoMapModel(4, transform="sqrt")
+
+
+def test_log_bands_keep_shaded_units_apart_where_linear_bands_split_them():
+    x, truth = _shaded_units()
+    accuracy = {}
+    for transform in ("log", "linear"):
+        labels = GeoMapModel(4, "raw", k=2, transform=transform).fit(x, progress=False).predict(x)
+        accuracy[transform] = max(np.mean(labels == truth), np.mean(labels != truth))
+    assert accuracy["log"] > 0.99 and accuracy["linear"] < 0.95, accuracy
+
+
+def test_models_saved_before_the_transform_load_as_linear(tmp_path, pixels):
+    import json
+
+    x, _ = pixels
+    model = GeoMapModel(10, "pca", k=3, transform="linear").fit(x, progress=False)
+    model.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    del config["transform"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    again = GeoMapModel.from_pretrained(tmp_path)
+    assert again.config["transform"] == "linear"
+    assert np.array_equal(again.predict(x), model.predict(x))
 
 
 def test_bad_arguments_and_checkpoints(tmp_path):

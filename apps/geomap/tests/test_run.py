@@ -171,6 +171,22 @@ def test_synth_and_bench(tmp_path, capsys):
     assert "reducer" in capsys.readouterr().out
 
 
+def test_the_k_selection_bench_reports_criteria_and_the_supervised_ceiling(tmp_path, capsys):
+    result = tmp_path / "scenes.json"
+    argv = ["bench", "--scenes", "2", "--scene-size", "48", "--reducers", "raw", "-q"]
+    assert main([*argv, "--k-methods", "elbow,gap", "--json", str(result)]) == 0
+    out = json.loads(result.read_text())
+    assert out["transform"] == "log" and out["k_methods"] == ["elbow", "gap"]
+    assert [r["units"] for r in out["rows"]] == [3, 4]
+    for row in out["rows"]:
+        assert 2 <= row["k_elbow"] <= 20 and 0 < row["accuracy_elbow"] <= 1
+        # three or four distinct library units on a clean scene: nearly separable
+        assert 0.85 < row["accuracy_supervised"] <= 1
+    assert "supervised ceiling" in capsys.readouterr().out
+    assert main([*argv, "--k-methods", "elbow,guess"]) == 2
+    assert "--k-methods" in capsys.readouterr().err
+
+
 def test_sae_maps_the_synthetic_scene(tmp_path):
     """The paper's pipeline recovers the known units of a small synthetic scene."""
     paths = write_scene(tmp_path / "s", make_scene((160, 160), units=5, seed=0))

@@ -16,7 +16,14 @@ from geomap.model import REDUCERS, GeoMapModel, _kmeans
 from geomap.pipeline import map_raster
 from geomap.synth import SIGNATURES, make_scene, write_scene
 
-__all__ = ["bench", "format_bench", "format_scenes_bench", "scene_set", "scenes_bench"]
+__all__ = [
+    "bench",
+    "format_bench",
+    "format_scenes_bench",
+    "scene_set",
+    "scenes_bench",
+    "supervised_accuracy",
+]
 
 # band subsets of the synthetic scenes' Sentinel-2 bands (B2 B3 B4 B5 B6 B7 B8 B8A B11 B12)
 BAND_SETS = {
@@ -35,6 +42,7 @@ def bench(
     k: int | None = None,
     epochs: int = 30,
     seed: int = 0,
+    transform: str = "log",
     device: str = "cpu",
     progress: bool = False,
 ) -> dict:
@@ -51,6 +59,7 @@ def bench(
             k=k,
             epochs=epochs,
             seed=seed,
+            transform=transform,
             reference=paths["reference"],
             device=device,
             progress=progress,
@@ -76,6 +85,7 @@ def bench(
         "k": k,
         "epochs": epochs,
         "seed": seed,
+        "transform": transform,
         "rows": rows,
         "environment": environment(resolve_device(device)),
     }
@@ -136,6 +146,19 @@ class _MapAccuracy:
         return self.cache[k]
 
 
+def supervised_accuracy(pixels: np.ndarray, units: np.ndarray, filter_size: int) -> float:
+    """Accuracy of a classifier *trained on the true map* (quadratic discriminant analysis on
+    log reflectance, every pixel, the same majority filter): how separable the units of a scene
+    are at all, a ceiling that no unsupervised map should be expected to reach."""
+    from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
+
+    x = np.log(np.maximum(pixels, 1e-3 * np.abs(np.percentile(pixels, 99, axis=0)) + 1e-12))
+    qda = QuadraticDiscriminantAnalysis(reg_param=1e-3).fit(x, units.ravel())
+    labels = qda.predict(x).reshape(units.shape).astype(np.uint8)
+    labels = majority_filter(labels, filter_size, int(units.max()))
+    return agreement(labels, units)["accuracy"]
+
+
 def scenes_bench(
     scenes: list[dict],
     reducers: tuple[str, ...] = REDUCERS,
@@ -143,15 +166,16 @@ def scenes_bench(
     k_max: int = 20,
     epochs: int = 30,
     filter_size: int = 7,
+    transform: str = "log",
     progress: bool = True,
 ) -> dict:
     """For each scene and reducer: the k each criterion chooses, and the map's accuracy (after
-    the majority filter, optimal label matching) with that k and with the true k. Returns the
-    rows and per reducer the share of scenes where each criterion found the true k and the mean
-    accuracies."""
+    the majority filter, optimal label matching) with that k and with the true k, beside the
+    scene's supervised ceiling (:func:`supervised_accuracy`). Returns the rows and per reducer
+    the share of scenes where each criterion found the true k and the mean accuracies."""
     from tqdm.auto import tqdm
 
-    rows = []
+    rows, ceilings = [], {}
     work = [(s, r) for s in scenes for r in reducers]
     for scene, reducer in tqdm(work, desc="scenes × reducers", disable=not progress):
         made = make_scene(
@@ -160,12 +184,21 @@ def scenes_bench(
         )  # fmt: skip
         image = made.image[BAND_SETS[scene["bands"]]]
         pixels = image.reshape(image.shape[0], -1).T
+        if scene["seed"] not in ceilings:
+            ceilings[scene["seed"]] = supervised_accuracy(pixels, made.units, filter_size)
         start = time.perf_counter()
-        model = GeoMapModel(pixels.shape[1], reducer, k=scene["units"], epochs=epochs)
+        model = GeoMapModel(
+            pixels.shape[1], reducer, k=scene["units"], epochs=epochs, transform=transform
+        )
         features = model.fit(pixels, progress=False).features(pixels)
         mapped = _MapAccuracy(features, made.units, filter_size)
 
-        row = {**scene, "reducer": reducer, "accuracy_true_k": mapped(scene["units"])}
+        row = {
+            **scene,
+            "reducer": reducer,
+            "accuracy_supervised": ceilings[scene["seed"]],
+            "accuracy_true_k": mapped(scene["units"]),
+        }
         for method in k_methods:
             k = choose_k(features, k_max, 0, method)["k"]
             row[f"k_{method}"], row[f"accuracy_{method}"] = k, mapped(k)
@@ -175,6 +208,7 @@ def scenes_bench(
     for reducer in reducers:
         mine = [r for r in rows if r["reducer"] == reducer]
         summary[reducer] = {
+            "accuracy_supervised": float(np.mean([r["accuracy_supervised"] for r in mine])),
             "accuracy_true_k": float(np.mean([r["accuracy_true_k"] for r in mine])),
             **{
                 f"true_k_share_{m}": float(np.mean([r[f"k_{m}"] == r["units"] for r in mine]))
@@ -186,23 +220,26 @@ def scenes_bench(
             },  # fmt: skip
             "seconds": float(np.median([r["seconds"] for r in mine])),
         }
-    return {"scenes": len(scenes), "k_max": k_max, "epochs": epochs, "rows": rows,
-            "summary": summary, "k_methods": list(k_methods)}  # fmt: skip
+    return {"scenes": len(scenes), "k_max": k_max, "epochs": epochs, "transform": transform,
+            "rows": rows, "summary": summary, "k_methods": list(k_methods)}  # fmt: skip
 
 
 def format_scenes_bench(result: dict) -> str:
     methods = result["k_methods"]
     lines = [
-        f"{result['scenes']} synthetic scenes, 3-12 units; share of scenes with the true k "
-        "found, and mean accuracy with that k",
-        "| reducer | accuracy, true k | "
+        f"{result['scenes']} synthetic scenes, 3-12 units, {result.get('transform', 'linear')} "
+        "bands; share of scenes with the true k found, and mean accuracy with that k",
+        "| reducer | supervised ceiling | accuracy, true k | "
         + " | ".join(f"{m}: true k / accuracy" for m in methods)
         + " | s / scene |",
-        "|---" * (len(methods) + 3) + "|",
+        "|---" * (len(methods) + 4) + "|",
     ]
     for reducer, s in result["summary"].items():
         cells = " | ".join(
             f"{s[f'true_k_share_{m}']:.0%} / {s[f'accuracy_{m}']:.3f}" for m in methods
         )
-        lines.append(f"| {reducer} | {s['accuracy_true_k']:.3f} | {cells} | {s['seconds']:.1f} |")
+        lines.append(
+            f"| {reducer} | {s['accuracy_supervised']:.3f} | {s['accuracy_true_k']:.3f} | {cells} "
+            f"| {s['seconds']:.1f} |"
+        )
     return "\n".join(lines)

@@ -22,11 +22,16 @@ from torch import nn
 
 from geomap.kselect import K_METHODS, choose_k
 
-__all__ = ["REDUCERS", "Autoencoder", "GeoMapModel", "StackedAutoencoder"]
+__all__ = ["REDUCERS", "TRANSFORMS", "Autoencoder", "GeoMapModel", "StackedAutoencoder"]
 
 log = logging.getLogger(__name__)
 
 REDUCERS = ("sae", "ae", "pca", "raw")
+# "log": topographic shading multiplies every band by one factor, so in log reflectance it is one
+# shift along the diagonal, the same for bright and dark rocks (measured: +0.05-0.08 accuracy over
+# linear bands on the k-selection scenes, docs/benchmarks.md)
+TRANSFORMS = ("log", "linear")
+LOG_FLOOR = 1e-3  # of each band's 99th percentile: zero and negative values (nodata-like) clip here
 MODEL_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 
 
@@ -115,7 +120,8 @@ def _train(
 
 
 class GeoMapModel:
-    """Per-band scaling to [0, 1] (1st–99th percentile), a reducer, and k-means on its features.
+    """Log (or linear) reflectance, per-band scaling to [0, 1] (1st–99th percentile), a reducer,
+    and k-means on its features.
 
     ``fit(pixels [N, bands])`` then ``predict(pixels) -> labels [N]`` in 1..k. The constructor's
     arguments are the config; ``save_pretrained`` / ``from_pretrained`` write and read
@@ -134,7 +140,10 @@ class GeoMapModel:
         seed: int = 0,
         device: str = "cpu",
         k_method: str = "elbow",
+        transform: str = "log",
     ):
+        if transform not in TRANSFORMS:
+            raise ValueError(f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}")
         if k_method not in K_METHODS:
             raise ValueError(f"k method must be one of {', '.join(K_METHODS)}, got {k_method!r}")
         if reducer not in REDUCERS:
@@ -150,6 +159,7 @@ class GeoMapModel:
         self.config = {
             "bands": bands,
             "reducer": reducer,
+            "transform": transform,
             "k": k,
             "k_max": k_max,
             "k_method": k_method,
@@ -159,7 +169,7 @@ class GeoMapModel:
             "seed": seed,
         }
         self.device = device
-        self.low = self.high = None
+        self.low = self.high = self.floor = None
         self.pca: dict[str, np.ndarray] | None = None
         self.net: nn.Module | None = None
         self.centers: np.ndarray | None = None
@@ -168,8 +178,15 @@ class GeoMapModel:
 
     # -- scaling and features ----------------------------------------------------------------
 
+    def transformed(self, pixels: np.ndarray) -> np.ndarray:
+        """Band values as the model sees them before scaling: log reflectance or as given."""
+        pixels = pixels.astype(np.float32)
+        if self.config["transform"] == "log":
+            return np.log(np.maximum(pixels, self.floor))
+        return pixels
+
     def scale(self, pixels: np.ndarray) -> np.ndarray:
-        scaled = (pixels.astype(np.float32) - self.low) / (self.high - self.low)
+        scaled = (self.transformed(pixels) - self.low) / (self.high - self.low)
         return np.clip(scaled, 0.0, 1.0)
 
     @torch.inference_mode()
@@ -198,8 +215,11 @@ class GeoMapModel:
         if len(pixels) < 100:
             raise ValueError(f"need at least 100 valid pixels to fit, got {len(pixels)}")
         seed = self.config["seed"]
-        self.low = np.percentile(pixels, 1, axis=0).astype(np.float32)
-        self.high = np.percentile(pixels, 99, axis=0).astype(np.float32)
+        top = np.abs(np.percentile(pixels, 99, axis=0)).astype(np.float32)
+        self.floor = LOG_FLOOR * np.where(top > 0, top, 1.0).astype(np.float32)
+        values = self.transformed(pixels)
+        self.low = np.percentile(values, 1, axis=0).astype(np.float32)
+        self.high = np.percentile(values, 99, axis=0).astype(np.float32)
         flat = self.high - self.low <= 1e-12
         if flat.all():
             raise ValueError("every band is constant over the valid pixels: nothing to map")
@@ -266,7 +286,7 @@ class GeoMapModel:
         from app_toolkit.files import atomic_write, write_json
 
         directory = Path(directory)
-        tensors = {"low": self.low, "high": self.high, "centers": self.centers}
+        tensors = {"low": self.low, "high": self.high, "floor": self.floor, "centers": self.centers}
         if self.pca is not None:
             tensors.update({f"pca.{k}": v for k, v in self.pca.items()})
         if self.net is not None:
@@ -298,12 +318,14 @@ class GeoMapModel:
         if not isinstance(config, dict) or config.get("class") != cls.__name__:
             raise ValueError(f"{directory}: not a geomap model config")
         k_choice = config.pop("k_choice", None)
+        config.setdefault("transform", "linear")  # models saved before the log transform
         for key in ("class", "fitted_k", "elbow"):  # "elbow": models saved before k_choice
             config.pop(key, None)
         try:
             model = cls(**config, device=device)
             model.k_choice = k_choice
             model.low, model.high = tensors["low"], tensors["high"]
+            model.floor = tensors.get("floor", np.zeros_like(model.low))
             model.centers = tensors["centers"]
             if config["reducer"] == "pca":
                 model.pca = {"mean": tensors["pca.mean"], "components": tensors["pca.components"]}

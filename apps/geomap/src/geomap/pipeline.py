@@ -39,6 +39,7 @@ def map_raster(
     k: int | None = None,
     k_max: int = 20,
     k_method: str = "elbow",
+    transform: str = "log",
     filter_size: int = 7,
     sample: int = 50_000,
     epochs: int = 30,
@@ -52,7 +53,7 @@ def map_raster(
 ) -> dict:
     """Map the rock units of a multi-band raster.
 
-    Fits scaling, ``reducer`` and k-means on a sample of ``sample`` valid pixels (or loads a fitted
+    Fits the band ``transform`` (log or linear reflectance) and scaling, ``reducer`` and k-means on a sample of ``sample`` valid pixels (or loads a fitted
     ``model`` folder), labels the raster window by window, majority-filters it (``filter_size``,
     1 for none) and writes into ``out_dir``: ``units.tif`` (uint8, 0 = nodata, the input's CRS and
     transform), ``units_raw.tif`` (before filtering), ``map.png``, ``k_choice.png`` (when k was
@@ -92,7 +93,7 @@ def map_raster(
         else:
             fitted = GeoMapModel(
                 len(src.bands), reducer, k, k_max, epochs, seed=seed, device=device,
-                k_method=k_method,
+                k_method=k_method, transform=transform,
             )  # fmt: skip
         if reference is not None:
             contingency_raster_check(reference, src.src)
@@ -125,6 +126,7 @@ def map_raster(
         "valid_pixels": valid_count,
         "sample_pixels": len(pixels),
         "reducer": fitted.config["reducer"],
+        "transform": fitted.config["transform"],
         "k": fitted.k,
         "k_chosen_by": fitted.k_choice["method"] if fitted.k_choice else None,
         "unit_pixels_before_filter": {u: int(counts[u]) for u in range(1, fitted.k + 1)},

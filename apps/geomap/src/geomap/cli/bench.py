@@ -12,7 +12,8 @@ from app_toolkit.devices import resolve_device
 from app_toolkit.files import write_json
 from geomap.bench import bench, format_bench, format_scenes_bench, scene_set, scenes_bench
 from geomap.cli.common import COMMON, size
-from geomap.model import REDUCERS
+from geomap.kselect import K_METHODS
+from geomap.model import REDUCERS, TRANSFORMS
 
 log = logging.getLogger("geomap")
 
@@ -38,6 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--scenes", type=int, help="run the k-selection benchmark on this many scenes (>= 1)"
     )
     parser.add_argument("--scene-size", type=int, default=160, help="side of those scenes")
+    parser.add_argument(
+        "--k-methods", default=",".join(K_METHODS), help="comma-separated criteria (--scenes)"
+    )
+    parser.add_argument(
+        "--transform", choices=TRANSFORMS, default="log", help="band values clustered"
+    )
     parser.add_argument("--epochs", type=int, default=30, help="autoencoder epochs")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     add_device_option(parser)
@@ -54,9 +61,14 @@ def run(args: argparse.Namespace) -> int:
     if args.scenes is not None:
         if args.scenes < 1 or args.scene_size < 32:
             raise ValueError("--scenes must be >= 1 and --scene-size >= 32")
+        methods = tuple(m.strip() for m in args.k_methods.split(",") if m.strip())
+        if not methods or any(m not in K_METHODS for m in methods):
+            raise ValueError(f"--k-methods must list {K_METHODS}, got {args.k_methods!r}")
         result = scenes_bench(
             scene_set(args.scenes, args.scene_size, seed=1000 + args.seed),
             reducers=reducers,
+            k_methods=methods,
+            transform=args.transform,
             epochs=args.epochs,
             progress=not args.quiet,
         )
@@ -73,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
             k=args.k,
             epochs=args.epochs,
             seed=args.seed,
+            transform=args.transform,
             device=str(resolve_device(args.device)),
         )
     print(format_bench(result))

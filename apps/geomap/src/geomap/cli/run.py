@@ -9,7 +9,7 @@ from app_toolkit.cli import add_device_option, bounded
 from app_toolkit.devices import resolve_device
 from geomap.cli.common import COMMON, int_list
 from geomap.kselect import K_METHODS
-from geomap.model import REDUCERS
+from geomap.model import REDUCERS, TRANSFORMS
 from geomap.pipeline import map_raster
 
 log = logging.getLogger("geomap")
@@ -60,6 +60,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="sae",
         help="sae: stacked autoencoder (the paper's); ae: one autoencoder; pca: 90%% of the "
         "variance; raw: the scaled bands (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--transform",
+        choices=TRANSFORMS,
+        default="log",
+        help="band values clustered: log reflectance (topographic shading becomes one shift, "
+        "the same for bright and dark rocks) or linear (default: %(default)s)",
     )
     parser.add_argument(
         "--k", type=bounded(int, 2, 256), help="number of units (default: chosen, see --k-method)"
@@ -126,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         k=args.k,
         k_max=args.k_max,
         k_method=args.k_method,
+        transform=args.transform,
         filter_size=args.filter_size,
         sample=args.sample,
         epochs=args.epochs,
