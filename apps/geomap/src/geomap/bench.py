@@ -12,7 +12,7 @@ import numpy as np
 from app_toolkit.devices import environment, resolve_device
 from geomap.kselect import K_METHODS, choose_k
 from geomap.metrics import agreement, majority_filter
-from geomap.model import LOG_FLOOR, REDUCERS, GeoMapModel, _kmeans
+from geomap.model import REDUCERS, GeoMapModel, _kmeans, log_floor
 from geomap.pipeline import map_raster
 from geomap.synth import SIGNATURES, make_scene, write_scene
 
@@ -152,8 +152,7 @@ def supervised_accuracy(pixels: np.ndarray, units: np.ndarray, filter_size: int)
     are at all, a ceiling that no unsupervised map should be expected to reach."""
     from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 
-    floor = LOG_FLOOR * np.abs(np.percentile(pixels, 99, axis=0)) + 1e-12  # as GeoMapModel
-    x = np.log(np.maximum(pixels, floor))
+    x = np.log(np.maximum(pixels, log_floor(pixels)))
     qda = QuadraticDiscriminantAnalysis(reg_param=1e-3).fit(x, units.ravel())
     labels = qda.predict(x).reshape(units.shape).astype(np.uint8)
     labels = majority_filter(labels, filter_size, int(units.max()))

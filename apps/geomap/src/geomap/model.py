@@ -35,6 +35,12 @@ LOG_FLOOR = 1e-3  # of each band's 99th percentile: zero and negative values (no
 MODEL_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 
 
+def log_floor(pixels: np.ndarray) -> np.ndarray:
+    """Per band, the value below which ``pixels [N, bands]`` are raised before the log."""
+    top = np.abs(np.percentile(pixels, 99, axis=0)).astype(np.float32)
+    return LOG_FLOOR * np.where(top > 0, top, 1.0).astype(np.float32)
+
+
 class Autoencoder(nn.Module):
     """Dense autoencoder ``n → hidden → code → hidden → n`` with SELU activations and a sigmoid
     output (inputs are scaled to [0, 1]); the paper's first stage is 6 → 4 → 2 → 4 → 6."""
@@ -215,8 +221,7 @@ class GeoMapModel:
         if len(pixels) < 100:
             raise ValueError(f"need at least 100 valid pixels to fit, got {len(pixels)}")
         seed = self.config["seed"]
-        top = np.abs(np.percentile(pixels, 99, axis=0)).astype(np.float32)
-        self.floor = LOG_FLOOR * np.where(top > 0, top, 1.0).astype(np.float32)
+        self.floor = log_floor(pixels)
         values = self.transformed(pixels)
         self.low = np.percentile(values, 1, axis=0).astype(np.float32)
         self.high = np.percentile(values, 99, axis=0).astype(np.float32)

@@ -53,14 +53,14 @@ def map_raster(
 ) -> dict:
     """Map the rock units of a multi-band raster.
 
-    Fits the band ``transform`` (log or linear reflectance) and scaling, ``reducer`` and k-means on a sample of ``sample`` valid pixels (or loads a fitted
-    ``model`` folder), labels the raster window by window, majority-filters it (``filter_size``,
-    1 for none) and writes into ``out_dir``: ``units.tif`` (uint8, 0 = nodata, the input's CRS and
-    transform), ``units_raw.tif`` (before filtering), ``map.png``, ``k_choice.png`` (when k was
-    chosen, by ``k_method``),
+    Fits the band ``transform`` (log or linear reflectance), scaling, ``reducer`` and k-means on a
+    sample of ``sample`` valid pixels (or loads a fitted ``model`` folder), labels the raster window
+    by window, majority-filters it (``filter_size``, 1 for none) and writes into ``out_dir``:
+    ``units.tif`` (uint8, 0 = nodata, the input's CRS and transform), ``units_raw.tif`` (before
+    filtering), ``map.png``, ``k_choice.png`` (when k was chosen, by ``k_method``),
     ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``. An ``out_dir``
-    holding a map of an earlier run is refused unless ``overwrite``, which first removes that
-    run's files, so no stale file is left beside the new map.
+    holding a map of an earlier run is refused unless ``overwrite``, which first removes that  run's
+    files, so no stale file is left beside the new map.
     """
     if sample < 100:
         raise ValueError(f"sample must be >= 100 pixels, got {sample}")
