@@ -59,7 +59,7 @@ def map_raster(
     ``units.tif`` (uint8, 0 = nodata, the input's CRS and transform), ``units_raw.tif`` (before
     filtering), ``map.png``, ``k_choice.png`` (when k was chosen, by ``k_method``),
     ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``. An ``out_dir``
-    holding a map of an earlier run is refused unless ``overwrite``, which first removes that  run's
+    holding a map of an earlier run is refused unless ``overwrite``, which first removes that run's
     files, so no stale file is left beside the new map.
     """
     if sample < 100:
