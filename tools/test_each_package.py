@@ -1,76 +1,108 @@
 """Install every package alone into its own virtualenv and run its own tests there.
 
-    python3.11 tools/test_each_package.py            # all eight, in .venvs/NAME
-    python3.11 tools/test_each_package.py geomap     # one
+    python tools/test_each_package.py            # all eight, in .venvs/NAME
+    python tools/test_each_package.py geomap     # one
+    python tools/test_each_package.py --jobs 1   # one package's tests at a time
 
-Each environment gets the package with its ``test`` extra and nothing else (``pip check`` must be
-clean), so an import of something undeclared fails here even when the shared ``.venv`` has it.
-PyTorch, which every package needs, is installed once into ``.venvs/_torch`` and shared through a
-``.pth`` file (see ``install_package.py --shared-site``).
+Each environment gets the package with its ``test`` extra and nothing else (its requirements
+checked), so an import of something undeclared fails here even when the shared ``.venv`` has it.
+Environments are made by ``install_package.py`` (uv when it is beside this interpreter; an
+environment whose inputs are unchanged is reused). The installs run one after another, then the
+test runs ``--jobs`` at a time, the largest suites first, each with its share of the cores; a
+package's output is printed whole when it ends.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
-import venv
+from concurrent.futures import ThreadPoolExecutor
 
-from install_package import CONSTRAINTS, resolve_target, site_packages
-from install_package import main as install
+from install_package import install, resolve_target
 from layout import ROOT, load_packages
 
 VENVS = ROOT / ".venvs"
 
 
-def shared_torch() -> str:
-    """site-packages of ``.venvs/_torch``, holding PyTorch (pinned) and its dependencies only."""
-    env = VENVS / "_torch"
-    site = site_packages(env)
-    if not (site / "torch").is_dir():
-        venv.create(env, with_pip=True)
-        python = str(env / "bin" / "python")
-        subprocess.run(
-            [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-c",
-             str(CONSTRAINTS), "torch"],
-            check=True,
-        )
-    return str(site)
+def suite_size(package) -> int:
+    """Bytes of test code: a stand-in for how long the suite runs, to start the largest first."""
+    return sum(p.stat().st_size for p in (ROOT / package.folder / "tests").rglob("test_*.py"))
+
+
+def run_tests(package, threads: int) -> tuple[int, float, str]:
+    """Its own tests in its own environment: exit code, seconds, output."""
+    env = VENVS / package.import_name
+    # The environment's own interpreter, not this one: only what the package declares.
+    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    environ.setdefault("OMP_NUM_THREADS", str(threads))
+    start = time.perf_counter()
+    done = subprocess.run(
+        [str(env / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         str(package.folder)],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return done.returncode, time.perf_counter() - start, done.stdout
+
+
+def counts(output: str) -> dict[str, int]:
+    """pytest's closing counts, ``{"passed": 36, "skipped": 2}``."""
+    lines = output.strip().splitlines()
+    found = re.findall(r"(\d+) (passed|failed|skipped|errors?)", lines[-1] if lines else "")
+    return {word.rstrip("s") if word.startswith("error") else word: int(n) for n, word in found}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("packages", nargs="*", help="folders or install names (default: all)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="test runs at once (default: the number of cores)")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     packages = load_packages()
     names = [resolve_target(p, packages) for p in args.packages] or list(packages)
-    site = shared_torch()
-    results = []
+
+    install_seconds = {}
     for name in names:
-        package = packages[name]
-        env = VENVS / package.import_name
         start = time.perf_counter()
-        print(f"== {name}: install", flush=True)
-        install([str(package.folder), "--venv", str(env), "--extras", "test",
-                 "--shared-site", site, "--check"])
-        installed = time.perf_counter()
-        print(f"== {name}: pytest {package.folder}", flush=True)
-        # The environment's own interpreter, not this one: only what the package declares.
-        environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-        code = subprocess.run(
-            [str(env / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-             str(package.folder)],
-            cwd=ROOT,
-            env=environ,
-        ).returncode
-        results.append((name, code, installed - start, time.perf_counter() - installed))
-    print(f"\n{'package':<15} {'result':<7} {'install s':>9} {'tests s':>8}")
-    for name, code, install_s, test_s in results:
-        print(f"{name:<15} {'passed' if code == 0 else 'FAILED':<7} {install_s:9.0f} {test_s:8.0f}")
-    failed = [name for name, code, *_ in results if code != 0]
-    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+        changed = install(name, {"test"}, VENVS / packages[name].import_name, check=True)
+        install_seconds[name] = time.perf_counter() - start
+        print(f"== {name}: {'installed' if changed else 'up to date'} "
+              f"({install_seconds[name]:.0f} s)", flush=True)
+
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    order = sorted(names, key=lambda name: -suite_size(packages[name]))
+    results = {}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = {name: pool.submit(run_tests, packages[name], threads) for name in order}
+        for name in order:  # printed as they finish in this order; all run meanwhile
+            code, seconds, output = futures[name].result()
+            results[name] = (code, seconds, counts(output))
+            print(f"== {name}: pytest {packages[name].folder} ({seconds:.0f} s)\n{output}",
+                  flush=True)
+
+    print(f"\n{'package':<15} {'result':<7} {'install s':>9} {'tests s':>8} {'tests':>6}")
+    total = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
+    for name in names:
+        code, seconds, found = results[name]
+        result = "passed" if code == 0 else "FAILED"
+        print(f"{name:<15} {result:<7} {install_seconds[name]:9.0f} {seconds:8.0f} "
+              f"{found.get('passed', 0):6d}")
+        for key in total:
+            total[key] += found.get(key, 0)
+    failed = [name for name in names if results[name][0] != 0]
+    if failed:
+        print(f"failed packages: {', '.join(failed)}")
+    print(f"test-each: {total['passed']} passed, {total['failed'] + total['error']} failed, "
+          f"{total['skipped']} skipped")
     return 1 if failed else 0
 
 
