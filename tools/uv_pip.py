@@ -7,7 +7,9 @@ uv installs from a shared cache by hard links, so a fresh virtualenv with PyTorc
 instead of minutes, but it reads none of pip's configuration. This script reads pip's
 (``pip config list``: files and ``PIP_*`` variables) and hands it to uv as ``UV_*`` variables;
 variables the caller set already win. pip picks the best version across all indexes, so uv is
-told to do the same (``unsafe-best-match``).
+told to do the same (``unsafe-best-match``). pip compiles bytecode at install time and uv does
+not, which costs every later process seconds of compiling PyTorch where ``PYTHONDONTWRITEBYTECODE``
+is set, so uv is told to compile too.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def uv_environment(settings: dict[str, str], environ: dict[str, str] | None = No
         if key in settings:
             env.setdefault(variable, " ".join(settings[key].split()))
     env.setdefault("UV_INDEX_STRATEGY", "unsafe-best-match")
+    env.setdefault("UV_COMPILE_BYTECODE", "1")
     return env
 
 
