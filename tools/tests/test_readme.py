@@ -35,6 +35,7 @@ EXTRA = {
     "affine-sr evaluate": ["--tile", "0"],
     "art-restore evaluate": ["--crop", "64", "--kinds", "noise"],
     "geomap run": ["--epochs", "2", "--sample", "4000"],
+    "traffic-signs synth": ["--train", "16", "--val", "8", "--per-class", "6"],
     "traffic-signs train": ["--imgsz", "64", "--batch", "4"],
     "traffic-signs missing train": ["--imgsz", "32", "--batch", "8"],
 }

@@ -97,7 +97,7 @@ def test_ctrl_c_midway_then_rerun_finishes(tmp_path):
     photos = tmp_path / "many"
     count = 16  # a margin: the batch is still running when the signal arrives
     for i in range(count):
-        write_image_file(photos / f"p{i}.png", (96, 96), seed=i)
+        write_image_file(photos / f"p{i}.png", (48, 48), seed=i)
     out = tmp_path / "out"
     env = {**os.environ, "HOME": str(tmp_path / "home")}
     argv = [sys.executable, "-m", "affine_sr", "upscale", str(photos), "--out", str(out)]

@@ -79,7 +79,12 @@ def run(args: argparse.Namespace) -> int:
     )
     from accelerate import PartialState
 
-    if not PartialState().is_main_process:  # under `accelerate launch`: one summary, not one each
+    state = PartialState()
+    main_process = state.is_main_process
+    # Under `accelerate launch` on CPU, gloo's threads still running at interpreter exit abort
+    # the process ("terminate called without an active exception"): close the group first.
+    state.destroy_process_group()
+    if not main_process:  # one summary, not one per process
         return 0
     status = report["status"]
     log.info(
