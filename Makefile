@@ -11,7 +11,7 @@ PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 EXTRAS_apps/anonymizer := [sd,yolo,test]
 SENTINEL2_DATA := xarray-spatial==0.5.3 spyndex==0.12.0
 
-.PHONY: install demo test test-each lint bench clean
+.PHONY: install demo test test-slow test-each lint bench clean
 
 install: $(STAMP)
 
@@ -29,10 +29,14 @@ $(STAMP): tools/constraints.txt $(PYPROJECTS) tools/uv_pip.py
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py --out out/demo
 
-# One pytest worker per core; --dist worksteal evens out the long tests.
+# One pytest worker per core; --dist worksteal evens out the long tests. Tests marked `slow`
+# (whole training recipes and quick-starts, over 30 s each) are left to `make test-slow`.
 test: $(STAMP)
 	$(BIN)/ruff check packages apps tools
 	$(BIN)/python -m pytest -n auto --dist worksteal
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n auto --dist worksteal --runslow -m slow
 
 # Each package alone in its own virtualenv (.venvs/NAME), with only what it declares.
 test-each: $(STAMP)

@@ -1,5 +1,6 @@
-"""pytest plugin for the whole monorepo: no network in tests, `gpu` tests only where CUDA is, and
-Triton kernels through the Triton interpreter on machines without CUDA."""
+"""pytest plugin for the whole monorepo: no network in tests, a fixed random state at the start of
+each test, `gpu` tests only where CUDA is, `slow` ones only with --runslow, and Triton kernels
+through the Triton interpreter on machines without CUDA."""
 
 from __future__ import annotations
 
@@ -22,6 +23,20 @@ def _no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)  # DNS look-ups count as network use
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same random state, whatever ran before it in its process
+    (under pytest-xdist that differs from run to run). torch and numpy are seeded only when
+    imported already, so a test that needs neither does not pay for importing them."""
+    import random
+
+    random.seed(0)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(0)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(0)
 
 
 def _has_cuda() -> bool:

@@ -56,7 +56,15 @@ def quick_start(readme: Path) -> list[str]:
 
 
 READMES = sorted([*ROOT.glob("packages/*/README.md"), *ROOT.glob("apps/*/README.md")])
-CASES = [(r.parent.name, quick_start(r)) for r in READMES if quick_start(r)]
+# Over 30 s each on two cores even cut down (several trainings, each a process importing torch):
+# `make test-slow` and CI run them.
+SLOW = {"seed_gan", "superres", "traffic_signs"}
+CASES = [
+    pytest.param(r.parent.name, quick_start(r), id=r.parent.name,
+                 marks=[pytest.mark.slow] if r.parent.name in SLOW else [])
+    for r in READMES
+    if quick_start(r)
+]  # fmt: skip
 
 
 def write_user_files(folder: Path) -> None:
@@ -70,7 +78,7 @@ def write_user_files(folder: Path) -> None:
         Image.fromarray(np.kron(base, np.ones((8, 8, 1), np.uint8))).save(path)
 
 
-@pytest.mark.parametrize("package, lines", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("package, lines", CASES)
 def test_quick_start_runs_as_written(package, lines, tmp_path):
     write_user_files(tmp_path)
     scripts = Path(sys.executable).parent

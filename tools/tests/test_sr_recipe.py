@@ -6,9 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from layout import ROOT
 
 
+@pytest.mark.slow  # three trainings and an evaluation, each a process: over 30 s on two cores
 def test_the_sr_recipe_runs_end_to_end_on_a_tiny_budget(tmp_path):
     tiny = ["--textures", "2", "--ae-steps", "1", "--prior-steps", "1", "--refiner-steps", "2",
             "--batch-size", "2", "--latent-channels", "8", "--widths", "8,16",
