@@ -98,7 +98,7 @@ def install(target: str, extras: set[str], env: Path, check: bool = False) -> bo
             )
         if uv_pip(["install", "-q", *arguments], python=str(python)) != 0:
             raise SystemExit(f"install_package: installing {target} into {env} failed")
-        if check and uv_pip(["check"], python=str(python)) != 0:
+        if check and uv_pip(["check", "-q"], python=str(python)) != 0:
             raise SystemExit(f"install_package: {env} has conflicting requirements")
     stamp.write_text(key)
     return True

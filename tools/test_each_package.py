@@ -99,10 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         for key in total:
             total[key] += found.get(key, 0)
     failed = [name for name in names if results[name][0] != 0]
-    if failed:
-        print(f"failed packages: {', '.join(failed)}")
-    print(f"test-each: {total['passed']} passed, {total['failed'] + total['error']} failed, "
-          f"{total['skipped']} skipped")
+    verdict = f"{len(failed)} failed ({', '.join(failed)})" if failed else "all passed"
+    print(f"test-each: {len(names)} packages, {verdict}; tests {total['passed']} passed, "
+          f"{total['failed'] + total['error']} failed, {total['skipped']} skipped")
     return 1 if failed else 0
 
 

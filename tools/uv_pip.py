@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["pip_settings", "uv_binary", "uv_environment", "uv_pip"]
+__all__ = ["parse_pip_config", "pip_settings", "uv_binary", "uv_environment", "uv_pip"]
 
 # pip setting → uv variable (values are space-separated lists in both)
 UV_VARIABLE = {
@@ -50,6 +50,11 @@ def pip_settings() -> dict[str, str]:
     listing = subprocess.run(
         [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False
     ).stdout
+    return parse_pip_config(listing)
+
+
+def parse_pip_config(listing: str) -> dict[str, str]:
+    """The effective settings from ``pip config list`` output (``global.timeout='60'`` lines)."""
     settings: dict[str, tuple[int, str]] = {}
     for line in listing.splitlines():
         match = re.fullmatch(r"(:env:|[\w-]+)\.([\w-]+)='(.*)'", line.strip())
