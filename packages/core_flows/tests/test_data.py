@@ -86,6 +86,57 @@ def test_mnist_idx_files_are_read(tmp_path):
     assert int(data.train[0, 0, 0, 5]) == 5
 
 
+def write_idx(path, n, magic=2051, extra=b"", cut=0):
+    header = np.array([magic, n, 28, 28], dtype=">i4").tobytes()
+    data = header + np.random.default_rng(n).integers(0, 256, n * 784, dtype=np.uint8).tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data[: len(data) - cut] + extra)
+
+
+def test_mnist_without_test_files_holds_out_a_seeded_validation_split(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    write_idx(raw / "train-images-idx3-ubyte", 60)
+    data = load_images(f"mnist:{tmp_path}")
+    assert data.train.shape == (50, 1, 28, 28) and data.test.shape == (10, 1, 28, 28)
+    assert data.test_source.startswith("validation split (10 training images, seed 0")
+    again = load_images(f"mnist:{tmp_path}")
+    assert torch.equal(again.test, data.test)
+    train_rows = {bytes(x.numpy()) for x in data.train}
+    assert not any(bytes(x.numpy()) in train_rows for x in data.test)  # disjoint
+    assert not torch.equal(load_images(f"mnist:{tmp_path}", seed=1).test, data.test)
+    # with the test files, the standard split
+    write_idx(raw / "t10k-images-idx3-ubyte", 4)
+    data = load_images(f"mnist:{tmp_path}")
+    assert len(data.train) == 60 and len(data.test) == 4 and data.test_source == "test set"
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ({"cut": 100}, "truncated or not an MNIST file"),
+        ({"extra": b"xx"}, "truncated or not an MNIST file"),
+        ({"magic": 2049}, "magic 2049, expected 2051"),
+        ({"n": 0, "cut": 16}, "only 0 bytes"),
+    ],
+)
+def test_bad_mnist_files_are_one_line_errors(tmp_path, damage, message):
+    write_idx(tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte", **{"n": 5, **damage})
+    with pytest.raises(ValueError, match=message):
+        load_images(f"mnist:{tmp_path}")
+
+
+def test_a_truncated_gzip_mnist_file_is_a_one_line_error(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    write_idx(tmp_path / "plain", 5)
+    raw.mkdir(parents=True)
+    with gzip.open(raw / "train-images-idx3-ubyte.gz", "wb") as f:
+        f.write((tmp_path / "plain").read_bytes())
+    whole = (raw / "train-images-idx3-ubyte.gz").read_bytes()
+    (raw / "train-images-idx3-ubyte.gz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match="could not be read"):
+        load_images(f"mnist:{tmp_path}")
+
+
 def test_cifar10_binary_files_are_read(tmp_path):
     folder = tmp_path / "cifar-10-batches-bin"
     folder.mkdir()

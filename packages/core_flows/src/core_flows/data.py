@@ -11,7 +11,9 @@ Specs accepted by :func:`load_images`:
 ``lfw``             scikit-image's bundled 25×25 face crops (200 images), centre-cropped to 24×24
 ``folder:PATH``     every image under PATH (recursive), resized to ``image_size``
 ``npz:PATH``        an ``.npz``/``.npy`` array ``[N, H, W]``, ``[N, H, W, C]`` or ``[N, C, H, W]``
-``mnist[:ROOT]``    ``ROOT/MNIST/raw/{train,t10k}-images-idx3-ubyte[.gz]`` (torchvision's layout)
+``mnist[:ROOT]``    ``ROOT/MNIST/raw/{train,t10k}-images-idx3-ubyte[.gz]`` (torchvision's layout); without
+                    the ``t10k`` file a seeded 10,000-image validation split of the training
+                    images stands in for the test set
 ``cifar10[:ROOT]``  ``ROOT/cifar-10-batches-bin/{data_batch_1..5,test_batch}.bin`` (binary version)
 ``celeba[:ROOT]``   ``ROOT/celeba/img_align_celeba/*.jpg``, centre crop 148, resized to 64
 =================== ===========================================================================
@@ -41,6 +43,8 @@ class ImageData:
     train: Tensor  # uint8 [N, C, H, W]
     test: Tensor  # uint8 [M, C, H, W]
     num_levels: int
+    # what ``test`` is: the dataset's own test set, or a split held out of its training images
+    test_source: str = "test set"
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -154,26 +158,48 @@ def _array(path: Path) -> tuple[Tensor, int]:
     return _to_nchw(a, str(path)), 256
 
 
-def _idx_images(path: Path) -> np.ndarray:
-    for candidate in (path, path.with_name(path.name + ".gz")):
-        if candidate.is_file():
-            opener = gzip.open if candidate.suffix == ".gz" else open
-            with opener(candidate, "rb") as f:
-                data = f.read()
-            magic, n, h, w = np.frombuffer(data[:16], dtype=">i4")
-            if magic != 2051:
-                raise ValueError(f"{candidate} is not an IDX image file (magic {magic})")
-            return np.frombuffer(data[16:], dtype=np.uint8).reshape(n, h, w)
-    raise ValueError(
-        f"MNIST file {path}[.gz] not found; put the MNIST files there (nothing is downloaded)"
-    )
+MNIST_VALIDATION = 10_000  # held out of the training images when the test files are absent
 
 
-def _mnist(root: Path) -> tuple[Tensor, Tensor, int]:
+def _idx_images(path: Path) -> np.ndarray | None:
+    """An IDX image file (``path`` or ``path.gz``) as ``[N, H, W]`` uint8; None when absent."""
+    candidate = next((c for c in (path, path.with_name(path.name + ".gz")) if c.is_file()), None)
+    if candidate is None:
+        return None
+    try:
+        with (gzip.open if candidate.suffix == ".gz" else open)(candidate, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as err:  # a truncated or corrupt .gz
+        raise ValueError(f"{candidate} could not be read ({err})") from None
+    if len(data) < 16:
+        raise ValueError(f"{candidate} is not an IDX image file (only {len(data)} bytes)")
+    magic, n, h, w = (int(v) for v in np.frombuffer(data[:16], dtype=">i4"))
+    if magic != 2051:
+        raise ValueError(f"{candidate} is not an IDX image file (magic {magic}, expected 2051)")
+    if len(data) - 16 != n * h * w:
+        raise ValueError(
+            f"{candidate} holds {len(data) - 16} pixel bytes; its header says {n} images of "
+            f"{h}×{w} ({n * h * w}): truncated or not an MNIST file"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(n, h, w)
+
+
+def _mnist(root: Path, seed: int) -> tuple[Tensor, Tensor, str]:
     raw = root / "MNIST" / "raw"
     train = _idx_images(raw / "train-images-idx3-ubyte")
+    if train is None:
+        raise ValueError(
+            f"MNIST file {raw / 'train-images-idx3-ubyte'}[.gz] not found; put the MNIST files "
+            "there (nothing is downloaded)"
+        )
+    train_images = torch.from_numpy(train.copy())[:, None]
     test = _idx_images(raw / "t10k-images-idx3-ubyte")
-    return torch.from_numpy(train.copy())[:, None], torch.from_numpy(test.copy())[:, None], 256
+    if test is not None:
+        return train_images, torch.from_numpy(test.copy())[:, None], "test set"
+    # No test files: a fixed validation split, so that every choice is made without them.
+    n_val = min(MNIST_VALIDATION, len(train_images) // 6)
+    fit, val = _split(train_images, n_val / len(train_images), seed)
+    return fit, val, f"validation split ({len(val)} training images, seed {seed}; no t10k files)"
 
 
 def _cifar10(root: Path) -> tuple[Tensor, Tensor, int]:
@@ -214,6 +240,9 @@ def load_images(
     name, _, arg = spec.partition(":")
     name = name.lower()
     official_split = None
+    test_source = "test set" if name in ("mnist", "cifar10") else (
+        f"held-out {test_fraction:.0%} (seed {seed})"
+    )
     if name == "digits":
         x, levels = _digits()
     elif name == "lfw":
@@ -227,8 +256,8 @@ def load_images(
             raise ValueError("npz needs a path: npz:PATH")
         x, levels = _array(Path(arg))
     elif name == "mnist":
-        train, test, levels = _mnist(Path(arg or "data"))
-        official_split = (train, test)
+        train, test, test_source = _mnist(Path(arg or "data"), seed)
+        official_split, levels = (train, test), 256
     elif name == "cifar10":
         train, test, levels = _cifar10(Path(arg or "data"))
         official_split = (train, test)
@@ -248,4 +277,6 @@ def load_images(
         levels = 2**n_bits
     if len(train) == 0:
         raise ValueError(f"dataset {spec!r} has no training images")
-    return ImageData(name=spec, train=train, test=test, num_levels=levels)
+    return ImageData(
+        name=spec, train=train, test=test, num_levels=levels, test_source=test_source
+    )

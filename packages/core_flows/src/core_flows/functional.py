@@ -9,9 +9,12 @@ on the input pixel at the same place and on pixels before it in the order's rast
 if and only if that ``C × C`` matrix is, and ``log|det| = H·W·log|det(corner tap)|``.
 
 References:
-    Karami et al., "Invertible Convolutional Flow", NeurIPS 2019 (CInC).
-    Nagar et al., "FInC Flow: Fast and Invertible k×k Convolutions for Normalizing Flows",
-    VISAPP 2023, arXiv:2301.09266.
+    Nagar, Dufraisse & Varma, "CInC Flow: Characterizable Invertible 3×3 Convolution",
+    TPM workshop at UAI 2021, arXiv:2107.01358.
+    Kallappa, Nagar & Varma, "FInC Flow: Fast and Invertible k×k Convolutions for Normalizing
+    Flows", VISAPP 2023, arXiv:2301.09266.
+    Nagar & Varma, "Parallel Backpropagation for Inverse of a Convolution with Application to
+    Normalizing Flows" (Inverse-Flow), AISTATS 2025, arXiv:2410.14634.
 """
 
 from __future__ import annotations

@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
             f"expects {flow.image_shape} with {flow.num_levels}"
         )
     images = data.test if args.split == "test" else data.train
+    if args.split == "test" and data.test_source != "test set":
+        log.info("--split test is the %s", data.test_source)
     bpd = evaluate_bits_per_dim(
         flow, images, data.num_levels, args.batch_size, args.seed, progress=not args.quiet
     )
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         "model": str(args.model),
         "data": args.data,
         "split": args.split,
+        "test_split": data.test_source,
         "images": len(images),
         "bits_per_dim": bpd,
         "preset": flow.config["preset"],

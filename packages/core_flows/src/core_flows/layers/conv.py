@@ -1,10 +1,13 @@
 """Invertible k×k convolutions: CInC, FInC, the FInC unit and their Inverse-Flow counterparts.
 
 References:
-    Karami et al., "Invertible Convolutional Flow", NeurIPS 2019 (CInC).
-    Nagar et al., "FInC Flow: Fast and Invertible k×k Convolutions for Normalizing Flows",
-    arXiv:2301.09266.
-    Nagar et al., "Inverse-Flow" (the FInC layer used in the sampling direction).
+    Nagar, Dufraisse & Varma, "CInC Flow: Characterizable Invertible 3×3 Convolution",
+    TPM workshop at UAI 2021, arXiv:2107.01358.
+    Kallappa, Nagar & Varma, "FInC Flow: Fast and Invertible k×k Convolutions for Normalizing
+    Flows", VISAPP 2023, arXiv:2301.09266.
+    Nagar & Varma, "Parallel Backpropagation for Inverse of a Convolution with Application to
+    Normalizing Flows" (Inverse-Flow), AISTATS 2025, arXiv:2410.14634
+    (the FInC layer used in the sampling direction).
 """
 
 from __future__ import annotations

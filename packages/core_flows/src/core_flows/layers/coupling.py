@@ -3,7 +3,8 @@
 References:
     Dinh et al., "Density estimation using Real NVP", arXiv:1605.08803.
     Kingma & Dhariwal, "Glow", arXiv:1807.03039.
-    Karami et al., "Invertible Convolutional Flow", NeurIPS 2019 (quad-coupling).
+    Nagar, Dufraisse & Varma, "CInC Flow: Characterizable Invertible 3×3 Convolution",
+    TPM workshop at UAI 2021, arXiv:2107.01358 (quad-coupling).
 """
 
 from __future__ import annotations

@@ -16,8 +16,12 @@ emerging       ActNorm → Emerging k×k conv → 1×1 conv → coupling
 
 References:
     Kingma & Dhariwal, "Glow", arXiv:1807.03039.
-    Karami et al., "Invertible Convolutional Flow", NeurIPS 2019.
-    Nagar et al., "FInC Flow", arXiv:2301.09266.
+    Nagar, Dufraisse & Varma, "CInC Flow: Characterizable Invertible 3×3 Convolution",
+    TPM workshop at UAI 2021, arXiv:2107.01358.
+    Kallappa, Nagar & Varma, "FInC Flow: Fast and Invertible k×k Convolutions for Normalizing
+    Flows", VISAPP 2023, arXiv:2301.09266.
+    Nagar & Varma, "Parallel Backpropagation for Inverse of a Convolution with Application to
+    Normalizing Flows" (Inverse-Flow), AISTATS 2025, arXiv:2410.14634.
     Hoogeboom et al., "Emerging Convolutions for Generative Normalizing Flows", arXiv:1901.11137.
 """
 
