@@ -8,6 +8,7 @@ PACKAGES := packages/app_toolkit packages/core_flows packages/superres \
             apps/seed_gan apps/anonymizer apps/geomap apps/art_restore apps/traffic_signs
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 # Optional extras installed for the tests and the demo.
+EXTRAS_packages/core_flows := [test]
 EXTRAS_apps/anonymizer := [sd,yolo,test]
 SENTINEL2_DATA := xarray-spatial==0.5.3 spyndex==0.12.0
 
