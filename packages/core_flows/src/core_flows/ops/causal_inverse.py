@@ -119,16 +119,22 @@ def schedule_solve(
     kt = torch.einsum("goc,gcikl->goikl", linv, weight.detach().to(torch.float64))
     # rows (i, j, c_in), columns c_out
     kmat = kt.permute(0, 3, 4, 2, 1).reshape(g, k * k * c, c).to(work)
+    steps = _schedule(h, w, k, tap, kind, y.device)
+    # L⁻¹y with its pixels in schedule order, so each step's right-hand side is a slice: one
+    # gather here instead of one a step
+    order = torch.cat([pix for _, _, pix in steps])
     yt = torch.einsum("goc,gbchw->gbhwo", linv.to(work), y.detach().to(work))
-    yt = yt.reshape(g, b, h * w, c)
+    rhs_all = yt.reshape(g, b, h * w, c).index_select(2, order)
     # The current pixel's tap multiplies x at that pixel, still zero in the buffer, and so do taps
     # on pixels later in the schedule: no mask needed.
     p = k - 1
     xp = y.new_zeros(g, b, (h + p) * (w + p), c, dtype=work)
-    for patch, out, pix in _schedule(h, w, k, tap, kind, y.device):
+    start = 0
+    for patch, out, pix in steps:
         n = pix.numel()
         patches = xp.index_select(2, patch).reshape(g, b * n, k * k * c)
-        rhs = yt.index_select(2, pix).reshape(g, b * n, c)
+        rhs = rhs_all[:, :, start : start + n].reshape(g, b * n, c)
+        start += n
         xn = torch.baddbmm(rhs, patches, kmat, alpha=-1)
         xp.index_copy_(2, out, xn.view(g, b, n, c))
     x = xp.view(g, b, h + p, w + p, c)[:, :, tap[0] : tap[0] + h, tap[1] : tap[1] + w, :]
