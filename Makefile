@@ -28,7 +28,7 @@ $(STAMP): tools/constraints.txt $(PYPROJECTS) tools/uv_pip.py
 	@touch $@
 
 demo: $(STAMP)
-	$(BIN)/python tools/demo.py --out out/demo
+	$(BIN)/python tools/demo.py --out out/demo $(DEMO_ARGS)
 
 # One pytest worker per core; --dist worksteal evens out the long tests. Tests marked `slow`
 # (whole training recipes and quick-starts, over 30 s each) are left to `make test-slow`.

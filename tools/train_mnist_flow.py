@@ -7,8 +7,8 @@ data, trained on real MNIST within a time budget on the CPU.
 Every choice is made on a seeded 10,000-image validation split of the 60,000 training images (the
 ``t10k`` files, when ROOT has them, are not read): whole epochs are trained until ``--minutes``
 have passed, each followed by the validation bits/dim. A stopped run resumes from its working
-folder. The model, a sample grid and MODEL_CARD.md (data, recipe, validation bits/dim, time) are
-written to ``packages/core_flows/src/core_flows/pretrained/<preset>-mnist/``.
+folder. The model, a sample grid, evaluation.json and MODEL_CARD.md (data, recipe, validation
+bits/dim, time) are written to ``packages/core_flows/src/core_flows/pretrained/<preset>-mnist/``.
 """
 
 from __future__ import annotations
@@ -129,6 +129,10 @@ def main() -> int:
     samples = flow.sample(64, args.temperature, torch.Generator().manual_seed(0))
     save_grid(samples, target / "samples.png", nrow=8, upscale=2)
     history = json.loads((work / "metrics.json").read_text())["history"]
+    (target / "evaluation.json").write_text(json.dumps({
+        "data": "mnist", "split": data.test_source, "images": len(data.test),
+        "bits_per_dim": val_bpd, "temperature": args.temperature, "minutes": round(minutes, 1),
+    }, indent=1))  # fmt: skip
     (target / "MODEL_CARD.md").write_text(
         CARD.format(
             name=name,
