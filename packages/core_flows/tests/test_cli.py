@@ -169,3 +169,36 @@ def test_bench_sampling_and_train_write_tables_json_and_plot(tmp_path, capsys):
     )
     table = capsys.readouterr().out
     assert "inverse_flow" in table and "× finc" in table
+
+
+def write_mnist(root, names):
+    """Tiny IDX files in torchvision's layout (random 28×28 pixels)."""
+    import numpy as np
+
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, n in names.items():
+        header = np.array([2051, n, 28, 28], dtype=">i4").tobytes()
+        pixels = np.random.default_rng(n).integers(0, 256, n * 784, dtype=np.uint8).tobytes()
+        (raw / name).write_bytes(header + pixels)
+
+
+def test_evaluate_the_shipped_mnist_flow_with_and_without_the_test_files(tmp_path, capsys):
+    write_mnist(tmp_path, {"train-images-idx3-ubyte": 60})
+    assert main(["evaluate", "finc-mnist", "--data", f"mnist:{tmp_path}", "-q"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["images"] == 10 and result["test_split"].startswith("validation split")
+    assert 0 < result["bits_per_dim"] < 20  # random pixels: far above the card's real digits
+    write_mnist(tmp_path, {"t10k-images-idx3-ubyte": 4})
+    assert main(["evaluate", "finc-mnist", "--data", f"mnist:{tmp_path}", "-q"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["images"] == 4 and result["test_split"] == "test set"
+
+
+def test_a_bad_mnist_file_is_one_line(tmp_path, capsys):
+    write_mnist(tmp_path, {"train-images-idx3-ubyte": 3})
+    path = tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-5])
+    assert main(["evaluate", "finc-mnist", "--data", f"mnist:{tmp_path}", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "truncated or not an MNIST file" in err[0]

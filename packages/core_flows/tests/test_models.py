@@ -1,3 +1,4 @@
+import json
 import math
 import re
 
@@ -209,3 +210,17 @@ def test_rejected_resume_keeps_the_original_run(small_digits, tmp_path):
     with pytest.raises(ValueError, match="different model config"):
         train(other, small_digits, tmp_path, config, resume=True)
     assert (tmp_path / "train_config.json").read_text() == before
+
+
+def test_the_shipped_mnist_flow_card_agrees_with_its_recorded_evaluation():
+    """finc-mnist's figures need real MNIST to remeasure (not shipped); the card, the recorded
+    evaluation and the weights must at least agree with each other."""
+    folder = model_dir("finc-mnist")
+    card = (folder / "MODEL_CARD.md").read_text()
+    claimed = float(re.search(r"validation bits/dim \| \*\*([0-9.]+)\*\*", card).group(1))
+    recorded = json.loads((folder / "evaluation.json").read_text())
+    assert abs(recorded["bits_per_dim"] - claimed) < 1e-3
+    assert recorded["split"].startswith("validation split (10000 training images")
+    flow = load_flow("finc-mnist", "cpu")
+    assert flow.image_shape == (1, 28, 28) and flow.num_levels == 256
+    assert torch.isfinite(flow.sample(2, 0.8, torch.Generator().manual_seed(0))).all()
