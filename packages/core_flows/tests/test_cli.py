@@ -1,4 +1,5 @@
 import json
+import math
 import subprocess
 import sys
 
@@ -188,7 +189,8 @@ def test_evaluate_the_shipped_mnist_flow_with_and_without_the_test_files(tmp_pat
     assert main(["evaluate", "finc-mnist", "--data", f"mnist:{tmp_path}", "-q"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["images"] == 10 and result["test_split"].startswith("validation split")
-    assert 0 < result["bits_per_dim"] < 20  # random pixels: far above the card's real digits
+    assert math.isfinite(result["bits_per_dim"]) and result["bits_per_dim"] > 8  # noise: worse
+    # than uniform (8 bits/dim) under a model of digits
     write_mnist(tmp_path, {"t10k-images-idx3-ubyte": 4})
     assert main(["evaluate", "finc-mnist", "--data", f"mnist:{tmp_path}", "-q"]) == 0
     result = json.loads(capsys.readouterr().out)
