@@ -67,7 +67,8 @@ def corner_inverse(weight: Tensor, tap: tuple[int, int] | None = None) -> Tensor
 
 @lru_cache(maxsize=64)
 def _schedule(height: int, width: int, k: int, tap: tuple[int, int], kind: str, device):
-    """Index tensors per step: flat positions of the step's pixels and of their k×k patches.
+    """Index tensors per step (flat positions of the step's pixels and of their k×k patches),
+    and every pixel in schedule order.
 
     Positions index a padded, channels-last buffer ``[B, (H+k-1)·(W+k-1), C]`` in which the
     current pixel ``(h, w)`` sits at ``(h + tap[0], w + tap[1])``.
@@ -92,7 +93,7 @@ def _schedule(height: int, width: int, k: int, tap: tuple[int, int], kind: str, 
         out = ((hs + tap[0]) * wp + (ws + tap[1])).to(device)
         pix = (hs * width + ws).to(device)
         steps.append((patch, out, pix))
-    return steps
+    return steps, torch.cat([pix for _, _, pix in steps])
 
 
 def schedule_solve(
@@ -119,10 +120,9 @@ def schedule_solve(
     kt = torch.einsum("goc,gcikl->goikl", linv, weight.detach().to(torch.float64))
     # rows (i, j, c_in), columns c_out
     kmat = kt.permute(0, 3, 4, 2, 1).reshape(g, k * k * c, c).to(work)
-    steps = _schedule(h, w, k, tap, kind, y.device)
+    steps, order = _schedule(h, w, k, tap, kind, y.device)
     # L⁻¹y with its pixels in schedule order, so each step's right-hand side is a slice: one
     # gather here instead of one a step
-    order = torch.cat([pix for _, _, pix in steps])
     yt = torch.einsum("goc,gbchw->gbhwo", linv.to(work), y.detach().to(work))
     rhs_all = yt.reshape(g, b, h * w, c).index_select(2, order)
     # The current pixel's tap multiplies x at that pixel, still zero in the buffer, and so do taps
