@@ -179,7 +179,15 @@ def format_table(result: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-SAMPLING_PRESETS = ("glow", "cinc", "finc", "inverse_flow", "emerging", "finc-published")
+SAMPLING_PRESETS = (
+    "glow",
+    "cinc",
+    "finc",
+    "inverse_flow",
+    "emerging",
+    "finc-wavefront",
+    "finc-published",
+)
 
 
 def _timed(fn, device: torch.device, repeats: int, budget_s: float) -> list[float]:
@@ -195,7 +203,7 @@ def _build(preset: str, config: str, width: int, steps: int | None, device, kern
 
     cfg = PAPER_CONFIGS[config]
     name, _, variant = preset.partition("-")
-    backend = "published" if variant == "published" else "auto"
+    backend = variant or "auto"  # "finc-wavefront": the per-call solve, no cached inverse
     flow = build_flow(
         name,
         cfg["image_shape"],

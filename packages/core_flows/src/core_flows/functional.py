@@ -32,6 +32,7 @@ __all__ = [
     "corner_tap",
     "causal_conv2d",
     "causal_conv2d_inverse",
+    "causal_conv2d_inverse_matrix",
     "causal_conv2d_logdet",
     "causal_conv2d_matrix",
     "quad_causal_conv2d_inverse",
@@ -185,6 +186,27 @@ def causal_conv2d_matrix(weight: Tensor, height: int, width: int, order: str = "
     n = c * height * width
     basis = torch.eye(n, dtype=weight.dtype, device=weight.device).view(n, c, height, width)
     return causal_conv2d(basis, weight, order).reshape(n, n).T
+
+
+def causal_conv2d_inverse_matrix(
+    weight: Tensor, height: int, width: int, order: str = "TL"
+) -> Tensor:
+    """The dense ``[CHW, CHW]`` inverse ``M⁻¹`` of :func:`causal_conv2d` on ``height × width``
+    images: ``causal_conv2d_inverse(y).flatten(1) == y.flatten(1) @ M⁻¹.T``.
+
+    Solved in float64 with the wavefront schedule on the ``CHW`` unit images and returned in
+    ``weight``'s dtype, detached. Memory grows as ``(C·H·W)²``; it pays off when one weight inverts
+    many batches (sampling from a trained flow: one matrix product per call instead of
+    ``H + W − 1`` dependent steps).
+    """
+    _check_order(order)
+    _check_weight(weight)
+    c = weight.shape[0]
+    n = c * height * width
+    basis = torch.eye(n, dtype=torch.float64, device=weight.device).view(n, c, height, width)
+    with torch.no_grad():
+        columns = causal_conv2d_inverse(basis, weight.detach().double(), order, "wavefront")
+    return columns.reshape(n, n).T.to(weight.dtype)
 
 
 def raster_mask(channels: int, kernel_size: int) -> Tensor:

@@ -24,10 +24,11 @@ from app_toolkit.plots import plot_curves, save_grid
 from core_flows.data import ImageData, dequantize
 from core_flows.models import MultiScaleFlow
 
-__all__ = ["TrainConfig", "evaluate_bits_per_dim", "train"]
+__all__ = ["LR_SCHEDULES", "TrainConfig", "evaluate_bits_per_dim", "lr_factor", "train"]
 
 log = logging.getLogger(__name__)
 
+LR_SCHEDULES = ("constant", "cosine")
 MODEL_DIR = "model"
 STATE_FILE = "trainer_state.pt"
 
@@ -40,6 +41,10 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 1e-3
     warmup_steps: int = 200
+    # "constant" after the warm-up, or "cosine": decays to 0 at ``decay_steps`` (by default the
+    # run's last step, from ``max_steps`` or ``epochs``)
+    lr_schedule: str = "constant"
+    decay_steps: int | None = None
     grad_clip: float = 10.0
     max_steps: int | None = None
     init_samples: int = 512
@@ -57,6 +62,16 @@ class TrainConfig:
         epochs = -(-steps // max(1, train_images // batch_size))
         kwargs.setdefault("eval_every", max(1, epochs // 10))
         return cls(epochs=epochs, batch_size=batch_size, max_steps=steps, **kwargs)
+
+
+def lr_factor(step: int, warmup_steps: int, schedule: str, decay_steps: int) -> float:
+    """Multiplier of the base learning rate at optimiser step ``step`` (0-based): linear warm-up
+    over ``warmup_steps``, then constant or a cosine that reaches 0 at ``decay_steps``."""
+    factor = min(1.0, (step + 1) / max(1, warmup_steps))
+    if schedule == "cosine":
+        progress = min(1.0, step / max(1, decay_steps))
+        factor *= 0.5 * (1.0 + math.cos(math.pi * progress))
+    return factor
 
 
 class _BitsPerDim(nn.Module):
@@ -140,6 +155,8 @@ def train(
     from accelerate import Accelerator
 
     config = config or TrainConfig()
+    if config.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {config.lr_schedule!r}")
     out_dir = Path(out_dir)
     if tuple(data.image_shape) != model.image_shape:
         raise ValueError(f"data images are {data.image_shape}, model expects {model.image_shape}")
@@ -165,8 +182,14 @@ def train(
         model.initialize(dequantize(init, data.num_levels).to(accelerator.device))
 
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    warmup = max(1, config.warmup_steps)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))
+    steps_per_epoch = len(data.train) // config.batch_size
+    decay = config.decay_steps or min(
+        config.max_steps or math.inf, config.epochs * steps_per_epoch
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: lr_factor(s, config.warmup_steps, config.lr_schedule, int(decay)),
+    )
     history: list[dict] = []
     start_epoch, step = 0, 0
     if state is not None:

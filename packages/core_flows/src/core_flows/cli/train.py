@@ -11,7 +11,7 @@ from app_toolkit.files import check_output_dir
 from core_flows.data import load_images
 from core_flows.models import PAPER_CONFIGS, PRESETS, build_flow
 from core_flows.pretrained_models import count_parameters
-from core_flows.training import MODEL_DIR, TrainConfig, train
+from core_flows.training import LR_SCHEDULES, MODEL_DIR, TrainConfig, train
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=64, help="batch size per device")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     p.add_argument("--warmup-steps", type=int, default=200, help="linear learning-rate warm-up")
+    p.add_argument(
+        "--lr-schedule",
+        choices=LR_SCHEDULES,
+        default="constant",
+        help="after the warm-up: constant, or cosine decay to 0 at the last step",
+    )
     p.add_argument("--grad-clip", type=float, default=10.0, help="gradient-norm clipping")
     p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")
     p.add_argument(
@@ -119,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lr=args.lr,
         warmup_steps=args.warmup_steps,
+        lr_schedule=args.lr_schedule,
         grad_clip=args.grad_clip,
         max_steps=args.max_steps,
         sample_temperature=args.sample_temperature,

@@ -22,6 +22,7 @@ from core_flows.functional import (
     ORDERS,
     causal_conv2d,
     causal_conv2d_inverse,
+    causal_conv2d_inverse_matrix,
     corner_index,
     inverse_backends,
     quad_causal_conv2d_inverse,
@@ -29,12 +30,58 @@ from core_flows.functional import (
 from core_flows.layers.base import FlowLayer
 
 __all__ = [
+    "DENSE_INVERSE_MAX",
     "CInCConv2d",
     "FInCConv2d",
     "FInCUnit",
     "InverseConv2d",
     "InverseFlowUnit",
 ]
+
+
+# Largest C·H·W (per convolution) whose inverse is kept as a dense matrix for solves without
+# gradient on the CPU: 1024² float32 values are 4 MiB per convolution.
+DENSE_INVERSE_MAX = 1024
+
+
+class _InverseCache:
+    """Dense inverses ``M⁻¹ᵀ`` of a layer's convolutions for one image size, kept until a parameter
+    changes (its version counter or storage) so that repeated solves with the same weights, e.g.
+    sampling batch after batch from a trained flow, cost one matrix product each."""
+
+    def __init__(self):
+        self._key = None
+        self._matrices: Tensor | None = None
+
+    @staticmethod
+    def applies(backend: str, x: Tensor, sizes: list[int]) -> bool:
+        """Whether ``auto`` solves ``x`` through cached dense inverses: CPU, no gradient wanted, and
+        every convolution of at most :data:`DENSE_INVERSE_MAX` values per image."""
+        return (
+            backend == "auto"
+            and x.device.type == "cpu"
+            and not torch.is_grad_enabled()
+            and max(sizes) * x.shape[2] * x.shape[3] <= DENSE_INVERSE_MAX
+        )
+
+    def matrices(self, layer: nn.Module, x: Tensor, build) -> Tensor:
+        """``[G, n, n]`` transposed inverses (one per convolution, equal sizes) from ``build()``."""
+        params = tuple((p.data_ptr(), p._version) for p in layer.parameters())
+        key = (x.shape[2], x.shape[3], x.dtype, x.device, params)
+        if key != self._key:
+            self._matrices = None  # free the old ones before building
+            self._matrices = build()
+            self._key = key
+        return self._matrices
+
+
+def _dense_solve(y: Tensor, inverse_t: Tensor) -> Tensor:
+    """``x`` from ``y [B, G·c, H, W]`` with ``G`` groups of ``c`` channels, each group solved by its
+    transposed inverse ``inverse_t[g]`` ``[c·H·W, c·H·W]``."""
+    b, _, h, w = y.shape
+    g = inverse_t.shape[0]
+    x = torch.bmm(y.reshape(b, g, -1).transpose(0, 1), inverse_t)
+    return x.transpose(0, 1).reshape(b, -1, h, w)
 
 
 class _CausalConv(FlowLayer):
@@ -70,6 +117,7 @@ class _CausalConv(FlowLayer):
         onehot[..., ci, cj] = 1.0
         self.register_buffer("_corner", onehot, persistent=False)
         self._ci, self._cj = ci, cj
+        self._inverse_cache = _InverseCache()
 
     def kernel(self) -> Tensor:
         """The effective weight ``[C, C, k, k]`` with its structured corner tap."""
@@ -88,6 +136,19 @@ class _CausalConv(FlowLayer):
         return causal_conv2d(x, self.kernel().to(x.dtype), self.order)
 
     def _solve(self, y: Tensor) -> Tensor:
+        if _InverseCache.applies(self.backend, y, [y.shape[1]]):
+            h, w = y.shape[2:]
+            mats = self._inverse_cache.matrices(
+                self,
+                y,
+                lambda: (
+                    causal_conv2d_inverse_matrix(self.kernel(), h, w, self.order)
+                    .to(y.dtype)
+                    .T[None]
+                    .contiguous()
+                ),
+            )
+            return _dense_solve(y, mats)
         return causal_conv2d_inverse(y, self.kernel().to(y.dtype), self.order, self.backend)
 
     def extra_repr(self) -> str:
@@ -169,13 +230,29 @@ class _QuadrantUnit(FlowLayer):
         self.sizes = _quadrant_sizes(channels)
         self.backend = backend
         self.convs = nn.ModuleList(make(c, order) for c, order in zip(self.sizes, ORDERS))
+        self._inverse_cache = _InverseCache()
+
+    def _dense_inverses(self, x: Tensor) -> Tensor:
+        h, w = x.shape[2:]
+        return torch.stack(
+            [
+                causal_conv2d_inverse_matrix(conv.kernel(), h, w, order).to(x.dtype).T
+                for conv, order in zip(self.convs, ORDERS)
+            ]
+        )
+
+    def _solve(self, x: Tensor) -> Tensor:
+        if len(set(self.sizes)) == 1 and _InverseCache.applies(self.backend, x, self.sizes):
+            return _dense_solve(
+                x, self._inverse_cache.matrices(self, x, lambda: self._dense_inverses(x))
+            )
+        kernels = [conv.kernel().to(x.dtype) for conv in self.convs]
+        return quad_causal_conv2d_inverse(x, kernels, list(ORDERS), self.backend)
 
     def _run(self, x: Tensor, direction: str) -> tuple[Tensor, Tensor]:
         if direction == self._solve_direction:
-            kernels = [conv.kernel().to(x.dtype) for conv in self.convs]
-            out = quad_causal_conv2d_inverse(x, kernels, list(ORDERS), self.backend)
             logdet = -sum(conv._logdet(x) for conv in self.convs)
-            return out, logdet
+            return self._solve(x), logdet
         outs, logdet = [], x.new_zeros(x.shape[0])
         for conv, part in zip(self.convs, x.split(self.sizes, dim=1)):
             out, ld = getattr(conv, direction)(part)
