@@ -79,7 +79,10 @@ def test_console_entry_point_runs():
 def test_train_sample_evaluate_interpolate_info_workflow(tmp_path, capsys):
     run = tmp_path / "run"
     tiny = ["--levels", "2", "--steps", "1", "--width", "8", "--batch-size", "128"]
-    assert main(["train", "--out", str(run), "--epochs", "1", "-q", *tiny]) == 0
+    assert (
+        main(["train", "--out", str(run), "--epochs", "1", "--lr-schedule", "cosine", "-q", *tiny])
+        == 0
+    )
     assert (run / "model" / "config.json").is_file() and (run / "metrics.json").is_file()
     # a second run into the same folder must not overwrite silently
     assert main(["train", "--out", str(run), "--epochs", "1", "-q", *tiny]) == 2

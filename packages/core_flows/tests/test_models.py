@@ -10,7 +10,7 @@ from core_flows import CheckpointError
 from core_flows.data import dequantize, load_images
 from core_flows.models import PAPER_CONFIGS, PRESETS, MultiScaleFlow, build_flow
 from core_flows.pretrained_models import available_models, load_flow, model_dir
-from core_flows.training import TrainConfig, evaluate_bits_per_dim, train
+from core_flows.training import TrainConfig, evaluate_bits_per_dim, lr_factor, train
 from flow_test_utils import assert_close
 
 VARIANTS = [(p, "affine") for p in PRESETS] + [("cinc", "quad")]
@@ -162,6 +162,26 @@ def test_training_lowers_the_loss_without_nan(seed, small_digits, tmp_path):
     assert (tmp_path / "model" / "model.safetensors").is_file()
     assert (tmp_path / "samples" / "epoch_004.png").is_file()
     assert (tmp_path / "bits_per_dim.png").is_file()
+
+
+def test_learning_rate_schedules():
+    assert [lr_factor(s, 4, "constant", 100) for s in (0, 3, 50, 99)] == [0.25, 1.0, 1.0, 1.0]
+    cosine = [lr_factor(s, 4, "cosine", 100) for s in (0, 3, 50, 100, 150)]
+    assert cosine[0] == pytest.approx(0.25) and cosine[1] == pytest.approx(0.9978, abs=1e-4)
+    assert cosine[2] == pytest.approx(0.5) and cosine[3] == cosine[4] == 0.0
+
+
+def test_cosine_training_ends_at_zero_learning_rate(small_digits, tmp_path):
+    flow = build_flow("glow", (1, 8, 8), 2, 1, 8, num_levels=17)
+    config = TrainConfig(
+        epochs=2, batch_size=64, lr_schedule="cosine", sample_count=4, progress=False, device="cpu"
+    )
+    train(flow, small_digits, tmp_path, config)
+    state = torch.load(tmp_path / "trainer_state.pt", weights_only=True)
+    assert state["step"] == 8  # 256 images, batch 64, 2 epochs
+    assert state["scheduler"]["_last_lr"][0] == 0.0
+    with pytest.raises(ValueError, match="lr_schedule must be one of"):
+        train(flow, small_digits, tmp_path / "bad", TrainConfig(lr_schedule="linear"))
 
 
 def tiny_init(flow, data, seed):
