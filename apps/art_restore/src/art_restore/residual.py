@@ -154,10 +154,10 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
         return x + torch.einsum("bij,bjhw->bihw", matrix, x) + offset
 
     def forward(
-        self, x: torch.Tensor, stats: torch.Tensor | None = None
+        self, x: torch.Tensor, stats: torch.Tensor | None = None, tone: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor]:
         h, w = x.shape[-2:]
-        toned = self.toned(x, stats)
+        toned = self.toned(x, stats) if tone else x
         pad_h, pad_w = -h % self.multiple, -w % self.multiple
         padded = F.pad(toned, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else toned
         skips, y = [], self.encoders[0](F.pixel_unshuffle(padded, 2))
@@ -185,9 +185,19 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
         restored = toned + gate * (torch.tanh(out[:, :3]) + mix)
         return restored, logits
 
+    # the calibrated damage detector that ships beside the weights (``detector.json``), if any:
+    # with it, :func:`art_restore.restorer.restore_image` leaves undamaged images untouched
+    detector = None
+
     @classmethod
     def load(cls, directory: str | os.PathLike, device: str = "cpu") -> ResidualRestorer:
-        return cls.from_pretrained(Path(directory), device).float().eval()
+        from art_restore.detect import DamageDetector
+
+        model = cls.from_pretrained(Path(directory), device).float().eval()
+        path = Path(directory) / "detector.json"
+        if path.is_file():
+            model.detector = DamageDetector.load(path)
+        return model
 
 
 @torch.inference_mode()
@@ -197,18 +207,20 @@ def restore_residual(
     with_map: bool = False,
     tile: int = 1024,
     overlap: int = 64,
+    tone: bool = True,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """``uint8 [H, W, 3]`` → the restored image (and, with ``with_map``, the damage map: ``float
     [len(FAMILIES), H, W]`` probabilities). Images larger than ``tile`` are restored in
     overlapping, blended tiles (memory depends on the tile size only); every tile gets the
-    whole image's statistics, so the tone stage treats the image as one."""
+    whole image's statistics, so the tone stage treats the image as one. ``tone=False`` skips
+    the tone stage (for images whose colours are not damaged)."""
     from affine_sr.tiling import tiled_apply
 
     device = next(model.parameters()).device
     x = torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None].float()
     x = x / 255
     stats = image_stats(x)
-    both = tiled_apply(lambda t: torch.cat(model(t, stats), 1), x, 1, tile, overlap)
+    both = tiled_apply(lambda t: torch.cat(model(t, stats, tone), 1), x, 1, tile, overlap)
     restored, logits = both[:, :3], both[:, 3:]
     out = (restored[0].permute(1, 2, 0) * 255).clamp(0, 255).round().to(torch.uint8).cpu().numpy()
     return (out, torch.sigmoid(logits[0]).cpu().numpy()) if with_map else out

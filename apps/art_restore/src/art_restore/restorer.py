@@ -50,7 +50,13 @@ def restore_image(
 ) -> np.ndarray:
     """``uint8 [H, W, 3]`` → restored image of the same size. ``options`` (defaults:
     :data:`DEFAULTS`) are the sampling options of a diffusion model; the residual restorer is
-    deterministic and takes none."""
+    deterministic and takes none. A residual restorer with a damage detector (the shipped one)
+    routes the image to its experts and returns it unchanged when no damage is measured
+    (:func:`art_restore.experts.restore_guarded`)."""
     if isinstance(model, ResidualRestorer):
+        if model.detector is not None:
+            from art_restore.experts import restore_guarded
+
+            return restore_guarded(model, model.detector, image)[0]
         return restore_residual(model, image)
     return upscale_image(model, image, scale=1, seed=seed, **{**DEFAULTS, **options})

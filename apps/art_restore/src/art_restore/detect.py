@@ -1,0 +1,271 @@
+"""Is an image damaged, and how? Calibrated evidence per kind of damage from measured statistics.
+
+The restorer's own damage map says where a network would act, not whether it should: on clean
+photographs it reports tone and blur damage everywhere. Whether to touch an image at all is
+decided here instead, from statistics that each kind of damage moves in a known direction:
+
+- noise: the wavelet estimate of the noise level, and isolated black or white dust pixels;
+- blur: the blur effect of Crété-Roffet (re-blurring a sharp image changes it, a blurred one
+  not), the gradient level, the anisotropy of gradients (motion), and how much blurrier the
+  border is than the centre (zoom blur);
+- pixelation: identical neighbours, and columns and rows along which nothing changes;
+- tone: percentiles of luminance, saturation, colour cast;
+- lines: thin bright or dark ridges (morphological top-hats), by length;
+- stains: brown, soft areas with a darker rim.
+
+(The network's damage map as extra evidence found rain better but flagged clean painted
+artworks as cracked: it marks clean edges too.)
+
+A logistic model per kind maps the standardised features to a probability; its thresholds are
+calibrated so that clean training images pass untouched (:mod:`tools/train_damage_detector.py`).
+The model is plain numbers in JSON: nothing executable is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "FEATURES",
+    "DamageDetector",
+    "BlockGrid",
+    "block_grid",
+    "damage_features",
+    "noise_sigma",
+]
+
+MAX_SIDE = 512  # features are measured on at most this many pixels a side (a centre crop)
+
+
+@dataclass(frozen=True)
+class BlockGrid:
+    """Where pixelation's blocks meet: ``xs`` are the columns ``j`` with a block edge between
+    ``j`` and ``j + 1`` (``ys`` the rows), and ``score``, the share of neighbour pairs inside
+    blocks (0 for a natural image, about ``1 − 1/block`` for a pixelated one)."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    score: float
+    size: tuple[int, int]  # (width, height)
+
+    @property
+    def block(self) -> float:
+        """Mean block size in pixels."""
+        w, h = self.size
+        return (w / (len(self.xs) + 1) + h / (len(self.ys) + 1)) / 2
+
+
+def block_grid(image: np.ndarray, tolerance: float = 2.0) -> BlockGrid:
+    """Find the block edges of a pixelated ``image`` (``uint8 [H, W, 3]``): a column without an
+    edge changes by at most ``tolerance`` levels between every pair of neighbours on it. Blocks
+    need not be equal (nearest-neighbour upscaling by a non-integer factor makes them 7 or 8
+    pixels wide)."""
+    x = image.astype(np.int16)
+    dx = np.abs(np.diff(x, axis=1)).max(-1).max(0)
+    dy = np.abs(np.diff(x, axis=0)).max(-1).max(1)
+    xs, ys = np.nonzero(dx > tolerance)[0], np.nonzero(dy > tolerance)[0]
+    inner = 1 - (len(xs) + len(ys)) / max(1, len(dx) + len(dy))
+    return BlockGrid(xs, ys, float(inner), (image.shape[1], image.shape[0]))
+
+
+def _centre_crop(image: np.ndarray, side: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    y, x = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    return image[y : y + side, x : x + side]
+
+
+_IMMERKAER = np.float32([[1, -2, 1], [-2, 4, -2], [1, -2, 1]])
+
+
+def noise_sigma(grey: np.ndarray) -> float:
+    """Immerkær's estimate of the standard deviation of additive noise in ``grey`` (float):
+    the mean absolute response to a mask that cancels locally planar image structure."""
+    h, w = grey.shape
+    if h < 3 or w < 3:
+        return 0.0
+    response = cv2.filter2D(grey, cv2.CV_32F, _IMMERKAER)[1:-1, 1:-1]
+    return float(np.sqrt(np.pi / 2) * np.abs(response).mean() / 6)
+
+
+def _blur_effect(grey: np.ndarray) -> float:
+    from skimage.measure import blur_effect
+
+    return float(blur_effect(grey, h_size=11))
+
+
+FEATURES = (
+    "noise_sigma",
+    "noise_sigma_half",
+    "dust",
+    "blur_effect",
+    "gradient",
+    "laplacian_ratio",
+    "anisotropy",
+    "border_blur",
+    "equal_neighbours",
+    "grid_score",
+    "lum_p01",
+    "lum_p50",
+    "lum_p99",
+    "lum_std",
+    "sat_mean",
+    "sat_p90",
+    "cast_rb",
+    "cast_gb",
+    "ridge_bright",
+    "ridge_dark",
+    "ridge_long",
+    "brown_share",
+)
+
+
+def damage_features(image: np.ndarray) -> np.ndarray:
+    """``float32 [len(FEATURES)]`` statistics of ``image`` (``uint8 [H, W, 3]`` RGB)."""
+    crop = _centre_crop(image, MAX_SIDE).astype(np.float32) / 255
+    grey = crop @ np.float32([0.299, 0.587, 0.114])
+    h, w = grey.shape
+    f = {}
+    f["noise_sigma"] = noise_sigma(grey)
+    half = cv2.resize(grey, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    f["noise_sigma_half"] = noise_sigma(half)
+    median = cv2.medianBlur((grey * 255).astype(np.uint8), 3).astype(np.float32) / 255
+    extreme = (crop.max(-1) <= 1 / 255) | (crop.min(-1) >= 254 / 255)
+    f["dust"] = float((extreme & (np.abs(grey - median) > 0.3)).mean())
+    f["blur_effect"] = _blur_effect(grey)
+    gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    gradient = np.sqrt(gx**2 + gy**2)
+    f["gradient"] = float(np.log(gradient.mean() + 1e-4))
+    lap = cv2.Laplacian(grey, cv2.CV_32F)
+    f["laplacian_ratio"] = float(np.abs(lap).mean() / (gradient.mean() + 1e-6))
+    # directional energy: a motion blur flattens gradients along its direction only
+    energies = []
+    for angle in np.arange(0, np.pi, np.pi / 8):
+        energies.append(np.abs(np.cos(angle) * gx + np.sin(angle) * gy).mean())
+    f["anisotropy"] = float(np.log((max(energies) + 1e-6) / (min(energies) + 1e-6)))
+    # zoom blur grows with the distance from its centre: the border is blurrier than the middle
+    ch, cw = h // 4, w // 4
+    centre = grey[ch : h - ch, cw : w - cw]
+    border_mask = np.ones_like(grey, bool)
+    border_mask[ch : h - ch, cw : w - cw] = False
+    centre_grad = gradient[ch : h - ch, cw : w - cw].mean() + 1e-4
+    f["border_blur"] = float(np.log(centre_grad / (gradient[border_mask].mean() + 1e-4)))
+    del centre
+    q = np.round(crop * 255)
+    same_x = (np.abs(np.diff(q, axis=1)).sum(-1) == 0).mean()
+    same_y = (np.abs(np.diff(q, axis=0)).sum(-1) == 0).mean()
+    f["equal_neighbours"] = float(min(same_x, same_y))
+    f["grid_score"] = block_grid(_centre_crop(image, MAX_SIDE)).score
+    p01, p50, p99 = np.quantile(grey, [0.01, 0.5, 0.99])
+    f["lum_p01"], f["lum_p50"], f["lum_p99"] = float(p01), float(p50), float(p99)
+    f["lum_std"] = float(grey.std())
+    saturation = crop.max(-1) - crop.min(-1)
+    f["sat_mean"] = float(saturation.mean())
+    f["sat_p90"] = float(np.quantile(saturation, 0.9))
+    mean = crop.reshape(-1, 3).mean(0)
+    f["cast_rb"], f["cast_gb"] = float(mean[0] - mean[2]), float(mean[1] - mean[2])
+    # thin ridges: top-hats keep structures narrower than the element
+    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    bright = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, element)
+    dark = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, element)
+    f["ridge_bright"] = float((bright > 0.15).mean())
+    f["ridge_dark"] = float((dark > 0.15).mean())
+    ridges = ((np.maximum(bright, dark) > 0.15) * 255).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ridges, connectivity=8)
+    long_ = [s for s in stats[1:] if max(s[2], s[3]) >= 20 and s[4] < 0.3 * s[2] * s[3]]
+    f["ridge_long"] = float(sum(s[4] for s in long_) / grey.size)
+    del count
+    r, g, b = crop[..., 0], crop[..., 1], crop[..., 2]
+    brown = (r > g) & (g > b) & (r - b > 0.12) & (r - b < 0.45) & (saturation < 0.5)
+    f["brown_share"] = float(brown.mean())
+    return np.array([f[name] for name in FEATURES], np.float32)
+
+
+class DamageDetector:
+    """Per kind of damage, ``P(damaged)`` from :func:`damage_features` by a small multi-label
+    perceptron (standardised features, ReLU hidden layers, one logistic output per kind), with a
+    threshold per kind calibrated on clean images that took no part in fitting."""
+
+    def __init__(
+        self,
+        kinds: list[str],
+        mean: np.ndarray,
+        scale: np.ndarray,
+        weights: list[np.ndarray],
+        biases: list[np.ndarray],
+        thresholds: np.ndarray,
+    ):
+        self.kinds = list(kinds)
+        self.mean, self.scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
+        self.weights = [np.asarray(w, np.float64) for w in weights]  # [in, out] per layer
+        self.biases = [np.asarray(b, np.float64) for b in biases]
+        self.thresholds = np.asarray(thresholds, np.float64)
+        matrices = all(w.ndim == 2 for w in self.weights)
+        sizes = [len(FEATURES)] + [w.shape[1] for w in self.weights] if matrices else []
+        shapes_ok = (
+            matrices
+            and len(self.weights) == len(self.biases) >= 1
+            and all(w.shape[0] == n for w, n in zip(self.weights, sizes))
+            and all(b.shape == (w.shape[1],) for w, b in zip(self.weights, self.biases))
+            and sizes[-1] == len(self.kinds) == len(self.thresholds)
+            and self.mean.shape == self.scale.shape == (len(FEATURES),)
+        )
+        if not shapes_ok:
+            raise ValueError(f"layer shapes {[list(w.shape) for w in self.weights]} do not map "
+                             f"{len(FEATURES)} features to {len(self.kinds)} kinds")  # fmt: skip
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """``[..., kinds]`` probabilities for features ``[..., len(FEATURES)]``."""
+        h = (np.asarray(features, np.float64) - self.mean) / self.scale
+        for w, b in zip(self.weights[:-1], self.biases[:-1]):
+            h = np.maximum(h @ w + b, 0)
+        logits = h @ self.weights[-1] + self.biases[-1]
+        return 1 / (1 + np.exp(-np.clip(logits, -50, 50)))
+
+    def detect(self, image: np.ndarray) -> dict[str, float]:
+        """The kinds whose probability reaches their threshold, with that probability."""
+        probs = self.probabilities(damage_features(image))
+        return {k: float(p) for k, p, t in zip(self.kinds, probs, self.thresholds) if p >= t}
+
+    def save(self, path: str | os.PathLike) -> None:
+        Path(path).write_text(
+            json.dumps(
+                {
+                    "features": list(FEATURES),
+                    "kinds": self.kinds,
+                    "mean": self.mean.tolist(),
+                    "scale": self.scale.tolist(),
+                    "weights": [w.tolist() for w in self.weights],
+                    "biases": [b.tolist() for b in self.biases],
+                    "thresholds": self.thresholds.tolist(),
+                }
+            )
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> DamageDetector:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+            if data["features"] != list(FEATURES):
+                raise ValueError("it was fitted on other features")
+            detector = cls(
+                data["kinds"],
+                data["mean"],
+                data["scale"],
+                data["weights"],
+                data["biases"],
+                data["thresholds"],
+            )
+        except (OSError, KeyError, TypeError, ValueError, json.JSONDecodeError) as err:
+            raise ValueError(f"{path} is not a damage detector ({err})") from None
+        values = [detector.mean, detector.scale, detector.thresholds, *detector.weights,
+                  *detector.biases]  # fmt: skip
+        if not all(np.isfinite(v).all() for v in values) or (detector.scale <= 0).any():
+            raise ValueError(f"{path} is not a damage detector (non-finite or zero values)")
+        return detector

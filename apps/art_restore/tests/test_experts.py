@@ -1,0 +1,141 @@
+"""Do no harm, and each expert on its kind: the damage detector, the block-grid finder and
+de-pixelation, and the routing of the shipped restorer."""
+
+import json
+
+import numpy as np
+import pytest
+
+from affine_sr.data import sample_images
+from affine_sr.metrics import psnr
+from art_restore.artworks import stylise
+from art_restore.degrade import apply
+from art_restore.detect import FEATURES, DamageDetector, block_grid, damage_features, noise_sigma
+from art_restore.experts import depixelate, restore_guarded
+from art_restore.restorer import load_restorer, restore_image
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_restorer("default")
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    return stylise(sample_images()["coffee"][100:228, 200:328], np.random.default_rng(0))
+
+
+def tone_profiles(image: np.ndarray) -> dict[str, np.ndarray]:
+    """The same clean image as a dark, bright, saturated, grey and high-contrast photograph."""
+    x = image.astype(np.float32) / 255
+    grey = x.mean(-1, keepdims=True)
+    profiles = {
+        "dark": (x**2.2) * 0.6,
+        "bright": 1 - (1 - x) ** 2 * 0.7,
+        "saturated": grey + (x - grey) * 1.6,
+        "grey": np.repeat(grey, 3, -1),
+        "high_contrast": 0.5 + (x - 0.5) * 1.5,
+    }
+    return {k: (np.clip(v, 0, 1) * 255).round().astype(np.uint8) for k, v in profiles.items()}
+
+
+def test_the_shipped_restorer_has_a_detector(model):
+    assert model.detector is not None and model.detector.kinds[0] == "blur"
+
+
+def test_clean_images_of_every_tone_profile_come_back_exactly(model, held_out):
+    photo = sample_images()["chelsea"][60:188, 120:248]  # a held-out photograph, unpainted
+    for source in (held_out, photo):
+        for name, clean in tone_profiles(source).items():
+            out, report = restore_guarded(model, model.detector, clean)
+            assert np.array_equal(out, clean), f"{name}: {report}"
+            assert report["experts"] == []
+
+
+def test_pixelation_goes_to_the_depixelation_expert(model, held_out):
+    damaged = apply(held_out, "pixelate", 0.5, seed=1)
+    out, report = restore_guarded(model, model.detector, damaged)
+    assert "pixelate" in report["detected"]
+    assert [e["expert"] for e in report["experts"]][0] == "depixelate"
+    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 0.5
+    assert np.array_equal(restore_image(model, damaged), out)
+
+
+@pytest.mark.parametrize("kind", ["noise", "gaussian_noise"])
+def test_noise_goes_to_the_network(model, held_out, kind):
+    damaged = apply(held_out, kind, 0.5, seed=1)
+    out, report = restore_guarded(model, model.detector, damaged)
+    assert any(e["expert"] == "network" and kind in e["kinds"] for e in report["experts"])
+    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 2
+
+
+def only(detector: DamageDetector, kind: str) -> DamageDetector:
+    """``detector`` that reports ``kind`` on every image and nothing else."""
+    thresholds = np.where(np.array(detector.kinds) == kind, 0.0, 2.0)
+    return DamageDetector(detector.kinds, detector.mean, detector.scale, detector.weights,
+                          detector.biases, thresholds)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["blur", "motion_blur", "radial_blur", "dull", "water_damage"])
+def test_kinds_without_an_expert_are_reported_and_left_alone(model, held_out, kind):
+    damaged = apply(held_out, kind, 0.8, seed=1)
+    out, report = restore_guarded(model, only(model.detector, kind), damaged)
+    assert list(report["detected"]) == [kind] and report["unrepaired"] == [kind]
+    assert report["experts"] == [] and np.array_equal(out, damaged)
+
+
+def test_line_damage_goes_to_the_network_with_its_tone_stage(model, held_out):
+    damaged = apply(held_out, "scratches", 0.5, seed=1)
+    out, report = restore_guarded(model, only(model.detector, "scratches"), damaged)
+    assert report["experts"] == [
+        {"expert": "network", "kinds": ["scratches"], "tone": True, "share": 1.0}
+    ]
+    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 2
+
+
+@pytest.mark.parametrize("severity", [0.2, 0.5, 1.0])
+def test_block_grid_and_depixelate(held_out, severity):
+    big = stylise(sample_images()["coffee"][50:306, 150:406], np.random.default_rng(0))
+    damaged = apply(big, "pixelate", severity, seed=0)
+    grid = block_grid(damaged)
+    block = 2 + round(10 * severity)
+    assert grid.score > 0.4 and abs(grid.block - block) < 0.6
+    assert block_grid(big).score < 0.2
+    assert psnr(depixelate(damaged), big, False) > psnr(damaged, big, False) + 0.3
+    assert depixelate(big).shape == big.shape
+
+
+def test_noise_sigma_measures_added_noise():
+    rng = np.random.default_rng(0)
+    smooth = np.tile(np.linspace(0, 1, 128, dtype=np.float32), (128, 1))
+    assert noise_sigma(smooth) < 1e-3
+    assert noise_sigma(smooth + rng.normal(0, 0.05, smooth.shape).astype(np.float32)) == (
+        pytest.approx(0.05, rel=0.1)
+    )
+    assert noise_sigma(np.zeros((2, 2), np.float32)) == 0.0
+
+
+def test_features_are_finite_on_odd_images(model):
+    for image in (np.zeros((9, 13, 3), np.uint8), np.full((40, 40, 3), 255, np.uint8)):
+        f = damage_features(image)
+        assert f.shape == (len(FEATURES),) and np.isfinite(f).all()
+        out, _ = restore_guarded(model, model.detector, image)
+        assert out.shape == image.shape
+
+
+def test_a_broken_detector_file_is_one_clear_error(tmp_path, model):
+    path = tmp_path / "detector.json"
+    model.detector.save(path)
+    assert DamageDetector.load(path).kinds == model.detector.kinds
+    data = json.loads(path.read_text())
+    for change in (
+        {"features": ["x"]},
+        {"weights": [[1.0]]},
+        {"mean": [float("nan")] * len(FEATURES)},
+    ):
+        path.write_text(json.dumps({**data, **change}))
+        with pytest.raises(ValueError, match="is not a damage detector"):
+            DamageDetector.load(path)
+    path.write_text("{")
+    with pytest.raises(ValueError, match="is not a damage detector"):
+        DamageDetector.load(path)
