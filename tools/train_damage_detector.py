@@ -166,7 +166,7 @@ def main() -> int:
     parser.add_argument("--crops", type=int, default=6, help="crops per training image")
     parser.add_argument("--hidden", type=int, default=128, help="hidden units")
     parser.add_argument(
-        "--quantile", type=float, default=1.0, help="of clean crops' cross-validated probabilities"
+        "--quantile", type=float, default=0.99, help="of clean crops' cross-validated probabilities"
     )
     parser.add_argument("--features", type=Path, help="cache of the features (.npz)")
     parser.add_argument("--seed", type=int, default=0)

@@ -115,3 +115,19 @@ def test_help_lists_the_subcommands(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert all(name in out for name in ("restore", "degrade", "train", "evaluate", "env"))
+
+
+def test_restore_with_and_without_the_detector(tmp_path, capsys):
+    from affine_sr.data import sample_images
+    from art_restore.artworks import stylise
+
+    clean = stylise(sample_images()["coffee"][100:196, 200:296], np.random.default_rng(0))
+    write_image(tmp_path / "in" / "clean.png", clean)
+    assert main(["restore", str(tmp_path / "in"), "--out", str(tmp_path / "a"), "-q"]) == 0
+    assert np.array_equal(read_image(tmp_path / "a" / "clean.png")[0], clean)
+    out = tmp_path / "b"
+    assert main(["restore", str(tmp_path / "in"), "--out", str(out), "--no-detector", "-q"]) == 0
+    assert not np.array_equal(read_image(out / "clean.png")[0], clean)  # the network acted
+    # the same folder with the detector on is another run's output: refused
+    assert main(["restore", str(tmp_path / "in"), "--out", str(out), "-q"]) == 2
+    capsys.readouterr()

@@ -217,7 +217,8 @@ def restore_residual(
     from affine_sr.tiling import tiled_apply
 
     device = next(model.parameters()).device
-    x = torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None].float()
+    # a copy: the caller's array may be read-only (torch warns on non-writable arrays)
+    x = torch.from_numpy(np.array(image)).to(device).permute(2, 0, 1)[None].float()
     x = x / 255
     stats = image_stats(x)
     both = tiled_apply(lambda t: torch.cat(model(t, stats, tone), 1), x, 1, tile, overlap)

@@ -27,11 +27,12 @@ def shipped_restorer() -> Path:
 
 
 def load_restorer(
-    path: str | os.PathLike = "default", device: str = "cpu"
+    path: str | os.PathLike = "default", device: str = "cpu", detector: bool = True
 ) -> ResidualRestorer | AffineSR:
     """``default`` (the shipped restorer), ``superres`` (the ×4 super-resolution diffusion
     model, not fine-tuned) or a model folder (``art-restore train`` output or an affine-sr
-    model)."""
+    model). ``detector=False`` ignores a residual restorer's damage detector: the network then
+    runs on every image."""
     if str(path) == "superres":
         return load_model("default", device)
     folder = shipped_restorer() if str(path) == "default" else Path(path)
@@ -41,7 +42,10 @@ def load_restorer(
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ValueError(f"{config} is not valid JSON") from None
     if kind == ResidualRestorer.__name__:
-        return ResidualRestorer.load(folder, device)
+        model = ResidualRestorer.load(folder, device)
+        if not detector:
+            model.detector = None
+        return model
     return load_model(folder, device)
 
 

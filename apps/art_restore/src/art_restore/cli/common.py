@@ -17,6 +17,12 @@ MODEL.add_argument(
     help="`art-restore train` output folder, `default` (the shipped restorer) or `superres` "
     "(the ×4 super-resolution weights, not fine-tuned) (default: %(default)s)",
 )
+MODEL.add_argument(
+    "--no-detector",
+    action="store_true",
+    help="run the residual network on every image, damaged or not, instead of only on the kinds "
+    "of damage the model's detector finds (how restorers without a detector.json work)",
+)
 
 SAMPLING = sampling_parser(DEFAULTS, scale=False)
 

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     references = clean_images(args.references, args.heldout)
     if args.crop:
         references = {name: centre(im, args.crop) for name, im in references.items()}
-    model = load_restorer(args.model, str(resolve_device(args.device)))
+    model = load_restorer(args.model, str(resolve_device(args.device)), not args.no_detector)
     rows, examples = evaluate(
         model, references, chosen, args.severity, args.seed, not args.quiet, **options
     )

@@ -37,9 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from art_restore.restorer import load_restorer, restore_image
 
     options = sampling_options(args)
-    model = load_restorer(args.model, str(resolve_device(args.device)))
+    model = load_restorer(args.model, str(resolve_device(args.device)), not args.no_detector)
 
     def restore(image):
         return restore_image(model, image, args.seed, **options)
 
-    return run_batch(model, args, options, scale=1, desc="restore", process=restore)
+    # the run's settings, recorded in the output folder: a rerun with other ones is refused
+    settings = {**options, "detector": getattr(model, "detector", None) is not None}
+    return run_batch(model, args, settings, scale=1, desc="restore", process=restore)
