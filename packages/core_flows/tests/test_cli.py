@@ -148,8 +148,9 @@ def test_bench_sampling_and_train_write_tables_json_and_plot(tmp_path, capsys):
     result = json.loads(path.read_text())
     rows = {(r["preset"], r["batch"]): r for r in result["rows"]}
     assert rows[("glow", 1)]["sample_vs_glow"] == 1.0
-    for preset in ("cinc", "finc", "inverse_flow", "emerging"):
+    for preset in ("cinc", "finc", "inverse_flow", "emerging", "finc-wavefront"):
         assert rows[(preset, 2)]["sample_ms"] > 0 and rows[(preset, 2)]["parameters"] > 0
+        assert rows[(preset, 2)]["round_trip_max_error"] < 1e-4
     assert "skipped" in rows[("finc-published", 1)]  # a GPU kernel; CPU tests have no CUDA
     assert plot.is_file()
     assert (

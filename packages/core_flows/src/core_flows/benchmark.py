@@ -264,11 +264,14 @@ def bench_sampling(
                 with torch.inference_mode():
                     fwd = _timed(lambda f=flow, x=x: f.log_prob(x), device, repeats, budget_s)
                     smp = _timed(lambda f=flow, n=batch: f.sample(n), device, repeats, budget_s)
+                    # exactness of the sampling direction: x -> every level's z -> x
+                    round_trip = (flow.inverse(flow(x)[0])[0] - x).abs().max().item()
                 row.update(
                     parameters=sum(p.numel() for p in flow.parameters()),
                     forward_ms=statistics.median(fwd) * 1e3,
                     sample_ms=statistics.median(smp) * 1e3,
                     repeats=len(smp),
+                    round_trip_max_error=round_trip,
                 )
                 if preset == "glow":
                     glow = {"forward": row["forward_ms"], "sample": row["sample_ms"]}
@@ -344,7 +347,7 @@ def format_sampling_table(result: dict[str, object]) -> str:
         f"sampling on {env.get('gpu') or env['device']} (torch {env['torch']}), width "
         f"{cfg['width']}, K {'per paper' if cfg['steps'] is None else cfg['steps']}",
         f"{'config':<11}{'batch':>6}  {'preset':<15}{'params':>12}{'forward ms':>12}"
-        f"{'× glow':>8}{'sample ms':>12}{'× glow':>8}",
+        f"{'× glow':>8}{'sample ms':>12}{'× glow':>8}{'round trip':>12}",
     ]
     for r in result["rows"]:
         head = f"{r['config']:<11}{r['batch']:>6}  {r['preset']:<15}"
@@ -355,7 +358,7 @@ def format_sampling_table(result: dict[str, object]) -> str:
         sv = f"{r['sample_vs_glow']:.2f}" if "sample_vs_glow" in r else "-"
         lines.append(
             f"{head}{r['parameters']:>12,}{r['forward_ms']:>12.2f}{fv:>8}"
-            f"{r['sample_ms']:>12.2f}{sv:>8}"
+            f"{r['sample_ms']:>12.2f}{sv:>8}{r['round_trip_max_error']:>12.1e}"
         )
     return "\n".join(lines)
 
