@@ -190,14 +190,6 @@ SAMPLING_PRESETS = (
 )
 
 
-def _timed(fn, device: torch.device, repeats: int, budget_s: float) -> list[float]:
-    """Like :func:`time_function`, but an entry whose first call exceeds ``budget_s`` is timed once."""
-    first = time_function(fn, device, repeats=1, warmup=1)
-    if first[0] > budget_s:
-        return first
-    return time_function(fn, device, repeats=repeats, warmup=0)
-
-
 def _build(preset: str, config: str, width: int, steps: int | None, device, kernel_size: int = 3):
     from core_flows.models import PAPER_CONFIGS, build_flow
 
@@ -226,6 +218,51 @@ def _published_usable(device: torch.device) -> str | None:
     return None
 
 
+def _sampling_rows(config, batch, presets, width, steps, device, repeats, budget_s) -> list[dict]:
+    """One config and batch: every preset timed in turn within each repeat (round-robin), so
+    that drift of the machine's speed over the run and the warm-up of the first one timed fall on
+    all presets alike."""
+    rows, flows, inputs = {}, {}, {}
+    for preset in presets:
+        row: dict[str, object] = {"config": config, "batch": batch, "preset": preset}
+        reason = _published_usable(device) if preset.endswith("published") else None
+        rows[preset] = {**row, "skipped": reason} if reason else row
+        if not reason:
+            torch.manual_seed(0)
+            flows[preset] = _build(preset, config, width, steps, device)
+            inputs[preset] = torch.rand(batch, *flows[preset].image_shape, device=device)
+    times: dict[tuple[str, str], list[float]] = {}
+    with torch.inference_mode():
+        calls = {
+            (p, op): (lambda f=f, x=inputs[p]: f.log_prob(x)) if op == "forward"
+            else (lambda f=f: f.sample(batch))
+            for p, f in flows.items() for op in ("forward", "sample")
+        }  # fmt: skip
+        for key, fn in calls.items():  # warm-up; an entry slower than the budget is timed once
+            times[key] = time_function(fn, device, repeats=1, warmup=1)
+        for _ in range(repeats - 1):
+            for key, fn in calls.items():
+                if times[key][0] <= budget_s:
+                    times[key] += time_function(fn, device, repeats=1, warmup=0)
+        for p, f in flows.items():
+            x = inputs[p]
+            rows[p].update(
+                parameters=sum(q.numel() for q in f.parameters()),
+                forward_ms=statistics.median(times[p, "forward"]) * 1e3,
+                sample_ms=statistics.median(times[p, "sample"]) * 1e3,
+                repeats=len(times[p, "sample"]),
+                # exactness of the sampling direction: x -> every level's z -> x
+                round_trip_max_error=(f.inverse(f(x)[0])[0] - x).abs().max().item(),
+            )
+    glow = rows.get("glow")
+    if glow is not None and "skipped" not in glow:
+        for row in rows.values():
+            if "skipped" not in row:
+                row["forward_vs_glow"] = row["forward_ms"] / glow["forward_ms"]
+                row["sample_vs_glow"] = row["sample_ms"] / glow["sample_ms"]
+    return list(rows.values())
+
+
 def bench_sampling(
     configs: Sequence[str] = ("mnist", "cifar10", "imagenet32", "imagenet64"),
     batches: Sequence[int] = (1, 100),
@@ -237,8 +274,9 @@ def bench_sampling(
     budget_s: float = 5.0,
 ) -> dict[str, object]:
     """Parameters, forward (density) time and sampling time of each preset on the papers' configs,
-    with every time also as a ratio to glow's in the same run. Random weights: speed does not
-    depend on training. ``steps`` overrides K (to fit small machines)."""
+    with every time also as a ratio to glow's in the same run (presets timed round-robin), and
+    the round-trip error of each. Random weights: speed does not depend on training. ``steps``
+    overrides K (to fit small machines)."""
     from core_flows.models import PAPER_CONFIGS
 
     device = torch.device(device)
@@ -251,34 +289,7 @@ def bench_sampling(
     rows: list[dict[str, object]] = []
     for config in configs:
         for batch in batches:
-            glow: dict[str, float] = {}
-            for preset in presets:
-                row: dict[str, object] = {"config": config, "batch": batch, "preset": preset}
-                reason = _published_usable(device) if preset.endswith("published") else None
-                if reason:
-                    rows.append({**row, "skipped": reason})
-                    continue
-                torch.manual_seed(0)
-                flow = _build(preset, config, width, steps, device)
-                x = torch.rand(batch, *flow.image_shape, device=device)
-                with torch.inference_mode():
-                    fwd = _timed(lambda f=flow, x=x: f.log_prob(x), device, repeats, budget_s)
-                    smp = _timed(lambda f=flow, n=batch: f.sample(n), device, repeats, budget_s)
-                    # exactness of the sampling direction: x -> every level's z -> x
-                    round_trip = (flow.inverse(flow(x)[0])[0] - x).abs().max().item()
-                row.update(
-                    parameters=sum(p.numel() for p in flow.parameters()),
-                    forward_ms=statistics.median(fwd) * 1e3,
-                    sample_ms=statistics.median(smp) * 1e3,
-                    repeats=len(smp),
-                    round_trip_max_error=round_trip,
-                )
-                if preset == "glow":
-                    glow = {"forward": row["forward_ms"], "sample": row["sample_ms"]}
-                if glow:
-                    row["forward_vs_glow"] = row["forward_ms"] / glow["forward"]
-                    row["sample_vs_glow"] = row["sample_ms"] / glow["sample"]
-                rows.append(row)
+            rows += _sampling_rows(config, batch, presets, width, steps, device, repeats, budget_s)
     return {
         "config": {
             "configs": list(configs),
