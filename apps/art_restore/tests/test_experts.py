@@ -139,3 +139,24 @@ def test_a_broken_detector_file_is_one_clear_error(tmp_path, model):
     path.write_text("{")
     with pytest.raises(ValueError, match="is not a damage detector"):
         DamageDetector.load(path)
+
+
+def test_remove_veil_inverts_a_fade_and_leaves_a_black_point_alone(held_out):
+    from art_restore.experts import VEIL, remove_veil
+
+    for a in (0.2, 0.45, 0.65):
+        faded = np.clip(held_out * (1 - a) + VEIL * a, 0, 255).round().astype(np.uint8)
+        out, strength = remove_veil(faded)
+        assert abs(strength - a) < 0.03
+        assert psnr(out, held_out, False) > psnr(faded, held_out, False) + 10
+    dark = held_out.copy()
+    dark[:2, :2] = 0  # an image with its own black: no veil, returned as it is
+    out, strength = remove_veil(dark)
+    assert strength == 0.0 and out is dark
+
+
+def test_fade_goes_to_the_veil_expert(model, held_out):
+    damaged = apply(held_out, "fade", 0.5, seed=1)
+    out, report = restore_guarded(model, only(model.detector, "fade"), damaged)
+    assert [e["expert"] for e in report["experts"]] == ["remove_veil"]
+    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 10

@@ -5,8 +5,9 @@ and an image (or region) without measured damage is returned exactly as it came.
 
 - ``pixelate``: the block grid is found, each block's colour taken as one sample at the block's
   centre, and the image rebuilt by bicubic interpolation between the centres;
-- ``noise``, ``gaussian_noise``, ``fade``, ``rain``, ``scratches``, ``cracks``: the residual
-  network (its tone stage only for the kinds that change colours or brightness);
+- ``fade``: the pale veil's strength from the image's darkest pixels, then the veil divided out;
+- ``noise``, ``gaussian_noise``, ``rain``, ``scratches``, ``cracks``: the residual network (its
+  tone stage only for the kinds that change brightness along lines);
 - other kinds (blur, motion and radial blur, dullness, water stains): no expert gains on them
   yet, so they are reported and left as they are.
 
@@ -22,12 +23,31 @@ import numpy as np
 from art_restore.detect import DamageDetector, block_grid
 from art_restore.residual import ResidualRestorer, restore_residual
 
-__all__ = ["NETWORK_KINDS", "depixelate", "restore_guarded"]
+__all__ = ["NETWORK_KINDS", "VEIL", "depixelate", "remove_veil", "restore_guarded"]
 
 # kinds the residual network repairs (measured gains on held-out images), and those for which
 # its tone stage runs; elsewhere the tone stage would follow the training set's colours
-NETWORK_KINDS = ("noise", "gaussian_noise", "fade", "rain", "scratches", "cracks")
-TONE_STAGE_FOR = {"fade", "rain", "scratches", "cracks"}
+NETWORK_KINDS = ("noise", "gaussian_noise", "rain", "scratches", "cracks")
+TONE_STAGE_FOR = {"rain", "scratches", "cracks"}
+
+
+# the colour of a yellowed-varnish veil (the damage generator's fade; real veils vary by a few
+# per cent) and the share of darkest pixels taken as the image's own black
+VEIL = np.array([235.0, 225.0, 190.0], np.float32)
+BLACK_SHARE = 0.002
+
+
+def remove_veil(image: np.ndarray, veil: np.ndarray = VEIL) -> tuple[np.ndarray, float]:
+    """Undo a pale veil ``y = (1 − a)·x + a·veil``: ``a`` from the darkest pixels (the image's
+    own black lifted towards the veil), then ``x = (y − a·veil) / (1 − a)``. Returns the image and
+    ``a`` (0 leaves it unchanged)."""
+    y = image.astype(np.float32)
+    black = np.quantile(y.reshape(-1, 3), BLACK_SHARE, axis=0)
+    a = float(np.clip(np.min(black / veil), 0.0, 0.9))
+    if a <= 0:
+        return image, 0.0
+    out = (y - a * veil) / (1 - a)
+    return np.clip(out, 0, 255).round().astype(np.uint8), a
 
 
 def depixelate(image: np.ndarray) -> np.ndarray:
@@ -60,10 +80,15 @@ def restore_guarded(
     if "pixelate" in found:
         out = depixelate(out)
         report["experts"].append({"expert": "depixelate", "kinds": ["pixelate"], "share": 1.0})
+    if "fade" in found:
+        out, strength = remove_veil(out)
+        report["experts"].append(
+            {"expert": "remove_veil", "kinds": ["fade"], "veil": round(strength, 3), "share": 1.0}
+        )
     kinds = [k for k in NETWORK_KINDS if k in found]
     if kinds:
         tone = not TONE_STAGE_FOR.isdisjoint(kinds)
         out = restore_residual(model, out, tone=tone)
         report["experts"].append({"expert": "network", "kinds": kinds, "tone": tone, "share": 1.0})
-    report["unrepaired"] = sorted(set(found) - {"pixelate", *kinds})
+    report["unrepaired"] = sorted(set(found) - {"pixelate", "fade", *kinds})
     return out, report
