@@ -574,12 +574,14 @@ PSNR / SSIM against the clean artwork; the last row passes each clean artwork th
 method. The model gains at least 0.5 dB on the damaged input for {improved}/{kinds} kinds (mean
 gain {summary["mean_gain_db"]:+.2f} dB); it beats every baseline on average:
 {summary["beats_baselines_on_average"]}; a clean input comes back at
-{summary["clean_psnr"]:.1f} dB. Trained on CPU on stylised sample photographs and procedural
-paintings only.</p>
+{summary["clean_psnr"]:.1f} dB (100: returned bit-exact). A damage detector sends each image to the
+expert for what it finds (block-grid re-sampling for pixelation, veil removal for fade, the
+network for noise and lines) and leaves the rest untouched. Trained on CPU on stylised sample
+photographs and procedural paintings only.</p>
 <pre>{html.escape(stdout.strip())}</pre>
 <img src="art_restore/eval/examples.png">
 <p>Random mixes of damage on a held-out artwork: damaged, restored, clean, and the damage map the
-restorer predicted (red: lines, green: stains, blue: whole-image damage), which gates its
+network predicted (red: lines, green: stains, blue: whole-image damage), which gates its
 correction.</p>
 <img src="art_restore/eval/damage_maps.png">
 <p>Random mixed damage (<code>art-restore degrade --artworks --mix 1</code>) restored with
