@@ -115,12 +115,18 @@ def test_noise_sigma_measures_added_noise():
     assert noise_sigma(np.zeros((2, 2), np.float32)) == 0.0
 
 
-def test_features_are_finite_on_odd_images(model):
-    for image in (np.zeros((9, 13, 3), np.uint8), np.full((40, 40, 3), 255, np.uint8)):
+def test_features_are_finite_on_odd_images_and_tiny_ones_are_left_alone(model):
+    for image in (np.zeros((16, 23, 3), np.uint8), np.full((40, 40, 3), 255, np.uint8)):
         f = damage_features(image)
         assert f.shape == (len(FEATURES),) and np.isfinite(f).all()
         out, _ = restore_guarded(model, model.detector, image)
         assert out.shape == image.shape
+    for shape in ((1, 1, 3), (1, 7, 3), (15, 300, 3)):
+        image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+        assert model.detector.detect(image) == {}
+        assert np.array_equal(restore_guarded(model, model.detector, image)[0], image)
+    with pytest.raises(ValueError, match="at least 16 px"):
+        damage_features(np.zeros((8, 8, 3), np.uint8))
 
 
 def test_a_broken_detector_file_is_one_clear_error(tmp_path, model):

@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 MAX_SIDE = 512  # features are measured on at most this many pixels a side (a centre crop)
+MIN_SIDE = 16  # below this, too few pixels to measure anything: no damage is reported
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,10 @@ FEATURES = (
 
 
 def damage_features(image: np.ndarray) -> np.ndarray:
-    """``float32 [len(FEATURES)]`` statistics of ``image`` (``uint8 [H, W, 3]`` RGB)."""
+    """``float32 [len(FEATURES)]`` statistics of ``image`` (``uint8 [H, W, 3]`` RGB, at least
+    ``MIN_SIDE`` pixels a side)."""
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise ValueError(f"image must be at least {MIN_SIDE} px a side, got {image.shape[:2]}")
     crop = _centre_crop(image, MAX_SIDE).astype(np.float32) / 255
     grey = crop @ np.float32([0.299, 0.587, 0.114])
     h, w = grey.shape
@@ -228,7 +232,10 @@ class DamageDetector:
         return 1 / (1 + np.exp(-np.clip(logits, -50, 50)))
 
     def detect(self, image: np.ndarray) -> dict[str, float]:
-        """The kinds whose probability reaches their threshold, with that probability."""
+        """The kinds whose probability reaches their threshold, with that probability (none for
+        an image under ``MIN_SIDE`` pixels a side)."""
+        if min(image.shape[:2]) < MIN_SIDE:
+            return {}
         probs = self.probabilities(damage_features(image))
         return {k: float(p) for k, p, t in zip(self.kinds, probs, self.thresholds) if p >= t}
 
