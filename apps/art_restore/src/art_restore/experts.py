@@ -72,8 +72,8 @@ def depixelate(image: np.ndarray) -> np.ndarray:
 def restore_guarded(
     model: ResidualRestorer, detector: DamageDetector, image: np.ndarray
 ) -> tuple[np.ndarray, dict]:
-    """``uint8 [H, W, 3]`` → (restored image, report). The output equals the input exactly
-    wherever no expert acted."""
+    """``uint8 [H, W, 3]`` → (restored image, report). When no expert acts the output is a copy of
+    the input, bit for bit."""
     found = detector.detect(image)
     report: dict = {"detected": {k: round(p, 3) for k, p in found.items()}, "experts": []}
     out = image
@@ -91,4 +91,4 @@ def restore_guarded(
         out = restore_residual(model, out, tone=tone)
         report["experts"].append({"expert": "network", "kinds": kinds, "tone": tone, "share": 1.0})
     report["unrepaired"] = sorted(set(found) - {"pixelate", "fade", *kinds})
-    return out, report
+    return (out.copy() if out is image else out), report
