@@ -131,3 +131,22 @@ def test_restore_with_and_without_the_detector(tmp_path, capsys):
     # the same folder with the detector on is another run's output: refused
     assert main(["restore", str(tmp_path / "in"), "--out", str(out), "-q"]) == 2
     capsys.readouterr()
+
+
+def test_restore_explains_what_it_found_and_did(tmp_path, capsys):
+    from affine_sr.data import sample_images
+    from art_restore.artworks import stylise
+    from art_restore.degrade import apply
+
+    clean = stylise(sample_images()["coffee"][100:196, 200:296], np.random.default_rng(0))
+    write_image(tmp_path / "in" / "clean.png", clean)
+    write_image(tmp_path / "in" / "blocks.png", apply(clean, "pixelate", 0.5, seed=1))
+    out = tmp_path / "out"
+    assert main(["restore", str(tmp_path / "in"), "--out", str(out), "--explain", "-q"]) == 0
+    blocks = json.loads((out / "blocks.json").read_text())
+    assert "pixelate" in blocks["detected"] and blocks["experts"][0]["expert"] == "depixelate"
+    assert json.loads((out / "clean.json").read_text())["experts"] == []
+    assert np.array_equal(read_image(out / "clean.png")[0], clean)
+    argv = ["restore", str(tmp_path / "in"), "--out", str(tmp_path / "x"), "--explain"]
+    assert main([*argv, "--no-detector", "-q"]) == 2
+    assert "--explain needs a restorer with a damage detector" in capsys.readouterr().err

@@ -132,11 +132,12 @@ def upscale_files(
     model or options is refused unless ``overwrite`` (then all is redone). Unreadable and
     non-image files are listed in ``failed`` and left out.
     ``options`` go to :func:`upscale_image`; ``process(image) -> image``, when given, replaces
-    it (another model family in the same batch job). Returns ``{"written", "skipped",
-    "failed"}``."""
+    it (another model family in the same batch job); a ``process`` that returns ``(image, info)``
+    also gets ``info`` written as JSON beside the output (``<name>.json``). Returns
+    ``{"written", "skipped", "failed"}``."""
     from tqdm.auto import tqdm
 
-    from app_toolkit.files import check_output_dir
+    from app_toolkit.files import check_output_dir, write_json
     from app_toolkit.manifest import RunManifest, module_fingerprint
     from app_toolkit.media import MediaError, discover, read_image, write_image
 
@@ -162,6 +163,9 @@ def upscale_files(
             log.warning("skipped %s: %s", item.path, err)
             report["failed"].append(str(item.path))
             continue
+        if isinstance(result, tuple):
+            result, info = result
+            write_json(target.with_suffix(".json"), info)
         write_image(target, result)
         manifest.record(target, item.path)
         report["written"].append(str(target))

@@ -15,6 +15,7 @@ kept when the same command runs again, so an interrupted batch resumes; a rerun 
 
 examples:
   art-restore restore scans/ --out restored/
+  art-restore restore scans/ --out restored/ --explain   # + what was found and done, per image
   art-restore restore mural.jpg --out restored/ --model superres --steps 4   # diffusion
 """
 
@@ -30,6 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_batch_arguments(parser)
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also write NAME.json beside each output: the kinds of damage found (with their "
+        "probabilities), the experts that ran and their estimates, the kinds left unrepaired",
+    )
     parser.set_defaults(run=run)
 
 
@@ -39,9 +46,20 @@ def run(args: argparse.Namespace) -> int:
     options = sampling_options(args)
     model = load_restorer(args.model, str(resolve_device(args.device)), not args.no_detector)
 
+    if args.explain and getattr(model, "detector", None) is None:
+        raise ValueError("--explain needs a restorer with a damage detector (the default)")
+
     def restore(image):
+        if args.explain:
+            from art_restore.experts import restore_guarded
+
+            return restore_guarded(model, model.detector, image)
         return restore_image(model, image, args.seed, **options)
 
     # the run's settings, recorded in the output folder: a rerun with other ones is refused
-    settings = {**options, "detector": getattr(model, "detector", None) is not None}
+    settings = {
+        **options,
+        "detector": getattr(model, "detector", None) is not None,
+        "explain": args.explain,
+    }
     return run_batch(model, args, settings, scale=1, desc="restore", process=restore)
