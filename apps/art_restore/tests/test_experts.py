@@ -166,3 +166,16 @@ def test_fade_goes_to_the_veil_expert(model, held_out):
     out, report = restore_guarded(model, only(model.detector, "fade"), damaged)
     assert [e["expert"] for e in report["experts"]] == ["remove_veil"]
     assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 10
+
+
+def test_evaluate_reports_experts_and_the_worst_case(model, held_out):
+    from art_restore.evaluate import evaluate, summarise
+
+    rows, _ = evaluate(model, {"coffee": held_out}, ("pixelate", "noise"), progress=False)
+    ours = {r["degradation"]: r["experts"] for r in rows if r["method"] == "art-restore"}
+    assert ours == {"pixelate": "depixelate", "noise": "network", "clean": "none"}
+    summary = summarise(rows)
+    assert set(summary["per_expert"]) == {"depixelate", "network"}
+    assert summary["per_expert"]["network"]["mean_gain_db"] > 2
+    worst = summary["worst_case"]
+    assert worst["degradation"] == "pixelate" and worst["gain_db"] > 0.5

@@ -14,6 +14,7 @@ from affine_sr.metrics import psnr, ssim
 from affine_sr.model import AffineSR
 from art_restore.baselines import BASELINES
 from art_restore.degrade import DEGRADATIONS, FAMILIES, apply, compose, random_recipe
+from art_restore.experts import restore_guarded
 from art_restore.residual import ResidualRestorer, restore_residual
 from art_restore.restorer import restore_image
 
@@ -33,7 +34,7 @@ METHODS = ("damaged", *BASELINES, "art-restore")
 CLEAN = "clean"  # the row of undamaged inputs
 MIN_GAIN = 0.5  # dB over the damaged input that counts as improving a kind
 MAX_PSNR = 100.0
-COLUMNS = ["image", "degradation", "method", "psnr", "ssim", "seconds"]
+COLUMNS = ["image", "degradation", "method", "psnr", "ssim", "seconds", "experts"]
 
 
 def evaluate(
@@ -68,7 +69,12 @@ def evaluate(
             start = time.perf_counter()
             outputs[method] = (fn(damaged), time.perf_counter() - start)
         start = time.perf_counter()
-        restored = restore_image(model, damaged, seed=seed, **options)
+        experts = ""
+        if isinstance(model, ResidualRestorer) and model.detector is not None:
+            restored, report = restore_guarded(model, model.detector, damaged)
+            experts = "+".join(e["expert"] for e in report["experts"]) or "none"
+        else:
+            restored = restore_image(model, damaged, seed=seed, **options)
         outputs["art-restore"] = (restored, time.perf_counter() - start)
         for method, (image, seconds) in outputs.items():
             rows.append(
@@ -79,6 +85,7 @@ def evaluate(
                     "psnr": min(MAX_PSNR, psnr(image, clean, y_channel=False)),
                     "ssim": ssim(image, clean, y_channel=False),
                     "seconds": seconds,
+                    "experts": experts if method == "art-restore" else "",
                 }
             )
         if kind not in examples and kind != CLEAN:  # a centre crop of the first reference
@@ -116,6 +123,18 @@ def summarise(rows: list[dict]) -> dict:
     }
     ours = "art-restore"
     gains = {k: table[k][ours]["psnr"] - table[k]["damaged"]["psnr"] for k in kinds}
+    # per image and kind: the gain of art-restore over the damaged input, and who made it
+    damaged_psnr = {(r["image"], r["degradation"]): r["psnr"] for r in rows
+                    if r["method"] == "damaged"}  # fmt: skip
+    cases = [
+        (r["psnr"] - damaged_psnr[r["image"], r["degradation"]], r)
+        for r in rows
+        if r["method"] == ours and r["degradation"] != CLEAN
+    ]
+    by_expert: dict[str, list[float]] = {}
+    for gain, r in cases:
+        by_expert.setdefault(r.get("experts") or "", []).append(gain)
+    worst_gain, worst = min(cases, key=lambda c: c[0]) if cases else (0.0, None)
     return {
         "per_degradation": table,
         "overall": overall,
@@ -128,6 +147,15 @@ def summarise(rows: list[dict]) -> dict:
             overall[ours]["psnr"] > overall[m]["psnr"] for m in BASELINES
         ),
         "median_seconds": float(np.median([r["seconds"] for r in rows if r["method"] == ours])),
+        # which experts ran, how often and with what mean gain ("none": the image was left as
+        # it was; "": a restorer without a detector)
+        "per_expert": {
+            name: {"cases": len(g), "mean_gain_db": float(np.mean(g))}
+            for name, g in sorted(by_expert.items())
+        },
+        "worst_case": None
+        if worst is None
+        else {"image": worst["image"], "degradation": worst["degradation"], "gain_db": worst_gain},
     }
 
 

@@ -120,4 +120,10 @@ def run(args: argparse.Namespace) -> int:
         f"{summary['beats_baselines_on_average']}; a clean input comes back at "
         f"{summary['clean_psnr']:.2f} dB"
     )
+    for name, expert in summary["per_expert"].items():
+        if name:
+            print(f"  {name}: {expert['cases']} cases, mean gain {expert['mean_gain_db']:+.2f} dB")
+    worst = summary["worst_case"]
+    if worst:
+        print(f"worst case: {worst['image']} / {worst['degradation']} {worst['gain_db']:+.2f} dB")
     return 0
