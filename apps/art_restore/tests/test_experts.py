@@ -76,7 +76,7 @@ def only(detector: DamageDetector, kind: str) -> DamageDetector:
                           detector.biases, thresholds)  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", ["blur", "motion_blur", "radial_blur", "dull", "water_damage"])
+@pytest.mark.parametrize("kind", ["motion_blur", "radial_blur", "dull", "water_damage"])
 def test_kinds_without_an_expert_are_reported_and_left_alone(model, held_out, kind):
     damaged = apply(held_out, kind, 0.8, seed=1)
     out, report = restore_guarded(model, only(model.detector, kind), damaged)
@@ -159,6 +159,13 @@ def test_remove_veil_inverts_a_fade_and_leaves_a_black_point_alone(held_out):
     dark[:2, :2] = 0  # an image with its own black: no veil, returned as it is
     out, strength = remove_veil(dark)
     assert strength == 0.0 and out is dark
+
+
+def test_blur_goes_to_unsharp_masking(model, held_out):
+    damaged = apply(held_out, "blur", 0.5, seed=1)
+    out, report = restore_guarded(model, only(model.detector, "blur"), damaged)
+    assert [e["expert"] for e in report["experts"]] == ["unsharp"]
+    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 0.5
 
 
 def test_fade_goes_to_the_veil_expert(model, held_out):
