@@ -104,3 +104,23 @@ def test_large_images_gradients_and_explicit_backends_bypass_the_cache():
     with torch.no_grad():
         explicit.inverse(torch.randn(1, 4, 6, 6))
     assert explicit._inverse_cache._matrices is None
+
+
+@pytest.mark.parametrize("name", ["finc_unit", "inverse_flow_unit"])
+def test_the_fused_convolution_equals_the_four_convolutions(name):
+    layer, x, direction = perturbed(name)
+    convolve = getattr(layer, "forward" if direction == "inverse" else "inverse")
+    expected, expected_logdet = convolve(x)  # gradient enabled: four separate convolutions
+    with torch.no_grad():
+        got, logdet = convolve(x)
+        assert layer._kernel_cache._matrices.shape == (1, 8, 2, 5, 5)
+        assert_close(got, expected.detach(), atol=1e-12, what="fused vs separate")
+        assert torch.equal(logdet, expected_logdet.detach())
+        for p in layer.parameters():
+            p.mul_(0.9)
+        after = convolve(x)[0]
+        big = torch.randn(1, 8, 70, 70, dtype=x.dtype)  # above FUSED_MAX_PIXELS: four convs
+        convolve(big)
+        assert layer._kernel_cache._key[:2] == (5, 7)  # the big call did not use the cache
+    with torch.enable_grad():
+        assert_close(after, convolve(x)[0].detach(), atol=1e-12, what="after an update")
