@@ -4,7 +4,8 @@ The restorer's own damage map says where a network would act, not whether it sho
 photographs it reports tone and blur damage everywhere. Whether to touch an image at all is
 decided here instead, from statistics that each kind of damage moves in a known direction:
 
-- noise: the wavelet estimate of the noise level, and isolated black or white dust pixels;
+- noise: Immerkær's estimate of the noise level at two scales, and isolated black or white
+  dust pixels;
 - blur: the blur effect of Crété-Roffet (re-blurring a sharp image changes it, a blurred one
   not), the gradient level, the anisotropy of gradients (motion), and how much blurrier the
   border is than the centre (zoom blur);
@@ -16,8 +17,9 @@ decided here instead, from statistics that each kind of damage moves in a known 
 (The network's damage map as extra evidence found rain better but flagged clean painted
 artworks as cracked: it marks clean edges too.)
 
-A logistic model per kind maps the standardised features to a probability; its thresholds are
-calibrated so that clean training images pass untouched (:mod:`tools/train_damage_detector.py`).
+A small perceptron maps the standardised features to a probability per kind; its thresholds are
+calibrated so that clean images it was not fitted on pass untouched
+(``tools/train_damage_detector.py``).
 The model is plain numbers in JSON: nothing executable is loaded.
 """
 
@@ -36,6 +38,7 @@ __all__ = [
     "DamageDetector",
     "BlockGrid",
     "block_grid",
+    "centre",
     "damage_features",
     "noise_sigma",
 ]
@@ -75,10 +78,11 @@ def block_grid(image: np.ndarray, tolerance: float = 2.0) -> BlockGrid:
     return BlockGrid(xs, ys, float(inner), (image.shape[1], image.shape[0]))
 
 
-def _centre_crop(image: np.ndarray, side: int) -> np.ndarray:
+def centre(image: np.ndarray, size: int = 160) -> np.ndarray:
+    """The central ``size``×``size`` crop (or less, for a smaller image)."""
     h, w = image.shape[:2]
-    y, x = max(0, (h - side) // 2), max(0, (w - side) // 2)
-    return image[y : y + side, x : x + side]
+    y, x = max(0, (h - size) // 2), max(0, (w - size) // 2)
+    return image[y : y + size, x : x + size]
 
 
 _IMMERKAER = np.float32([[1, -2, 1], [-2, 4, -2], [1, -2, 1]])
@@ -131,7 +135,8 @@ def damage_features(image: np.ndarray) -> np.ndarray:
     ``MIN_SIDE`` pixels a side)."""
     if min(image.shape[:2]) < MIN_SIDE:
         raise ValueError(f"image must be at least {MIN_SIDE} px a side, got {image.shape[:2]}")
-    crop = _centre_crop(image, MAX_SIDE).astype(np.float32) / 255
+    patch = centre(image, MAX_SIDE)
+    crop = patch.astype(np.float32) / 255
     grey = crop @ np.float32([0.299, 0.587, 0.114])
     h, w = grey.shape
     f = {}
@@ -154,17 +159,15 @@ def damage_features(image: np.ndarray) -> np.ndarray:
     f["anisotropy"] = float(np.log((max(energies) + 1e-6) / (min(energies) + 1e-6)))
     # zoom blur grows with the distance from its centre: the border is blurrier than the middle
     ch, cw = h // 4, w // 4
-    centre = grey[ch : h - ch, cw : w - cw]
     border_mask = np.ones_like(grey, bool)
     border_mask[ch : h - ch, cw : w - cw] = False
     centre_grad = gradient[ch : h - ch, cw : w - cw].mean() + 1e-4
     f["border_blur"] = float(np.log(centre_grad / (gradient[border_mask].mean() + 1e-4)))
-    del centre
     q = np.round(crop * 255)
     same_x = (np.abs(np.diff(q, axis=1)).sum(-1) == 0).mean()
     same_y = (np.abs(np.diff(q, axis=0)).sum(-1) == 0).mean()
     f["equal_neighbours"] = float(min(same_x, same_y))
-    f["grid_score"] = block_grid(_centre_crop(image, MAX_SIDE)).score
+    f["grid_score"] = block_grid(patch).score
     p01, p50, p99 = np.quantile(grey, [0.01, 0.5, 0.99])
     f["lum_p01"], f["lum_p50"], f["lum_p99"] = float(p01), float(p50), float(p99)
     f["lum_std"] = float(grey.std())
@@ -180,10 +183,9 @@ def damage_features(image: np.ndarray) -> np.ndarray:
     f["ridge_bright"] = float((bright > 0.15).mean())
     f["ridge_dark"] = float((dark > 0.15).mean())
     ridges = ((np.maximum(bright, dark) > 0.15) * 255).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ridges, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ridges, connectivity=8)
     long_ = [s for s in stats[1:] if max(s[2], s[3]) >= 20 and s[4] < 0.3 * s[2] * s[3]]
     f["ridge_long"] = float(sum(s[4] for s in long_) / grey.size)
-    del count
     r, g, b = crop[..., 0], crop[..., 1], crop[..., 2]
     brown = (r > g) & (g > b) & (r - b > 0.12) & (r - b < 0.45) & (saturation < 0.5)
     f["brown_share"] = float(brown.mean())

@@ -14,6 +14,7 @@ from affine_sr.metrics import psnr, ssim
 from affine_sr.model import AffineSR
 from art_restore.baselines import BASELINES
 from art_restore.degrade import DEGRADATIONS, FAMILIES, apply, compose, random_recipe
+from art_restore.detect import centre
 from art_restore.experts import restore_guarded
 from art_restore.residual import ResidualRestorer, restore_residual
 from art_restore.restorer import restore_image
@@ -91,13 +92,6 @@ def evaluate(
         if kind not in examples and kind != CLEAN:  # a centre crop of the first reference
             examples[kind] = [centre(im) for im in [clean] + [outputs[m][0] for m in METHODS]]
     return rows, examples
-
-
-def centre(image: np.ndarray, size: int = 160) -> np.ndarray:
-    """The central ``size``×``size`` crop (or less, for a smaller image)."""
-    h, w = image.shape[:2]
-    y, x = max(0, (h - size) // 2), max(0, (w - size) // 2)
-    return image[y : y + size, x : x + size]
 
 
 def summarise(rows: list[dict]) -> dict:
