@@ -49,7 +49,7 @@ DENSE_INVERSE_MAX = 1024
 FUSED_MAX_PIXELS = 4096
 
 
-class _InverseCache:
+class _WeightCache:
     """Tensors derived from a layer's weights for one image size (dense inverses ``M⁻¹ᵀ`` of its
     convolutions, or their fused kernel), kept until a parameter changes (its version counter or
     storage) so that repeated calls with the same weights, e.g. sampling batch after batch from a
@@ -123,7 +123,7 @@ class _CausalConv(FlowLayer):
         onehot[..., ci, cj] = 1.0
         self.register_buffer("_corner", onehot, persistent=False)
         self._ci, self._cj = ci, cj
-        self._inverse_cache = _InverseCache()
+        self._inverse_cache = _WeightCache()
 
     def kernel(self) -> Tensor:
         """The effective weight ``[C, C, k, k]`` with its structured corner tap."""
@@ -142,7 +142,7 @@ class _CausalConv(FlowLayer):
         return causal_conv2d(x, self.kernel().to(x.dtype), self.order)
 
     def _solve(self, y: Tensor) -> Tensor:
-        if _InverseCache.applies(self.backend, y, [y.shape[1]]):
+        if _WeightCache.applies(self.backend, y, [y.shape[1]]):
             h, w = y.shape[2:]
             mats = self._inverse_cache.matrices(
                 self,
@@ -236,8 +236,8 @@ class _QuadrantUnit(FlowLayer):
         self.sizes = _quadrant_sizes(channels)
         self.backend = backend
         self.convs = nn.ModuleList(make(c, order) for c, order in zip(self.sizes, ORDERS))
-        self._inverse_cache = _InverseCache()
-        self._kernel_cache = _InverseCache()
+        self._inverse_cache = _WeightCache()
+        self._kernel_cache = _WeightCache()
 
     def _dense_inverses(self, x: Tensor) -> Tensor:
         h, w = x.shape[2:]
@@ -249,7 +249,7 @@ class _QuadrantUnit(FlowLayer):
         )
 
     def _solve(self, x: Tensor) -> Tensor:
-        if len(set(self.sizes)) == 1 and _InverseCache.applies(self.backend, x, self.sizes):
+        if len(set(self.sizes)) == 1 and _WeightCache.applies(self.backend, x, self.sizes):
             return _dense_solve(
                 x, self._inverse_cache.matrices(self, x, lambda: self._dense_inverses(x))
             )
