@@ -25,7 +25,7 @@ from tqdm import tqdm
 from affine_sr.data import HELD_OUT, REGISTRY_PHOTOS, heldout_images, sample_images
 from art_restore.artworks import artworks
 from art_restore.degrade import DEGRADATIONS, apply
-from art_restore.detect import DamageDetector, damage_features
+from art_restore.detect import DamageDetector, centre, damage_features
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "apps" / "art_restore" / "src" / "art_restore" / "pretrained" / "default"
@@ -83,20 +83,23 @@ def training_images(seed: int) -> dict[str, np.ndarray]:
     return {**photos, **painted}
 
 
-def collect(images, crops_per_image, rng, progress=True):
-    features, labels = [], []  # labels: index of the kind, -1 for clean
-    jobs = [(name, c) for name in images for c in range(crops_per_image)]
-    for name, _ in tqdm(jobs, desc="features", disable=not progress):
-        crop = random_crop(images[name], rng)
-        for clean in (crop, retone(crop, rng), retone(crop, rng)):
-            features.append(damage_features(clean))
-            labels.append(-1)
-        for k, kind in enumerate(DEGRADATIONS):
-            base = retone(crop, rng) if rng.random() < 0.3 else crop
-            damaged = apply(base, kind, float(rng.uniform(0.2, 1.0)), rng)
-            features.append(damage_features(damaged))
-            labels.append(k)
-    return np.stack(features), np.array(labels)
+def collect(images, crops_per_image, rng):
+    """Features, labels (index of the kind, -1 for clean) and groups (index of the source image)
+    of every crop."""
+    features, labels, groups = [], [], []
+    for g, name in enumerate(tqdm(images, desc="features")):
+        for _ in range(crops_per_image):
+            crop = random_crop(images[name], rng)
+            for clean in (crop, retone(crop, rng), retone(crop, rng)):
+                features.append(damage_features(clean))
+                labels.append(-1)
+            for k, kind in enumerate(DEGRADATIONS):
+                base = retone(crop, rng) if rng.random() < 0.3 else crop
+                damaged = apply(base, kind, float(rng.uniform(0.2, 1.0)), rng)
+                features.append(damage_features(damaged))
+                labels.append(k)
+        groups += [g] * (len(labels) - len(groups))
+    return np.stack(features), np.array(labels), np.array(groups)
 
 
 def fit(features, labels, groups, hidden: int, quantile: float, seed: int,
@@ -130,11 +133,7 @@ def fit(features, labels, groups, hidden: int, quantile: float, seed: int,
 def heldout_report(detector: DamageDetector, seed: int) -> dict:
     """Detection rates on 256-px crops of the held-out artworks and photographs."""
     images = {f"art_{n}": im for n, im in artworks(held_out=True).items()}
-    for name, im in heldout_images().items():
-        h, w = im.shape[:2]
-        images[f"photo_{name}"] = im[
-            (h - 256) // 2 : (h + 256) // 2, (w - 256) // 2 : (w + 256) // 2
-        ]
+    images.update({f"photo_{n}": centre(im, 256) for n, im in heldout_images().items()})
     report = {"clean_flagged": {}, "detected": {k: 0 for k in DEGRADATIONS}, "images": len(images)}
     for j, (name, clean) in enumerate(images.items()):
         found = detector.detect(clean)
@@ -147,15 +146,11 @@ def heldout_report(detector: DamageDetector, seed: int) -> dict:
 
 
 def cached_collect(path, images, crops, rng):
+    """:func:`collect`, or what an earlier run saved at ``path`` (an ``.npz``)."""
     if path and Path(path).is_file():
         data = np.load(path)
         return data["features"], data["labels"], data["groups"]
-    feats, labels, groups = [], [], []
-    for g, (name, image) in enumerate(images.items()):
-        f, l = collect({name: image}, crops, rng, progress=False)
-        feats.append(f), labels.append(l), groups.append(np.full(len(l), g))
-        print(f"features of {name}: {len(l)}", flush=True)
-    out = np.concatenate(feats), np.concatenate(labels), np.concatenate(groups)
+    out = collect(images, crops, rng)
     if path:
         np.savez(path, features=out[0], labels=out[1], groups=out[2])
     return out
