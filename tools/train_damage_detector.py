@@ -25,7 +25,7 @@ from tqdm import tqdm
 from affine_sr.data import HELD_OUT, REGISTRY_PHOTOS, heldout_images, sample_images
 from art_restore.artworks import artworks
 from art_restore.degrade import DEGRADATIONS, apply
-from art_restore.detect import DamageDetector, centre, damage_features
+from art_restore.detect import FEATURES, DamageDetector, centre, damage_features
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "apps" / "art_restore" / "src" / "art_restore" / "pretrained" / "default"
@@ -35,7 +35,7 @@ CARD = """# art-restore damage detector
 
 `detector.json` decides, per image, which kinds of damage are present and so which expert of
 `art_restore.experts.restore_guarded` runs; an image with none is returned exactly as it came.
-A perceptron ({hidden} hidden units, one logistic output per kind) on 22 measured statistics
+A perceptron ({hidden} hidden units, one logistic output per kind) on {features} measured statistics
 (`art_restore.detect.FEATURES`), fitted on {crops:,} crops of the built-in training images
 ({clean:,} of them clean, under exposure, gamma, contrast and saturation changes; the others each
 damaged by one kind at a random severity in [0.2, 1]). Each kind's threshold is the {quantile}
@@ -63,7 +63,7 @@ def random_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def retone(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A clean image of another tone profile: exposure, gamma, contrast, saturation."""
+    """A clean image of another tone profile: exposure, gamma, contrast, saturation, high key."""
     x = image.astype(np.float32) / 255
     x = x ** rng.uniform(0.5, 2.2)  # gamma: dark, low-key ... bright, high-key
     x = x * rng.uniform(0.6, 1.3)  # exposure
@@ -71,6 +71,9 @@ def retone(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     x = mean + (x - mean) * rng.uniform(0.85, 1.5)  # contrast
     grey = x.mean(-1, keepdims=True)
     x = grey + (x - grey) * rng.uniform(0.7, 1.6)  # saturation
+    if rng.random() < 0.3:  # high key: blacks lifted towards white (a neutral veil is no fade)
+        lift = rng.uniform(0.1, 0.35)
+        x = lift + (1 - lift) * x
     return (np.clip(x, 0, 1) * 255).round().astype(np.uint8)
 
 
@@ -180,6 +183,7 @@ def main() -> int:
     args.target.with_suffix(".md").write_text(CARD.format(
         crops=len(labels), clean=int((labels == -1).sum()), images=report["images"],
         rates=rates, flagged=flagged or "none", hidden=args.hidden, quantile=args.quantile,
+        features=len(FEATURES),
     ))  # fmt: skip
     print(f"saved {args.target}")
     return 0

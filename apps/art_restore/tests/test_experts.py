@@ -10,7 +10,14 @@ from affine_sr.data import sample_images
 from affine_sr.metrics import psnr
 from art_restore.artworks import stylise
 from art_restore.degrade import apply
-from art_restore.detect import FEATURES, DamageDetector, block_grid, damage_features, noise_sigma
+from art_restore.detect import (
+    FEATURES,
+    DamageDetector,
+    block_grid,
+    crack_mask,
+    damage_features,
+    noise_sigma,
+)
 from art_restore.experts import depixelate, restore_guarded
 from art_restore.restorer import load_restorer, restore_image
 
@@ -84,13 +91,47 @@ def test_kinds_without_an_expert_are_reported_and_left_alone(model, held_out, ki
     assert report["experts"] == [] and np.array_equal(out, damaged)
 
 
-def test_line_damage_goes_to_the_network_with_its_tone_stage(model, held_out):
+def test_scratches_go_to_the_network(model, held_out):
     damaged = apply(held_out, "scratches", 0.5, seed=1)
     out, report = restore_guarded(model, only(model.detector, "scratches"), damaged)
-    assert report["experts"] == [
-        {"expert": "network", "kinds": ["scratches"], "tone": True, "share": 1.0}
-    ]
+    assert report["experts"] == [{"expert": "network", "kinds": ["scratches"], "share": 1.0}]
     assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 2
+
+
+def grey(image: np.ndarray) -> np.ndarray:
+    return image.astype(np.float32) / 255 @ np.float32([0.299, 0.587, 0.114])
+
+
+def test_crack_mask_finds_the_craquelure_and_not_clean_paint(held_out):
+    damaged, truth = apply(held_out, "cracks", 0.5, seed=1, with_mask=True)
+    found = crack_mask(grey(damaged))
+    assert crack_mask(grey(held_out)).mean() < 0.02  # a few dark specks of clean paint
+    assert found[truth].mean() > 0.5  # most crack pixels
+    assert truth[found].mean() > 0.75  # and little else
+    assert damage_features(held_out)[FEATURES.index("crack_share")] == 0
+    assert damage_features(damaged)[FEATURES.index("crack_share")] > 0
+
+
+def test_cracks_alone_are_repaired_on_their_own_pixels_only(model, held_out):
+    damaged = apply(held_out, "cracks", 0.5, seed=1)
+    out, report = restore_guarded(model, only(model.detector, "cracks"), damaged)
+    (expert,) = report["experts"]
+    assert expert["expert"] == "network_on_cracks" and 0 < expert["share"] < 0.3
+    changed = (out != damaged).any(-1)
+    assert changed.mean() <= expert["share"]
+    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 1
+    # with noise as well, the whole-image network repairs both
+    both = DamageDetector(*[getattr(model.detector, a) for a in
+                            ("kinds", "mean", "scale", "weights", "biases")],
+                          np.where(np.isin(model.detector.kinds, ["cracks", "noise"]), 0.0, 2.0))  # fmt: skip
+    _, report = restore_guarded(model, both, damaged)
+    assert report["experts"] == [{"expert": "network", "kinds": ["noise", "cracks"], "share": 1.0}]
+
+
+def test_scratches_are_measured_by_straight_near_white_lines(held_out):
+    damaged = apply(held_out, "scratches", 0.5, seed=1)
+    at = FEATURES.index("scratch_length")
+    assert damage_features(held_out)[at] == 0 < damage_features(damaged)[at]
 
 
 @pytest.mark.parametrize("severity", [0.2, 0.5, 1.0])

@@ -6,8 +6,12 @@ and an image (or region) without measured damage is returned exactly as it came.
 - ``pixelate``: the block grid is found, each block's colour taken as one sample at the block's
   centre, and the image rebuilt by bicubic interpolation between the centres;
 - ``fade``: the pale veil's strength from the image's darkest pixels, then the veil divided out;
-- ``noise``, ``gaussian_noise``, ``rain``, ``scratches``, ``cracks``: the residual network (its
-  tone stage only for the kinds that change brightness along lines);
+- ``noise``, ``gaussian_noise``, ``rain``, ``scratches``: the residual network over the whole
+  image (without its tone stage, which follows the training set's colours, not the image's);
+- ``cracks`` alone: the same network, its output kept only on the craquelure's own pixels (the
+  thin dark valleys of :func:`art_restore.detect.crack_mask`, grown by a pixel): everywhere
+  else the image stays exact. On the held-out images this gains +4.2 dB where the whole-image
+  network gained +2.2 and lost 1 dB on a grey photograph of fine grass;
 - ``blur``: unsharp masking (after the network, so that noise is not sharpened);
 - other kinds (motion and radial blur, dullness, water stains): no expert gains on them yet, so
   they are reported and left as they are.
@@ -22,15 +26,13 @@ import cv2
 import numpy as np
 
 from art_restore.baselines import unsharp
-from art_restore.detect import DamageDetector, block_grid
+from art_restore.detect import DamageDetector, block_grid, crack_mask
 from art_restore.residual import ResidualRestorer, restore_residual
 
-__all__ = ["NETWORK_KINDS", "VEIL", "depixelate", "remove_veil", "restore_guarded"]
+__all__ = ["NETWORK_KINDS", "VEIL", "depixelate", "remove_veil", "repair_cracks", "restore_guarded"]
 
-# kinds the residual network repairs (measured gains on held-out images), and those for which
-# its tone stage runs; elsewhere the tone stage would follow the training set's colours
-NETWORK_KINDS = ("noise", "gaussian_noise", "rain", "scratches", "cracks")
-TONE_STAGE_FOR = {"rain", "scratches", "cracks"}
+# kinds the residual network repairs over the whole image (measured gains on held-out images)
+NETWORK_KINDS = ("noise", "gaussian_noise", "rain", "scratches")
 
 
 # unsharp masking for Gaussian blur (sigma, amount): +1.5 dB at severity 0.5 on held-out 256-px
@@ -43,14 +45,20 @@ VEIL = np.array([235.0, 225.0, 190.0], np.float32)
 BLACK_SHARE = 0.002
 
 
+def _spread(ratios: np.ndarray) -> float:
+    return float(np.max(ratios) / max(float(np.min(ratios)), 1e-6))
+
+
 def remove_veil(image: np.ndarray, veil: np.ndarray = VEIL) -> tuple[np.ndarray, float]:
     """Undo a pale veil ``y = (1 − a)·x + a·veil``: ``a`` from the darkest pixels (the image's
     own black lifted towards the veil), then ``x = (y − a·veil) / (1 − a)``. Returns the image and
-    ``a`` (0 leaves it unchanged)."""
+    ``a``; ``a = 0`` (the image unchanged) when the black is lifted more nearly in proportion to
+    white than to the veil's colour: a high-key photograph, not a faded one (on the held-out
+    images the two spreads differ by 0.05 or more either way)."""
     y = image.astype(np.float32)
     black = np.quantile(y.reshape(-1, 3), BLACK_SHARE, axis=0)
     a = float(np.clip(np.min(black / veil), 0.0, 0.9))
-    if a <= 0:
+    if a <= 0 or _spread(black / veil) >= _spread(black / 255):
         return image, 0.0
     out = (y - a * veil) / (1 - a)
     return np.clip(out, 0, 255).round().astype(np.uint8), a
@@ -75,6 +83,18 @@ def depixelate(image: np.ndarray) -> np.ndarray:
     return np.clip(out, 0, 255).round().astype(np.uint8)
 
 
+def repair_cracks(model: ResidualRestorer, image: np.ndarray) -> tuple[np.ndarray, float]:
+    """The network's output on the pixels of :func:`~art_restore.detect.crack_mask` (grown by
+    one pixel, to take the lines' anti-aliased rims), the input everywhere else. Returns the
+    image and the share of pixels repaired."""
+    grey = image.astype(np.float32) / 255 @ np.float32([0.299, 0.587, 0.114])
+    mask = cv2.dilate(crack_mask(grey).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    out = image.copy()
+    if mask.any():
+        out[mask] = restore_residual(model, image, tone=False)[mask]
+    return out, float(mask.mean())
+
+
 def restore_guarded(
     model: ResidualRestorer, detector: DamageDetector, image: np.ndarray
 ) -> tuple[np.ndarray, dict]:
@@ -82,24 +102,31 @@ def restore_guarded(
     the input, bit for bit."""
     found = detector.detect(image)
     report: dict = {"detected": {k: round(p, 3) for k, p in found.items()}, "experts": []}
+    experts = report["experts"]
     out = image
     if "pixelate" in found:
         out = depixelate(out)
-        report["experts"].append({"expert": "depixelate", "kinds": ["pixelate"], "share": 1.0})
+        experts.append({"expert": "depixelate", "kinds": ["pixelate"], "share": 1.0})
     if "fade" in found:
         out, strength = remove_veil(out)
-        report["experts"].append(
-            {"expert": "remove_veil", "kinds": ["fade"], "veil": round(strength, 3), "share": 1.0}
-        )
-    kinds = [k for k in NETWORK_KINDS if k in found]
-    if kinds:
-        tone = not TONE_STAGE_FOR.isdisjoint(kinds)
-        out = restore_residual(model, out, tone=tone)
-        report["experts"].append({"expert": "network", "kinds": kinds, "tone": tone, "share": 1.0})
+        if strength > 0:
+            experts.append({"expert": "remove_veil", "kinds": ["fade"],
+                            "veil": round(strength, 3), "share": 1.0})  # fmt: skip
+    kinds = [k for k in (*NETWORK_KINDS, "cracks") if k in found]
+    if kinds != [] and kinds != ["cracks"]:  # the whole-image network repairs cracks too
+        out = restore_residual(model, out, tone=False)
+        experts.append({"expert": "network", "kinds": kinds, "share": 1.0})
+    elif kinds:
+        out, share = repair_cracks(model, out)
+        if share > 0:
+            experts.append(
+                {"expert": "network_on_cracks", "kinds": kinds, "share": round(share, 4)}
+            )
     if "blur" in found:  # after the network: sharpening comes last, so noise is not sharpened
         out = unsharp(out, *SHARPEN)
-        report["experts"].append(
+        experts.append(
             {"expert": "unsharp", "kinds": ["blur"], "sigma": SHARPEN[0], "amount": SHARPEN[1]}
         )
-    report["unrepaired"] = sorted(set(found) - {"pixelate", "fade", "blur", *kinds})
+    repaired = {k for e in experts for k in e["kinds"]}
+    report["unrepaired"] = sorted(set(found) - repaired)
     return (out.copy() if out is image else out), report
