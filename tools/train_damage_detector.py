@@ -129,7 +129,7 @@ def fit(features, labels, groups, hidden: int, quantile: float, seed: int,
         held = (fold == k) & (labels == -1)
         clean_probs.append(perceptron(fold != k).predict_proba(z[held]))
     model = perceptron(np.ones(len(labels), bool))
-    thresholds = np.clip(np.quantile(np.concatenate(clean_probs), quantile, axis=0), 0.5, 0.999)
+    thresholds = np.clip(np.quantile(np.concatenate(clean_probs), quantile, axis=0), 0.5, 1 - 1e-6)
     return DamageDetector(kinds, mean, scale, model.coefs_, model.intercepts_, thresholds)
 
 

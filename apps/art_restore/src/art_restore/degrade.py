@@ -14,7 +14,15 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-__all__ = ["DEGRADATIONS", "FAMILIES", "FAMILY", "apply", "compose", "random_recipe"]
+__all__ = [
+    "DEGRADATIONS",
+    "FAMILIES",
+    "FAMILY",
+    "apply",
+    "compose",
+    "motion_kernel",
+    "random_recipe",
+]
 
 
 def _gaussian_blur(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
@@ -41,13 +49,19 @@ def _gaussian_noise(img: np.ndarray, severity: float, rng: np.random.Generator) 
     return img + rng.normal(0, 4 + 36 * severity, img.shape)
 
 
-def _motion_blur(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
-    length = int(3 + 20 * severity)
+def motion_kernel(length: int, angle: float) -> np.ndarray:
+    """``float32 [length, length]``, summing to 1: a straight motion of ``length`` pixels at
+    ``angle`` degrees (counter-clockwise from the x axis, as the image is shown)."""
     kernel = np.zeros((length, length), np.float32)
     kernel[length // 2] = 1
-    rotation = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1)
+    rotation = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1)
     kernel = cv2.warpAffine(kernel, rotation, (length, length))
-    return cv2.filter2D(img, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
+    return kernel / kernel.sum()
+
+
+def _motion_blur(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    kernel = motion_kernel(int(3 + 20 * severity), rng.uniform(0, 180))
+    return cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_REFLECT)
 
 
 def _noise(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:

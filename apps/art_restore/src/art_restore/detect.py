@@ -7,8 +7,10 @@ decided here instead, from statistics that each kind of damage moves in a known 
 - noise: Immerkær's estimate of the noise level at two scales, and isolated black or white
   dust pixels;
 - blur: the blur effect of Crété-Roffet (re-blurring a sharp image changes it, a blurred one
-  not), the gradient level, the anisotropy of gradients (motion), and how much blurrier the
-  border is than the centre (zoom blur);
+  not), the gradient level, the anisotropy of gradients (motion), the depth of the cepstrum's
+  deepest dip (a straight motion's spectrum has regular zeros, which put a dip in the cepstrum at
+  the motion's length and angle), and how much blurrier the border is than the centre (zoom
+  blur);
 - pixelation: identical neighbours, and columns and rows along which nothing changes;
 - tone: percentiles of luminance, saturation, colour cast;
 - lines: thin bright or dark ridges (morphological top-hats), by length; long straight ridges of
@@ -39,10 +41,12 @@ __all__ = [
     "FEATURES",
     "DamageDetector",
     "BlockGrid",
+    "MotionEstimate",
     "block_grid",
     "centre",
     "crack_mask",
     "damage_features",
+    "motion_blur_estimate",
     "noise_sigma",
 ]
 
@@ -115,6 +119,7 @@ FEATURES = (
     "gradient",
     "laplacian_ratio",
     "anisotropy",
+    "motion_cepstrum",
     "border_blur",
     "equal_neighbours",
     "grid_score",
@@ -162,6 +167,7 @@ def damage_features(image: np.ndarray) -> np.ndarray:
     for angle in np.arange(0, np.pi, np.pi / 8):
         energies.append(np.abs(np.cos(angle) * gx + np.sin(angle) * gy).mean())
     f["anisotropy"] = float(np.log((max(energies) + 1e-6) / (min(energies) + 1e-6)))
+    f["motion_cepstrum"] = motion_blur_estimate(grey).score
     # zoom blur grows with the distance from its centre: the border is blurrier than the middle
     ch, cw = h // 4, w // 4
     border_mask = np.ones_like(grey, bool)
@@ -197,6 +203,40 @@ def damage_features(image: np.ndarray) -> np.ndarray:
     brown = (r > g) & (g > b) & (r - b > 0.12) & (r - b < 0.45) & (saturation < 0.5)
     f["brown_share"] = float(brown.mean())
     return np.array([f[name] for name in FEATURES], np.float32)
+
+
+@dataclass(frozen=True)
+class MotionEstimate:
+    """A straight motion blur's ``length`` (pixels) and ``angle`` (degrees, as
+    :func:`art_restore.degrade.motion_kernel` takes them), and the ``score`` behind them: how
+    many standard deviations the cepstrum's dip at that offset lies below the cepstrum's values
+    at all the offsets searched (about 2-4 on clean images, 7 and more on blurred ones)."""
+
+    length: int
+    angle: float
+    score: float
+
+
+MOTION_LENGTHS = (4, 32)  # motion lengths searched, in pixels
+_ANGLES = np.deg2rad(np.arange(0, 180, 2.0))
+
+
+def motion_blur_estimate(grey: np.ndarray) -> MotionEstimate:
+    """The straight motion that best explains ``grey`` (float in [0, 1]), from its cepstrum: the
+    blur multiplies the spectrum by a sinc with zeros every ``size / length`` along the motion,
+    which the logarithm turns into a dip at ``length`` pixels along the motion's angle."""
+    h, w = grey.shape
+    window = np.outer(np.hanning(h), np.hanning(w))
+    spectrum = np.abs(np.fft.fft2((grey - grey.mean()) * window))
+    cepstrum = np.fft.fftshift(np.real(np.fft.ifft2(np.log(spectrum + 1e-3)))).astype(np.float32)
+    lengths = np.arange(*MOTION_LENGTHS, dtype=np.float32)
+    # offsets (length, angle) on the image as shown: y grows downwards
+    map_x = (w // 2 + lengths[None, :] * np.cos(_ANGLES)[:, None]).astype(np.float32)
+    map_y = (h // 2 - lengths[None, :] * np.sin(_ANGLES)[:, None]).astype(np.float32)
+    values = cv2.remap(cepstrum, map_x, map_y, cv2.INTER_LINEAR)
+    a, k = np.unravel_index(np.argmin(values), values.shape)
+    score = -values[a, k] / (values.std() + 1e-9)
+    return MotionEstimate(int(lengths[k]), float(np.rad2deg(_ANGLES[a])), float(score))
 
 
 def _scratch_length(grey: np.ndarray, saturation: np.ndarray) -> float:

@@ -12,9 +12,11 @@ and an image (or region) without measured damage is returned exactly as it came.
   thin dark valleys of :func:`art_restore.detect.crack_mask`, grown by a pixel): everywhere
   else the image stays exact. On the held-out images this gains +4.2 dB where the whole-image
   network gained +2.2 and lost 1 dB on a grey photograph of fine grass;
+- ``motion_blur``: the motion's length and angle from the image's cepstrum
+  (:func:`art_restore.detect.motion_blur_estimate`), then Wiener deconvolution with that kernel;
 - ``blur``: unsharp masking (after the network, so that noise is not sharpened);
-- other kinds (motion and radial blur, dullness, water stains): no expert gains on them yet, so
-  they are reported and left as they are.
+- other kinds (radial blur, dullness, water stains): no expert gains on them yet, so they are
+  reported and left as they are.
 
 Every decision is returned in a report (kinds found with their probabilities, experts run, the
 share of the image each one changed).
@@ -26,10 +28,26 @@ import cv2
 import numpy as np
 
 from art_restore.baselines import unsharp
-from art_restore.detect import DamageDetector, block_grid, crack_mask
+from art_restore.degrade import motion_kernel
+from art_restore.detect import (
+    MAX_SIDE,
+    DamageDetector,
+    block_grid,
+    centre,
+    crack_mask,
+    motion_blur_estimate,
+)
 from art_restore.residual import ResidualRestorer, restore_residual
 
-__all__ = ["NETWORK_KINDS", "VEIL", "depixelate", "remove_veil", "repair_cracks", "restore_guarded"]
+__all__ = [
+    "NETWORK_KINDS",
+    "VEIL",
+    "depixelate",
+    "remove_veil",
+    "repair_cracks",
+    "restore_guarded",
+    "wiener_deconvolve",
+]
 
 # kinds the residual network repairs over the whole image (measured gains on held-out images)
 NETWORK_KINDS = ("noise", "gaussian_noise", "rain", "scratches")
@@ -43,6 +61,32 @@ SHARPEN = (2.0, 1.5)
 # per cent) and the share of darkest pixels taken as the image's own black
 VEIL = np.array([235.0, 225.0, 190.0], np.float32)
 BLACK_SHARE = 0.002
+
+
+# Wiener's noise-to-signal balance: on the held-out images with motion blur at severity 0.5
+# (kernel estimated from each image), 0.01 gained +4.0 dB (worst +3.2); 0.003 rang (+2.6, worst
+# −0.6), 0.03 left blur (+2.8)
+WIENER_BALANCE = 0.01
+
+
+def wiener_deconvolve(
+    image: np.ndarray, kernel: np.ndarray, balance: float = WIENER_BALANCE
+) -> np.ndarray:
+    """``image`` (``uint8 [H, W, 3]``) deblurred by the Wiener filter of ``kernel`` (centred,
+    summing to 1). The image is mirrored at its edges first, so that the periodic FFT sees no
+    jump there to ring on."""
+    pad = 2 * max(kernel.shape)
+    x = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT).astype(np.float64)
+    h, w = x.shape[:2]
+    psf = np.zeros((h, w))
+    kh, kw = kernel.shape
+    psf[:kh, :kw] = kernel
+    psf = np.roll(psf, (-(kh // 2), -(kw // 2)), (0, 1))  # the kernel's centre at the origin
+    transfer = np.fft.rfft2(psf)
+    inverse = np.conj(transfer) / (np.abs(transfer) ** 2 + balance)
+    spectra = np.fft.rfft2(x, axes=(0, 1))
+    out = np.fft.irfft2(spectra * inverse[..., None], s=(h, w), axes=(0, 1))
+    return np.clip(out[pad:-pad, pad:-pad], 0, 255).round().astype(np.uint8)
 
 
 def _spread(ratios: np.ndarray) -> float:
@@ -122,6 +166,12 @@ def restore_guarded(
             experts.append(
                 {"expert": "network_on_cracks", "kinds": kinds, "share": round(share, 4)}
             )
+    if "motion_blur" in found:  # after the network, so that noise is not amplified
+        grey = centre(out, MAX_SIDE).astype(np.float32) / 255 @ np.float32([0.299, 0.587, 0.114])
+        motion = motion_blur_estimate(grey)
+        out = wiener_deconvolve(out, motion_kernel(motion.length, motion.angle))
+        experts.append({"expert": "wiener", "kinds": ["motion_blur"], "length": motion.length,
+                        "angle": round(motion.angle, 1), "share": 1.0})  # fmt: skip
     if "blur" in found:  # after the network: sharpening comes last, so noise is not sharpened
         out = unsharp(out, *SHARPEN)
         experts.append(
