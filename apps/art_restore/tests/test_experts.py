@@ -17,6 +17,7 @@ from art_restore.detect import (
     block_grid,
     crack_mask,
     damage_features,
+    gaussian_blur_estimate,
     motion_blur_estimate,
     noise_sigma,
 )
@@ -234,11 +235,21 @@ def test_remove_veil_inverts_a_fade_and_leaves_a_black_point_alone(held_out):
     assert strength == 0.0 and out is dark
 
 
-def test_blur_goes_to_unsharp_masking(model, held_out):
+@pytest.mark.parametrize("severity", [0.2, 0.5, 1.0])
+def test_gaussian_blur_width_is_measured_from_the_spectrum(severity):
+    photo = sample_images()["chelsea"][30:286, 100:356]
+    sigma = 0.6 + 3.4 * severity * np.random.default_rng(1).uniform(0.8, 1.2)
+    estimate = gaussian_blur_estimate(grey(apply(photo, "blur", severity, seed=1)))
+    assert 0.8 * sigma < estimate < 1.3 * sigma
+    assert gaussian_blur_estimate(grey(photo)) < 1.0
+
+
+def test_blur_goes_to_wiener_deconvolution(model, held_out):
     damaged = apply(held_out, "blur", 0.5, seed=1)
     out, report = restore_guarded(model, only(model.detector, "blur"), damaged)
-    assert [e["expert"] for e in report["experts"]] == ["unsharp"]
-    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 0.5
+    (expert,) = report["experts"]
+    assert expert["expert"] == "wiener" and 1.5 < expert["sigma"] < 3
+    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 1
 
 
 def test_fade_goes_to_the_veil_expert(model, held_out):
