@@ -109,7 +109,8 @@ def fit(features, labels, groups, hidden: int, quantile: float, seed: int,
         folds: int = 4) -> DamageDetector:  # fmt: skip
     """A multi-label perceptron fitted on every crop. Each kind's threshold is the ``quantile``
     of its probability over the clean crops, each scored by a model fitted without its source
-    image (``folds``-fold cross-validation by image), and at least one half."""
+    image (``folds``-fold cross-validation by image; kinds that need their own evidence gated as
+    in use), and at least one half."""
     from sklearn.neural_network import MLPClassifier
 
     kinds = list(DEGRADATIONS)
@@ -119,18 +120,18 @@ def fit(features, labels, groups, hidden: int, quantile: float, seed: int,
     mean, scale = features.mean(0), features.std(0) + 1e-6
     z = (features - mean) / scale
 
-    def perceptron(rows):
+    def detector(rows, thresholds):
         model = MLPClassifier((hidden,), alpha=1e-2, max_iter=1500, random_state=seed)
-        return model.fit(z[rows], targets[rows])
+        model.fit(z[rows], targets[rows])
+        return DamageDetector(kinds, mean, scale, model.coefs_, model.intercepts_, thresholds)
 
     fold = np.random.default_rng(seed).permutation(groups.max() + 1)[groups] % folds
     clean_probs = []
     for k in range(folds):
         held = (fold == k) & (labels == -1)
-        clean_probs.append(perceptron(fold != k).predict_proba(z[held]))
-    model = perceptron(np.ones(len(labels), bool))
+        clean_probs.append(detector(fold != k, np.ones(len(kinds))).probabilities(features[held]))
     thresholds = np.clip(np.quantile(np.concatenate(clean_probs), quantile, axis=0), 0.5, 1 - 1e-6)
-    return DamageDetector(kinds, mean, scale, model.coefs_, model.intercepts_, thresholds)
+    return detector(np.ones(len(labels), bool), thresholds)
 
 
 def heldout_report(detector: DamageDetector, seed: int) -> dict:

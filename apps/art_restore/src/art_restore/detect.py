@@ -12,7 +12,8 @@ decided here instead, from statistics that each kind of damage moves in a known 
   the motion's length and angle), the width of a Gaussian blur fitted to the fall of the power
   spectrum, and how much blurrier the border is than the centre (zoom blur);
 - pixelation: identical neighbours, and columns and rows along which nothing changes;
-- tone: percentiles of luminance, saturation, colour cast;
+- tone: percentiles of luminance, saturation, colour cast, and how far the black is lifted
+  towards the colour of yellowed varnish (fade);
 - lines: thin bright or dark ridges (morphological top-hats), by length; long straight ridges of
   near-white grey (scratches: clean photographs rarely hold one); one-pixel dark valleys in long
   thin chains (craquelure);
@@ -38,7 +39,9 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "EVIDENCE",
     "FEATURES",
+    "VEIL",
     "DamageDetector",
     "BlockGrid",
     "MotionEstimate",
@@ -49,6 +52,7 @@ __all__ = [
     "gaussian_blur_estimate",
     "motion_blur_estimate",
     "noise_sigma",
+    "veil_strength",
 ]
 
 MAX_SIDE = 512  # features are measured on at most this many pixels a side (a centre crop)
@@ -133,6 +137,7 @@ FEATURES = (
     "sat_p90",
     "cast_rb",
     "cast_gb",
+    "veil",
     "ridge_bright",
     "ridge_dark",
     "ridge_long",
@@ -190,6 +195,7 @@ def damage_features(image: np.ndarray) -> np.ndarray:
     f["sat_p90"] = float(np.quantile(saturation, 0.9))
     mean = crop.reshape(-1, 3).mean(0)
     f["cast_rb"], f["cast_gb"] = float(mean[0] - mean[2]), float(mean[1] - mean[2])
+    f["veil"] = veil_strength(patch)
     # thin ridges: top-hats keep structures narrower than the element
     element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
     bright = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, element)
@@ -206,6 +212,29 @@ def damage_features(image: np.ndarray) -> np.ndarray:
     brown = (r > g) & (g > b) & (r - b > 0.12) & (r - b < 0.45) & (saturation < 0.5)
     f["brown_share"] = float(brown.mean())
     return np.array([f[name] for name in FEATURES], np.float32)
+
+
+# the colour of a yellowed-varnish veil (the damage generator's fade; real veils vary by a few
+# per cent) and the share of darkest pixels taken as the image's own black
+VEIL = np.array([235.0, 225.0, 190.0], np.float32)
+BLACK_SHARE = 0.002
+
+
+def _spread(ratios: np.ndarray) -> float:
+    return float(np.max(ratios) / max(float(np.min(ratios)), 1e-6))
+
+
+def veil_strength(image: np.ndarray, veil: np.ndarray = VEIL) -> float:
+    """The opacity ``a`` of a pale veil ``y = (1 − a)·x + a·veil`` over ``image`` (``uint8
+    [H, W, 3]``), from its darkest pixels: the image's own black lifted towards the veil. 0 when
+    the black is lifted more nearly in proportion to white than to the veil's colour: a high-key
+    photograph, not a faded one (on the held-out images the two spreads differ by 0.05 or more
+    either way)."""
+    black = np.quantile(image.reshape(-1, 3).astype(np.float32), BLACK_SHARE, axis=0)
+    a = float(np.clip(np.min(black / veil), 0.0, 0.9))
+    if a <= 0 or _spread(black / veil) >= _spread(black / 255):
+        return 0.0
+    return a
 
 
 @dataclass(frozen=True)
@@ -325,6 +354,12 @@ def _crack_share(grey: np.ndarray) -> float:
     return float(crack_mask(grey, 0.15, 0.4, (1,), 20).mean())
 
 
+# Kinds reported only where their own line statistic found something: no clean training crop
+# has either, so the perceptron's other evidence (ridges, gradients) cannot call clean texture
+# scratched or cracked.
+EVIDENCE = {"scratches": "scratch_length", "cracks": "crack_share"}
+
+
 class DamageDetector:
     """Per kind of damage, ``P(damaged)`` from :func:`damage_features` by a small multi-label
     perceptron (standardised features, ReLU hidden layers, one logistic output per kind), with a
@@ -358,8 +393,8 @@ class DamageDetector:
             raise ValueError(f"layer shapes {[list(w.shape) for w in self.weights]} do not map "
                              f"{len(FEATURES)} features to {len(self.kinds)} kinds")  # fmt: skip
 
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """``[..., kinds]`` probabilities for features ``[..., len(FEATURES)]``."""
+    def perceptron(self, features: np.ndarray) -> np.ndarray:
+        """``[..., kinds]``: the perceptron's probabilities for features ``[..., len(FEATURES)]``."""
         h = (np.asarray(features, np.float64) - self.mean) / self.scale
         for w, b in zip(self.weights[:-1], self.biases[:-1]):
             h = np.maximum(h @ w + b, 0)
@@ -373,6 +408,19 @@ class DamageDetector:
             return {}
         probs = self.probabilities(damage_features(image))
         return {k: float(p) for k, p, t in zip(self.kinds, probs, self.thresholds) if p >= t}
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """``[..., kinds]`` probabilities for features ``[..., len(FEATURES)]``: the perceptron's,
+        and 0 for a kind whose own evidence (:data:`EVIDENCE`) is absent."""
+        features = np.asarray(features, np.float64)
+        probs = self.perceptron(features)
+        for kind, feature in EVIDENCE.items():
+            if kind in self.kinds:
+                k = self.kinds.index(kind)
+                probs[..., k] = np.where(
+                    features[..., FEATURES.index(feature)] > 0, probs[..., k], 0
+                )
+        return probs
 
     def save(self, path: str | os.PathLike) -> None:
         Path(path).write_text(

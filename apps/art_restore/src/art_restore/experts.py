@@ -32,12 +32,14 @@ import numpy as np
 from art_restore.degrade import motion_kernel
 from art_restore.detect import (
     MAX_SIDE,
+    VEIL,
     DamageDetector,
     block_grid,
     centre,
     crack_mask,
     gaussian_blur_estimate,
     motion_blur_estimate,
+    veil_strength,
 )
 from art_restore.residual import ResidualRestorer, restore_residual
 
@@ -53,12 +55,6 @@ __all__ = [
 
 # kinds the residual network repairs over the whole image (measured gains on held-out images)
 NETWORK_KINDS = ("noise", "gaussian_noise", "rain", "scratches")
-
-
-# the colour of a yellowed-varnish veil (the damage generator's fade; real veils vary by a few
-# per cent) and the share of darkest pixels taken as the image's own black
-VEIL = np.array([235.0, 225.0, 190.0], np.float32)
-BLACK_SHARE = 0.002
 
 
 # Wiener's noise-to-signal balance, and the share of the estimated Gaussian width deconvolved
@@ -90,22 +86,14 @@ def wiener_deconvolve(
     return np.clip(out[pad:-pad, pad:-pad], 0, 255).round().astype(np.uint8)
 
 
-def _spread(ratios: np.ndarray) -> float:
-    return float(np.max(ratios) / max(float(np.min(ratios)), 1e-6))
-
-
 def remove_veil(image: np.ndarray, veil: np.ndarray = VEIL) -> tuple[np.ndarray, float]:
-    """Undo a pale veil ``y = (1 − a)·x + a·veil``: ``a`` from the darkest pixels (the image's
-    own black lifted towards the veil), then ``x = (y − a·veil) / (1 − a)``. Returns the image and
-    ``a``; ``a = 0`` (the image unchanged) when the black is lifted more nearly in proportion to
-    white than to the veil's colour: a high-key photograph, not a faded one (on the held-out
-    images the two spreads differ by 0.05 or more either way)."""
-    y = image.astype(np.float32)
-    black = np.quantile(y.reshape(-1, 3), BLACK_SHARE, axis=0)
-    a = float(np.clip(np.min(black / veil), 0.0, 0.9))
-    if a <= 0 or _spread(black / veil) >= _spread(black / 255):
+    """Undo a pale veil ``y = (1 − a)·x + a·veil``, ``a`` measured by
+    :func:`~art_restore.detect.veil_strength`: ``x = (y − a·veil) / (1 − a)``. Returns the image
+    and ``a``; the image unchanged and ``a = 0`` when no veil is measured."""
+    a = veil_strength(image, veil)
+    if a <= 0:
         return image, 0.0
-    out = (y - a * veil) / (1 - a)
+    out = (image.astype(np.float32) - a * veil) / (1 - a)
     return np.clip(out, 0, 255).round().astype(np.uint8), a
 
 
