@@ -13,7 +13,7 @@ import time
 import numpy as np
 import torch
 
-from affine_sr.model import load_model
+from affine_sr.checkpoint import load_model
 from affine_sr.pipeline import upscale_image
 from app_toolkit.devices import resolve_device
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from affine_sr.model import shipped_model
+from affine_sr.checkpoint import shipped_model
 from app_toolkit.testing import (
     UNREADABLE,
     assert_one_line_error,

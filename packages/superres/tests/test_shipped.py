@@ -6,11 +6,11 @@ import re
 import numpy as np
 import pytest
 
+from affine_sr.checkpoint import load_model, shipped_model
 from affine_sr.data import HELD_OUT, heldout_images, sample_images
 from affine_sr.degradations import bicubic_downscale, bicubic_upscale, lanczos_upscale
 from affine_sr.evaluate import parameter_counts
 from affine_sr.metrics import psnr
-from affine_sr.model import load_model, shipped_model
 from affine_sr.pipeline import upscale_image
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from affine_sr.model import AffineSR, load_model
+from affine_sr.checkpoint import load_model
+from affine_sr.model import AffineSR
 from affine_sr.pipeline import upscale_image
 from art_restore.residual import ResidualRestorer, restore_residual
 

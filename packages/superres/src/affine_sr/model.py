@@ -13,22 +13,18 @@ and cracks live in the detail). Its fidelity blends the input's detail with the 
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
 from torch import Tensor, nn
 
 from affine_sr.autoencoder import CouplingAutoencoder
 from affine_sr.conditioning import SFT, TimeAwareEncoder, group_count
 from affine_sr.refiner import Refiner
-from app_toolkit.checkpoint import CheckpointError
 
-__all__ = ["AffineSR", "load_model", "shipped_model"]
+__all__ = ["AffineSR"]
 
 
 class AffineSR(nn.Module):
@@ -198,7 +194,6 @@ class AffineSR(nn.Module):
             loss = loss + pixel_weight * F.mse_loss(estimate, hr)
         return loss
 
-    @torch.no_grad()
     def upscale(
         self,
         lr: Tensor,
@@ -207,22 +202,11 @@ class AffineSR(nn.Module):
         fidelity: float = 0.5,
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """``lr [B, 3, h, w]`` in [-1, 1] → ``[B, 3, h·scale, w·scale]``; ``h·scale`` and
-        ``w·scale`` must be multiples of :attr:`size_multiple`."""
-        if not 0 <= fidelity <= 1:
-            raise ValueError(f"fidelity must be in [0, 1], got {fidelity}")
-        if steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
-        lr_code = self._encode(_upscale(lr, scale))
-        self.scheduler.set_timesteps(steps, device=lr.device)
-        shape = self._generated(lr_code).shape
-        z = torch.randn(shape, generator=generator, device=lr.device, dtype=lr.dtype)
-        z = z * self.scheduler.init_noise_sigma
-        for t in self.scheduler.timesteps:
-            tt = t.expand(len(z)).to(lr.device)
-            out = self._denoise(self.scheduler.scale_model_input(z, t), tt, lr_code)
-            z = self.scheduler.step(out, t, z).prev_sample
-        return self._decode(z, lr_code, fidelity).clamp(-1, 1)
+        """``lr [B, 3, h, w]`` in [-1, 1] → ``[B, 3, h·scale, w·scale]`` by
+        :func:`affine_sr.pipeline.denoise` (the denoising loop)."""
+        from affine_sr.pipeline import denoise
+
+        return denoise(self, lr, scale, steps, fidelity, generator)
 
     @classmethod
     def build(
@@ -244,7 +228,9 @@ class AffineSR(nn.Module):
         import diffusers
 
         if prior is not None:
-            unet = _load_unet(Path(prior))
+            from affine_sr.checkpoint import load_unet
+
+            unet = load_unet(Path(prior))
             scheduler_dir = Path(prior).parent / "scheduler"
             if (scheduler_dir / "scheduler_config.json").is_file():
                 scheduler = diffusers.DDIMScheduler.from_pretrained(scheduler_dir)
@@ -314,128 +300,29 @@ class AffineSR(nn.Module):
         return model.to(next(self.parameters()).device)
 
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """``autoencoder/``, ``encoder/`` (config.json + safetensors), ``unet/`` (unless the
-        prior is an external frozen folder, then its path is recorded) and ``scheduler/``
-        (diffusers folders), ``refiner/`` if there is one, ``sft.safetensors`` and
-        ``config.json``."""
-        from safetensors.torch import save_file
+        """Write the model folder (:func:`affine_sr.checkpoint.save_model`)."""
+        from affine_sr.checkpoint import save_model
 
-        from app_toolkit.files import atomic_write, write_json
-
-        directory = Path(directory)
-        self.autoencoder.save_pretrained(directory / "autoencoder")
-        self.encoder.save_pretrained(directory / "encoder")
-        if self.prior is None:
-            self.unet.save_pretrained(directory / "unet")
-        self.scheduler.save_pretrained(directory / "scheduler")
-        if self.refiner is not None:
-            self.refiner.save_pretrained(directory / "refiner")
-        elif (directory / "refiner").is_dir():  # a stale one would load with these weights
-            shutil.rmtree(directory / "refiner")
-        state = {k: v.detach().contiguous().cpu() for k, v in self.sfts.state_dict().items()}
-        if self.prompt_embeds is not None:
-            state["prompt_embeds"] = self.prompt_embeds.detach().contiguous().cpu()
-        atomic_write(directory / "sft.safetensors", lambda p: save_file(state, p))
-        config = {
-            "unet_class": type(self.unet).__name__,
-            "scheduler_class": type(self.scheduler).__name__,
-            "latent_scale": self.latent_scale,
-            "residual": self.residual,
-            "residual_scale": self.residual_scale,
-            "full_code": self.full_code,
-            "prior": self.prior,
-        }
-        write_json(directory / "config.json", config)
-        return directory
+        return save_model(self, directory)
 
     @classmethod
     def from_pretrained(
         cls, directory: str | os.PathLike, device: str = "cpu", prior: str | None = None
     ) -> AffineSR:
-        """Load a folder written by :meth:`save_pretrained`; nothing is downloaded. ``prior``
-        overrides the path of an external frozen UNet recorded in the folder. An incomplete,
-        truncated or mismatched folder raises :class:`~app_toolkit.checkpoint.CheckpointError`
-        naming what is wrong."""
-        directory = Path(directory)
-        if not (directory / "config.json").is_file():
-            raise CheckpointError(f"{directory}: not an affine-sr model folder (no config.json)")
-        try:
-            return cls._load(directory, device, prior)
-        except CheckpointError:
-            raise
-        except (KeyError, TypeError, json.JSONDecodeError, SafetensorError, OSError) as err:
-            what = f"missing config key {err}" if isinstance(err, KeyError) else str(err)
-            raise CheckpointError(
-                f"{directory}: not a complete affine-sr model folder ({what.splitlines()[0]}); "
-                "save it again with `affine-sr train` or use --model default"
-            ) from None
-        except RuntimeError as err:  # load_state_dict: shapes that do not fit the config
-            raise CheckpointError(
-                f"{directory}: weights do not fit config.json ({str(err).splitlines()[0]})"
-            ) from None
+        """Load a model folder (:func:`affine_sr.checkpoint.load_folder`); nothing is
+        downloaded. ``prior`` overrides the path of an external frozen UNet recorded in it."""
+        from affine_sr.checkpoint import load_folder
 
-    @classmethod
-    def _load(cls, directory: Path, device: str, prior: str | None) -> AffineSR:
-        import diffusers
-        from safetensors.torch import load_file
-
-        config = json.loads((directory / "config.json").read_text())
-        scheduler_class = getattr(diffusers, config["scheduler_class"], None)
-        if scheduler_class is None:
-            raise ValueError(f"{directory}: unknown scheduler class in config.json")
-        prior = prior or config.get("prior")
-        unet = _load_unet(Path(prior) if prior else directory / "unet")
-        state = load_file(directory / "sft.safetensors")
-        prompt_embeds = state.pop("prompt_embeds", None)
-        if prompt_embeds is not None:
-            prompt_embeds = prompt_embeds.float()
-        model = cls(
-            CouplingAutoencoder.from_pretrained(directory / "autoencoder"),
-            unet,
-            TimeAwareEncoder.from_pretrained(directory / "encoder"),
-            scheduler_class.from_pretrained(directory / "scheduler"),
-            prompt_embeds,
-            latent_scale=config.get("latent_scale", 1.0),
-            prior=prior,
-            residual=config.get("residual", False),
-            residual_scale=config.get("residual_scale", 1.0),
-            full_code=config.get("full_code", False),
-        )
-        model.sfts.load_state_dict(state)
-        if (directory / "refiner" / "config.json").is_file():
-            model.refiner = Refiner.from_pretrained(directory / "refiner")
-        return model.to(device).eval()
+        return load_folder(directory, device, prior)
 
 
-def shipped_model() -> Path:
-    """The folder of the default weights installed with the package."""
-    return Path(__file__).parent / "pretrained" / "default"
+def __getattr__(name: str):
+    # the checkpoint helpers moved to affine_sr.checkpoint; kept importable from here
+    if name in ("load_model", "shipped_model"):
+        from affine_sr import checkpoint
 
-
-def load_model(
-    path: str | os.PathLike = "default", device: str = "cpu", prior: str | None = None
-) -> AffineSR:
-    """A model folder (``affine-sr train`` output or :meth:`AffineSR.save_pretrained`), or
-    ``default``: the shipped weights (see their model card)."""
-    path = shipped_model() if str(path) == "default" else Path(path)
-    if not (path / "config.json").is_file() and (path / "model" / "config.json").is_file():
-        path = path / "model"
-    return AffineSR.from_pretrained(path, device, prior)
-
-
-def _load_unet(folder: Path) -> nn.Module:
-    """A diffusers UNet (``UNet2DModel`` or ``UNet2DConditionModel``) from a local folder."""
-    import diffusers
-
-    config_file = folder / "config.json"
-    if not config_file.is_file():
-        raise ValueError(f"{folder}: not a diffusers UNet folder (no config.json)")
-    name = json.loads(config_file.read_text()).get("_class_name", "UNet2DModel")
-    unet_class = getattr(diffusers, name, None)
-    if unet_class is None or not name.startswith("UNet2D"):
-        raise ValueError(f"{folder}: {name} is not a diffusers 2-D UNet")
-    # float32 whatever the stored precision (shipped weights are stored as float16)
-    return unet_class.from_pretrained(folder, local_files_only=True, torch_dtype=torch.float32)
+        return getattr(checkpoint, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _in(parameter: nn.Parameter, module: nn.Module) -> bool:

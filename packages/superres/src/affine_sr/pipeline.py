@@ -1,5 +1,6 @@
-"""Images in, images out: padding, tiling, seeding and colour fix around :meth:`AffineSR.upscale`,
-and the batch job over files and folders (resumable: finished outputs are kept)."""
+"""The denoising loop (:func:`denoise`, what :meth:`AffineSR.upscale` runs), and images in,
+images out around it: padding, tiling, seeding and colour fix, and the batch job over files and
+folders (resumable: finished outputs are kept)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,45 @@ import torch.nn.functional as F
 
 from affine_sr.color import color_fix
 from affine_sr.data import to_tensor
-from affine_sr.model import AffineSR
+from affine_sr.model import AffineSR, _upscale
 from affine_sr.refiner import Refiner
 from affine_sr.tiling import tiled_apply
 
-__all__ = ["DEFAULTS", "estimate", "refined", "upscale_files", "upscale_image"]
+__all__ = ["DEFAULTS", "denoise", "estimate", "refined", "upscale_files", "upscale_image"]
 
 # the sampling settings `affine-sr upscale` and `evaluate` use unless told otherwise
 DEFAULTS = {"steps": 1, "fidelity": 1.0, "color": "wavelet", "tile": 64, "overlap": 8}
 
 log = logging.getLogger("affine_sr")
+
+
+@torch.no_grad()
+def denoise(
+    model: AffineSR,
+    lr: torch.Tensor,
+    scale: int = 4,
+    steps: int = 50,
+    fidelity: float = 0.5,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """``lr [B, 3, h, w]`` in [-1, 1] → ``[B, 3, h·scale, w·scale]``; ``h·scale`` and ``w·scale``
+    must be multiples of ``model.size_multiple``. The bicubic upscaled input is encoded once and
+    conditions every step; the prior starts from noise and the scheduler walks ``steps`` steps;
+    the result is decoded with ``fidelity ×`` the input's detail channels."""
+    if not 0 <= fidelity <= 1:
+        raise ValueError(f"fidelity must be in [0, 1], got {fidelity}")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    lr_code = model._encode(_upscale(lr, scale))
+    scheduler = model.scheduler
+    scheduler.set_timesteps(steps, device=lr.device)
+    shape = model._generated(lr_code).shape
+    z = torch.randn(shape, generator=generator, device=lr.device, dtype=lr.dtype)
+    z = z * scheduler.init_noise_sigma
+    for t in scheduler.timesteps:
+        out = model._denoise(scheduler.scale_model_input(z, t), t.expand(len(z)), lr_code)
+        z = scheduler.step(out, t, z).prev_sample
+    return model._decode(z, lr_code, fidelity).clamp(-1, 1)
 
 
 def _to_uint8(image: torch.Tensor) -> np.ndarray:

@@ -182,8 +182,9 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from affine_sr.autoencoder import CouplingAutoencoder
+    from affine_sr.checkpoint import load_model
     from affine_sr.data import PairedCrops
-    from affine_sr.model import AffineSR, load_model
+    from affine_sr.model import AffineSR
     from affine_sr.train import (
         check_new_run,
         set_latent_scales,

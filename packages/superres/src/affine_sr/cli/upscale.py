@@ -48,7 +48,7 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from affine_sr.model import load_model
+    from affine_sr.checkpoint import load_model
 
     options = sampling_options(args)
     model = load_model(args.model, str(resolve_device(args.device)), args.prior)
