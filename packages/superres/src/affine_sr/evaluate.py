@@ -1,7 +1,8 @@
-"""Benchmark against HR references: each HR image is reduced (bicubic ×scale, or the Real-ESRGAN
-degradation), upscaled by the model, by bicubic and by Lanczos, and compared (PSNR and SSIM, Y and
-RGB, with a border of ``scale`` pixels left out as is customary, and the detail ratio); plus
-parameter counts and seconds per image, and a side-by-side PNG of crops."""
+"""Benchmark against HR references: each HR image is reduced (bicubic ×scale, that saved as JPEG,
+or the Real-ESRGAN degradation), upscaled by the model, by bicubic and by Lanczos, and compared
+(PSNR and SSIM, Y and RGB, with a border of ``scale`` pixels left out as is customary, the detail
+ratio, GMSD, and the no-reference NIQE of the output alone); plus parameter counts and seconds per
+image, and a side-by-side PNG of crops."""
 
 from __future__ import annotations
 
@@ -13,12 +14,29 @@ from statistics import median
 import numpy as np
 from torch import nn
 
-from affine_sr.degradations import bicubic_downscale, bicubic_upscale, degrade, lanczos_upscale
-from affine_sr.metrics import detail_ratio, psnr, ssim
+from affine_sr.degradations import (
+    bicubic_downscale,
+    bicubic_upscale,
+    degrade,
+    jpeg,
+    lanczos_upscale,
+)
+from affine_sr.metrics import detail_ratio, gmsd, niqe, psnr, ssim
 from affine_sr.model import AffineSR
+from affine_sr.niqe import PATCH
 from affine_sr.pipeline import upscale_image
 
-__all__ = ["COLUMNS", "METHODS", "evaluate", "parameter_counts", "side_by_side"]
+__all__ = [
+    "COLUMNS",
+    "LR_KINDS",
+    "METHODS",
+    "METRICS",
+    "evaluate",
+    "low_resolution",
+    "parameter_counts",
+    "scores",
+    "side_by_side",
+]
 
 COLUMNS = [
     "image",
@@ -28,9 +46,28 @@ COLUMNS = [
     "psnr_rgb",
     "ssim_rgb",
     "detail",
+    "gmsd",
+    "niqe",
     "seconds",
 ]
+METRICS = COLUMNS[2:-1]
 METHODS = ("bicubic", "lanczos", "affine-sr")
+# how the low-resolution inputs are made from the references
+LR_KINDS = ("bicubic", "jpeg", "realesrgan")
+
+
+def low_resolution(
+    hr: np.ndarray, scale: int, kind: str, rng: np.random.Generator, quality: int = 70
+) -> np.ndarray:
+    """The input for ``hr``: its antialiased bicubic reduction (``bicubic``), that saved as JPEG
+    at ``quality`` (``jpeg``: a photograph as it comes from the web), or the second-order
+    Real-ESRGAN degradation (``realesrgan``)."""
+    if kind not in LR_KINDS:
+        raise ValueError(f"LR kind must be one of {', '.join(LR_KINDS)}, got {kind!r}")
+    if kind == "realesrgan":
+        return degrade(hr, scale, rng)
+    lr = bicubic_downscale(hr, scale)
+    return jpeg(lr, quality) if kind == "jpeg" else lr
 
 
 def parameter_counts(model: AffineSR) -> dict[str, int]:
@@ -51,14 +88,29 @@ def parameter_counts(model: AffineSR) -> dict[str, int]:
     return counts
 
 
-def _scores(out: np.ndarray, hr: np.ndarray, crop: int) -> dict[str, float]:
+def scores(out: np.ndarray, hr: np.ndarray, crop: int) -> dict[str, float]:
+    """Every metric of :data:`METRICS` for ``out`` against ``hr``, ``crop`` border pixels left
+    out (NIQE, which needs no reference, on ``out`` alone; NaN below its patch size)."""
     return {
         "psnr_y": psnr(out, hr, True, crop),
         "ssim_y": ssim(out, hr, True, crop),
         "psnr_rgb": psnr(out, hr, False, crop),
         "ssim_rgb": ssim(out, hr, False, crop),
         "detail": detail_ratio(out, hr, crop),
+        "gmsd": gmsd(out, hr, crop),
+        "niqe": _niqe(out[crop : out.shape[0] - crop, crop : out.shape[1] - crop]),
     }
+
+
+def _niqe(image: np.ndarray) -> float:
+    """NIQE, or NaN for an image smaller than its patch (left out of the means)."""
+    return niqe(image) if min(image.shape[:2]) >= PATCH else float("nan")
+
+
+def _mean(values: list[float]) -> float | None:
+    """The mean of the finite values (None if there are none: JSON has no NaN)."""
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else None
 
 
 def _crop(image: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
@@ -96,9 +148,10 @@ def evaluate(
     model: AffineSR,
     references: dict[str, np.ndarray],
     scale: int = 4,
-    degradation: str = "bicubic",
+    lr_kind: str = "bicubic",
     seed: int = 0,
     crop_size: int = 128,
+    jpeg_quality: int = 70,
     progress: bool = True,
     **options,
 ) -> tuple[list[dict], dict, list[tuple[str, np.ndarray]]]:
@@ -108,16 +161,13 @@ def evaluate(
     ``options`` go to :func:`upscale_image`."""
     from tqdm.auto import tqdm
 
-    if degradation not in ("bicubic", "realesrgan"):
-        raise ValueError(f"degradation must be bicubic or realesrgan, got {degradation!r}")
+    if lr_kind not in LR_KINDS:
+        raise ValueError(f"LR kind must be one of {', '.join(LR_KINDS)}, got {lr_kind!r}")
     rows, panels = [], []
     for k, (name, hr) in enumerate(tqdm(references.items(), desc="evaluate", disable=not progress)):
         h, w = (s - s % scale for s in hr.shape[:2])
         hr = hr[:h, :w]
-        if degradation == "bicubic":
-            lr = bicubic_downscale(hr, scale)
-        else:
-            lr = degrade(hr, scale, np.random.default_rng((seed, k)))
+        lr = low_resolution(hr, scale, lr_kind, np.random.default_rng((seed, k)), jpeg_quality)
         start = time.perf_counter()
         bicubic = bicubic_upscale(lr, scale)
         bicubic_seconds = time.perf_counter() - start
@@ -133,7 +183,7 @@ def evaluate(
             ("affine-sr", ours, seconds),
         ):
             rows.append(
-                {"image": name, "method": method, **_scores(out, hr, scale), "seconds": secs}
+                {"image": name, "method": method, **scores(out, hr, scale), "seconds": secs}
             )
         # the crop with the most detail (largest bicubic error) shows the difference best
         size = min(crop_size, h, w)
@@ -152,10 +202,12 @@ def evaluate(
             (f"affine-sr {ours_row['psnr_y']:.2f} dB", _crop(ours, box)),
             ("reference", _crop(hr, box)),
         ]
-    summary = {"images": len(references), "scale": scale, "degradation": degradation}
+    summary = {"images": len(references), "scale": scale, "lr": lr_kind}
+    if lr_kind == "jpeg":
+        summary["jpeg_quality"] = jpeg_quality
     for method in METHODS:
         mine = [r for r in rows if r["method"] == method]
-        summary[method] = {c: float(np.mean([r[c] for r in mine])) for c in COLUMNS[2:7]}
+        summary[method] = {c: _mean([r[c] for r in mine]) for c in METRICS}
         summary[method]["median_seconds"] = median(r["seconds"] for r in mine)
     summary["psnr_y_gain"] = summary["affine-sr"]["psnr_y"] - summary["bicubic"]["psnr_y"]
     psnr_y = {(r["image"], r["method"]): r["psnr_y"] for r in rows}

@@ -1,11 +1,15 @@
 """PSNR and SSIM as super-resolution papers report them: on the Y channel of YCbCr (ITU-R BT.601)
-or on RGB, with ``crop`` border pixels left out; and a detail ratio, so "sharper" is measured."""
+or on RGB, with ``crop`` border pixels left out; a detail ratio, so "sharper" is measured; GMSD
+(gradient magnitude similarity deviation, Xue et al. 2014, from piq), a full-reference structural
+score with no learned weights; and NIQE (:mod:`affine_sr.niqe`), a no-reference one."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DETAIL_SIGMA", "detail_ratio", "psnr", "ssim", "to_y"]
+from affine_sr.niqe import niqe
+
+__all__ = ["DETAIL_SIGMA", "detail_ratio", "gmsd", "niqe", "psnr", "ssim", "to_y"]
 
 # the high-pass of detail_ratio: Y minus its Gaussian blur of this σ (pixels)
 DETAIL_SIGMA = 1.5
@@ -64,3 +68,15 @@ def detail_ratio(out: np.ndarray, reference: np.ndarray, crop: int = 0) -> float
         return float(np.mean((y - cv2.GaussianBlur(y, (0, 0), DETAIL_SIGMA)) ** 2))
 
     return energy(a) / max(energy(b), 1e-12)
+
+
+def gmsd(out: np.ndarray, reference: np.ndarray, crop: int = 0) -> float:
+    """GMSD of two ``uint8 [H, W, 3]`` images (piq's, on its luminance at half resolution): the
+    deviation of the local gradient-magnitude similarity; 0 for identical images, lower is
+    better."""
+    import piq
+    import torch
+
+    a, b = _prepare(out, reference, False, crop)
+    x, y = (torch.from_numpy(v / 255).permute(2, 0, 1)[None].float() for v in (a, b))
+    return float(piq.gmsd(x, y, data_range=1.0))

@@ -6,20 +6,26 @@ import argparse
 from pathlib import Path
 
 from affine_sr.cli.common import COMMON, DEVICE, SAMPLING, sampling_options
+from affine_sr.evaluate import LR_KINDS
 from app_toolkit.devices import resolve_device
 
 EPILOG = """\
 outputs in DIR:
-  results.csv      one row per image and method (PSNR/SSIM on Y and RGB, detail ratio, seconds)
+  results.csv      one row per image and method (PSNR/SSIM on Y and RGB, detail ratio, GMSD,
+                   NIQE, seconds)
   summary.json     means per method, PSNR gain over bicubic, on how many images it beats
                    Lanczos, parameters per component, options
+  comparison.png   the same crop of input, bicubic, affine-sr and reference for every image
 detail ratio: high-pass energy (Y minus its Gaussian blur, sigma 1.5 px) of the output over the
 reference's; 1.0 is as much fine detail as the truth, below is smoother
-  comparison.png   the same crop of input, bicubic, affine-sr and reference for every image
+GMSD: gradient magnitude similarity deviation against the reference (0 is identical; lower is
+better); NIQE: no-reference naturalness of the output alone against a model of pristine
+photographs shipped with the package (lower is more natural)
 
 examples:
-  affine-sr evaluate --heldout --out eval/         # the offline held-out photographs
-  affine-sr evaluate hr_images/ --out eval/ --degradation realesrgan
+  affine-sr evaluate --heldout --out eval/              # the offline held-out photographs
+  affine-sr evaluate --heldout --lr jpeg --out eval_jpeg/   # their reductions saved as JPEG q70
+  affine-sr evaluate hr_images/ --out eval/ --lr realesrgan
 """
 
 
@@ -30,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="PSNR/SSIM against HR references",
         description="Reduce each HR reference by --scale, upscale it with the model, with "
         "bicubic and with Lanczos, and compare each with the reference (PSNR and SSIM on Y and "
-        "RGB, a border of --scale pixels left out; the detail ratio).",
+        "RGB, a border of --scale pixels left out; the detail ratio, GMSD and NIQE).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -42,10 +48,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
-        "--degradation",
-        choices=("bicubic", "realesrgan"),
+        "--lr",
+        choices=LR_KINDS,
         default="bicubic",
-        help="how LR inputs are made (default: %(default)s)",
+        help="how LR inputs are made: antialiased bicubic reduction, that saved as JPEG "
+        "(--jpeg-quality), or the second-order Real-ESRGAN degradation (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--jpeg-quality",
+        type=int,
+        default=70,
+        help="JPEG quality of --lr jpeg inputs (default: %(default)s)",
     )
     parser.set_defaults(run=run)
 
@@ -64,8 +77,8 @@ def references(inputs: list[str], heldout: bool, scale: int = 4) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from affine_sr.checkpoint import load_model
     from affine_sr.evaluate import COLUMNS, METHODS, evaluate, side_by_side
-    from affine_sr.model import load_model
     from app_toolkit.files import check_output_dir, write_csv, write_json
 
     check_output_dir(args.out, args.references)
@@ -75,8 +88,9 @@ def run(args: argparse.Namespace) -> int:
         model,
         references(args.references, args.heldout, args.scale),
         scale=args.scale,
-        degradation=args.degradation,
+        lr_kind=args.lr,
         seed=args.seed,
+        jpeg_quality=args.jpeg_quality,
         progress=not args.quiet,
         **options,
     )
@@ -86,13 +100,15 @@ def run(args: argparse.Namespace) -> int:
     side_by_side(panels, out / "comparison.png")
     print(
         f"{'method':<10} {'PSNR-Y':>7} {'SSIM-Y':>7} {'PSNR-RGB':>8} {'SSIM-RGB':>8} "
-        f"{'detail':>7} {'s/img':>7}"
+        f"{'detail':>7} {'GMSD':>7} {'NIQE':>6} {'s/img':>7}"
     )
     for method in METHODS:
         s = summary[method]
         print(
             f"{method:<10} {s['psnr_y']:7.2f} {s['ssim_y']:7.4f} {s['psnr_rgb']:8.2f} "
-            f"{s['ssim_rgb']:8.4f} {s['detail']:7.3f} {s['median_seconds']:7.2f}"
+            f"{s['ssim_rgb']:8.4f} {s['detail']:7.3f} {s['gmsd']:7.4f} "
+            f"{s['niqe'] if s['niqe'] is None else round(s['niqe'], 2)!s:>6} "
+            f"{s['median_seconds']:7.2f}"
         )
     params = summary["parameters"]
     print(
