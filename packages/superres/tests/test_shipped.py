@@ -46,3 +46,12 @@ def test_the_model_card_states_the_shipped_parameter_count(model):
     card = (shipped_model() / "MODEL_CARD.md").read_text()
     total = parameter_counts(model)["total"]
     assert re.search(rf"\| total \| {total:,} \|", card)
+
+
+def test_the_default_output_is_more_natural_than_lanczos_by_niqe(model):
+    from affine_sr.niqe import niqe
+
+    # the held-out camera photograph, whole; measured NIQE 12.73 against Lanczos' 18.24
+    hr = sample_images()["camera"]
+    lr = bicubic_downscale(hr, 4)
+    assert niqe(upscale_image(model, lr, 4)) < niqe(lanczos_upscale(lr, 4)) - 3

@@ -22,7 +22,7 @@ from affine_sr.tiling import tiled_apply
 __all__ = ["DEFAULTS", "denoise", "estimate", "refined", "upscale_files", "upscale_image"]
 
 # the sampling settings `affine-sr upscale` and `evaluate` use unless told otherwise
-DEFAULTS = {"steps": 1, "fidelity": 1.0, "color": "wavelet", "tile": 64, "overlap": 8}
+DEFAULTS = {"steps": 1, "fidelity": 0.5, "color": "wavelet", "tile": 64, "overlap": 8}
 
 log = logging.getLogger("affine_sr")
 
