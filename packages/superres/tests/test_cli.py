@@ -78,6 +78,9 @@ def test_train_all_stages_from_the_command_line(tmp_path):
 
 
 def test_bad_input_is_one_line_not_a_traceback(tmp_path, tiny_model_dir, capsys):
+    with pytest.raises(SystemExit) as done:  # argparse's own one-line error
+        main(["evaluate", "--heldout", "--out", str(tmp_path / "q"), "--jpeg-quality", "500"])
+    assert done.value.code == 2 and "1..100" in capsys.readouterr().err
     assert main(["upscale", str(tmp_path), "--out", str(tmp_path / "o"), "--fidelity", "2"]) == 2
     assert main(["evaluate", "--out", str(tmp_path / "e"), "--model", str(tiny_model_dir)]) == 2
     assert (

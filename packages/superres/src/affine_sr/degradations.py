@@ -77,9 +77,15 @@ def _noise(img: np.ndarray, rng: np.random.Generator, max_sigma: float) -> np.nd
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     """``image`` (``uint8 [H, W, 3]`` RGB, or float rounded to it) saved as JPEG at ``quality``
-    (OpenCV's libjpeg, 4:2:0 chroma) and read back, as ``uint8``."""
+    (1..100; OpenCV's libjpeg, 4:2:0 chroma) and read back, as ``uint8``."""
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an RGB image [H, W, 3], got shape {list(image.shape)}")
+    if not 1 <= quality <= 100:
+        raise ValueError(f"JPEG quality must be in 1..100, got {quality}")
     bgr = np.clip(image, 0, 255).round().astype(np.uint8)[..., ::-1]
     ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {list(image.shape)} image as JPEG")
     return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
 
 

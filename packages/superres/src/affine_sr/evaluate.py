@@ -107,10 +107,11 @@ def _niqe(image: np.ndarray) -> float:
     return niqe(image) if min(image.shape[:2]) >= PATCH else float("nan")
 
 
-def _mean(values: list[float]) -> float | None:
-    """The mean of the finite values (None if there are none: JSON has no NaN)."""
-    finite = [v for v in values if np.isfinite(v)]
-    return float(np.mean(finite)) if finite else None
+def nan_mean(values: list[float]) -> float | None:
+    """The mean of the values that are not NaN (NIQE of images below its patch size), or None if
+    there are none (JSON has no NaN)."""
+    kept = [v for v in values if not np.isnan(v)]
+    return float(np.mean(kept)) if kept else None
 
 
 def _crop(image: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
@@ -207,7 +208,7 @@ def evaluate(
         summary["jpeg_quality"] = jpeg_quality
     for method in METHODS:
         mine = [r for r in rows if r["method"] == method]
-        summary[method] = {c: _mean([r[c] for r in mine]) for c in METRICS}
+        summary[method] = {c: nan_mean([r[c] for r in mine]) for c in METRICS}
         summary[method]["median_seconds"] = median(r["seconds"] for r in mine)
     summary["psnr_y_gain"] = summary["affine-sr"]["psnr_y"] - summary["bicubic"]["psnr_y"]
     psnr_y = {(r["image"], r["method"]): r["psnr_y"] for r in rows}

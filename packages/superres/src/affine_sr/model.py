@@ -1,10 +1,12 @@
 """Affine-StableSR: a latent diffusion prior over the coupling autoencoder's latent, steered by the
 low-resolution image through a time-aware encoder and SFT layers, with a fidelity knob.
 
-Sampling: the LR image is upscaled bicubically and encoded; its latent conditions every denoising
-step (SFT on the outputs of the prior's down-block ResNets), the denoised latent is decoded with
-``fidelity ×`` the upscaled LR image's detail channels: 1 keeps the input's structure, 0 leaves
-every detail to the prior (the role StableSR's controllable feature wrapping plays).
+Sampling (:func:`affine_sr.pipeline.denoise`, what :meth:`AffineSR.upscale` runs): the LR image
+is upscaled bicubically and encoded; its latent conditions every denoising step (SFT on the
+outputs of the prior's down-block ResNets), the denoised latent is decoded with ``fidelity ×``
+the upscaled LR image's detail channels: 1 keeps the input's structure, 0 leaves every detail to
+the prior (the role StableSR's controllable feature wrapping plays). The model folder's format is
+in :mod:`affine_sr.checkpoint`.
 
 A *full-code* prior generates the detail channels too (the whole invertible code), so it can
 change fine structure, not only what the latent holds: restoration needs that (noise, scratches
@@ -316,13 +318,19 @@ class AffineSR(nn.Module):
         return load_folder(directory, device, prior)
 
 
+_MOVED = ("load_model", "shipped_model")  # to affine_sr.checkpoint; still importable from here
+
+
 def __getattr__(name: str):
-    # the checkpoint helpers moved to affine_sr.checkpoint; kept importable from here
-    if name in ("load_model", "shipped_model"):
+    if name in _MOVED:
         from affine_sr import checkpoint
 
         return getattr(checkpoint, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MOVED])
 
 
 def _in(parameter: nn.Parameter, module: nn.Module) -> bool:

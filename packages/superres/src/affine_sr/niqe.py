@@ -4,9 +4,9 @@ distance between a multivariate Gaussian fitted to the natural-scene statistics 
 patches and one fitted to those of pristine photographs. Lower is more natural.
 
 Per patch (96 px, and 48 px at half resolution) 18 statistics of the mean-subtracted,
-contrast-normalised (MSCN) luminance: the shape and spread of a generalised Gaussian fitted to
-it, and of an asymmetric generalised Gaussian fitted to the products of horizontal, vertical and
-both diagonal neighbours. The pristine model ships with the package (``niqe_pristine.json``);
+contrast-normalised (MSCN) luminance, as the published code computes them: the shape and scale
+of an asymmetric generalised Gaussian fitted to it, and the shape, mean and left and right
+scales of one fitted to the products of horizontal, vertical and both diagonal neighbours. The pristine model ships with the package (``niqe_pristine.json``);
 ``tools/fit_niqe.py`` fits it again, or on your own pristine photographs, with
 :func:`fit_pristine`. Nothing is downloaded.
 """
@@ -32,6 +32,12 @@ _GGD_RATIO = gamma(1 / _ALPHAS) * gamma(3 / _ALPHAS) / gamma(2 / _ALPHAS) ** 2
 
 
 def _luminance(image: np.ndarray) -> np.ndarray:
+    # the MSCN's +1 in the denominator assumes 0..255 levels
+    if image.dtype != np.uint8 or not (image.ndim == 2 or image.ndim == 3 and image.shape[2] == 3):
+        raise ValueError(
+            f"NIQE needs a uint8 RGB [H, W, 3] or grey [H, W] image, got {image.dtype} "
+            f"{list(image.shape)}"
+        )
     if image.ndim == 3:
         image = image.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     return image.astype(np.float64)
@@ -45,15 +51,10 @@ def _mscn(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (grey - mu) / (sigma + 1), sigma
 
 
-def _ggd(x: np.ndarray) -> tuple[float, float]:
-    """Shape and variance of a zero-mean generalised Gaussian, by moment matching."""
-    ratio = np.mean(x * x) / (np.mean(np.abs(x)) ** 2 + 1e-12)
-    return float(_ALPHAS[np.argmin(np.abs(_GGD_RATIO - ratio))]), float(np.mean(x * x))
-
-
-def _aggd(x: np.ndarray) -> tuple[float, float, float, float]:
-    """Shape, mean and left and right variances of an asymmetric generalised Gaussian."""
-    left, right = x[x < 0], x[x >= 0]
+def _aggd(x: np.ndarray) -> tuple[float, float, float]:
+    """Shape and left and right scales (β) of an asymmetric generalised Gaussian, by moment
+    matching (the published estimateaggdparam)."""
+    left, right = x[x < 0], x[x > 0]
     sl = np.sqrt(np.mean(left * left)) if left.size else 1e-6
     sr = np.sqrt(np.mean(right * right)) if right.size else 1e-6
     g = sl / max(sr, 1e-12)
@@ -61,19 +62,19 @@ def _aggd(x: np.ndarray) -> tuple[float, float, float, float]:
     r = r_hat * (g**3 + 1) * (g + 1) / (g**2 + 1) ** 2
     alpha = float(_ALPHAS[np.argmin(np.abs(1 / _GGD_RATIO - r))])
     scale = np.sqrt(gamma(1 / alpha) / gamma(3 / alpha))
-    mean = (sr - sl) * scale * gamma(2 / alpha) / gamma(1 / alpha)
-    return alpha, float(mean), float(sl * sl), float(sr * sr)
+    return alpha, float(sl * scale), float(sr * scale)
 
 
 def _statistics(mscn: np.ndarray) -> list[float]:
-    """The GGD of the coefficients, then the AGGD of the products of each with its right, lower,
-    lower-right and lower-left neighbour."""
-    features = list(_ggd(mscn))
-    h, w = mscn.shape
-    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
-        a = mscn[: h - dy, max(0, -dx) : w - max(0, dx)]
-        b = mscn[dy:, max(0, dx) : w - max(0, -dx)]
-        features += list(_aggd((a * b).ravel()))
+    """The AGGD of the coefficients (shape, mean scale), then of the products of each with its
+    right, lower, lower-right and upper-right neighbour, wrapped around the patch (shape, mean,
+    left and right scales)."""
+    alpha, left, right = _aggd(mscn)
+    features = [alpha, (left + right) / 2]
+    for shift in ((0, 1), (1, 0), (1, 1), (-1, 1)):
+        alpha, left, right = _aggd(mscn * np.roll(mscn, shift, axis=(0, 1)))
+        mean = (right - left) * gamma(2 / alpha) / gamma(1 / alpha)
+        features += [alpha, mean, left, right]
     return features
 
 
@@ -87,7 +88,8 @@ def patch_features(image: np.ndarray, sharp_only: bool = False) -> np.ndarray:
     if h == 0 or w == 0:
         raise ValueError(f"NIQE needs an image of at least {PATCH}×{PATCH} pixels")
     grey = grey[:h, :w]
-    half = cv2.resize(grey, (w // 2, h // 2), interpolation=cv2.INTER_CUBIC)
+    # antialiased, as MATLAB's imresize(0.5) in the published code
+    half = cv2.resize(grey, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     scales = []
     for level, picture in enumerate((grey, half)):
         mscn, sigma = _mscn(picture)
@@ -107,8 +109,13 @@ def patch_features(image: np.ndarray, sharp_only: bool = False) -> np.ndarray:
 
 
 def fit_pristine(images: list[np.ndarray]) -> dict:
-    """The pristine model (mean and covariance of the sharp patches' statistics) of ``images``."""
+    """The pristine model (mean and covariance of the sharp patches' statistics) of ``images``
+    (each at least ``PATCH`` pixels a side)."""
+    if not images:
+        raise ValueError("no pristine photographs given")
     features = np.concatenate([patch_features(im, sharp_only=True) for im in images])
+    if len(features) <= 36:
+        raise ValueError(f"{len(features)} sharp patches cannot fit a 36-dimensional covariance")
     return {
         "mean": features.mean(0).tolist(),
         "cov": np.cov(features, rowvar=False).tolist(),

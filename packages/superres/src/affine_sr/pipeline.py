@@ -22,7 +22,7 @@ from affine_sr.tiling import tiled_apply
 __all__ = ["DEFAULTS", "denoise", "estimate", "refined", "upscale_files", "upscale_image"]
 
 # the sampling settings `affine-sr upscale` and `evaluate` use unless told otherwise
-DEFAULTS = {"steps": 1, "fidelity": 0.5, "color": "wavelet", "tile": 64, "overlap": 8}
+DEFAULTS = {"steps": 1, "fidelity": 1.0, "color": "wavelet", "tile": 64, "overlap": 8}
 
 log = logging.getLogger("affine_sr")
 
@@ -51,7 +51,8 @@ def denoise(
     z = torch.randn(shape, generator=generator, device=lr.device, dtype=lr.dtype)
     z = z * scheduler.init_noise_sigma
     for t in scheduler.timesteps:
-        out = model._denoise(scheduler.scale_model_input(z, t), t.expand(len(z)), lr_code)
+        tt = t.expand(len(z)).to(lr.device)
+        out = model._denoise(scheduler.scale_model_input(z, t), tt, lr_code)
         z = scheduler.step(out, t, z).prev_sample
     return model._decode(z, lr_code, fidelity).clamp(-1, 1)
 

@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--jpeg-quality",
-        type=int,
+        type=_quality,
         default=70,
         help="JPEG quality of --lr jpeg inputs (default: %(default)s)",
     )
@@ -74,6 +74,12 @@ def references(inputs: list[str], heldout: bool, scale: int = 4) -> dict:
     if not images:
         raise ValueError("give HR images or folders, or --heldout")
     return images
+
+
+def _quality(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise argparse.ArgumentTypeError(f"a JPEG quality is 1..100, got {text!r}")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{method:<10} {s['psnr_y']:7.2f} {s['ssim_y']:7.4f} {s['psnr_rgb']:8.2f} "
             f"{s['ssim_rgb']:8.4f} {s['detail']:7.3f} {s['gmsd']:7.4f} "
-            f"{s['niqe'] if s['niqe'] is None else round(s['niqe'], 2)!s:>6} "
+            f"{'–' if s['niqe'] is None else round(s['niqe'], 2)!s:>6} "
             f"{s['median_seconds']:7.2f}"
         )
     params = summary["parameters"]
