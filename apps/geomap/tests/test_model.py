@@ -143,6 +143,23 @@ def test_agreement_matches_labels_optimally():
         agreement(np.zeros((2, 2), np.uint8), reference[:2, :2])
 
 
+def test_kappa_and_f1_follow_the_matching():
+    from sklearn.metrics import cohen_kappa_score, f1_score
+
+    rng = np.random.default_rng(0)
+    reference = rng.integers(1, 4, (20, 20)).astype(np.uint8)
+    predicted = (reference % 3 + 1).astype(np.uint8)  # renamed: 1→2, 2→3, 3→1
+    noisy = rng.random(reference.shape) < 0.2
+    predicted[noisy] = rng.integers(1, 4, noisy.sum())
+    result = agreement(predicted, reference)
+    matched = np.vectorize(result["matching"].get)(predicted)
+    assert result["kappa"] == pytest.approx(cohen_kappa_score(reference.ravel(), matched.ravel()))
+    per_unit = f1_score(reference.ravel(), matched.ravel(), average=None, labels=[1, 2, 3])
+    assert [result["f1"][u] for u in (1, 2, 3)] == pytest.approx(list(per_unit))
+    # a reference unit no map unit is matched to scores 0
+    assert agreement(np.ones_like(reference), reference)["f1"][2] == 0.0
+
+
 def test_the_seed_fixes_the_result(pixels):
     x, _ = pixels
     runs = [GeoMapModel(10, "sae", k=3, epochs=2, seed=5).fit(x, progress=False) for _ in range(2)]

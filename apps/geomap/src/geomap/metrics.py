@@ -74,9 +74,11 @@ def _pairs(n: np.ndarray) -> float:
 
 def agreement_from_table(table: np.ndarray) -> dict:
     """Accuracy after the one-to-one matching of map units to reference units that maximises
-    agreement (Hungarian algorithm), the adjusted Rand index, and the confusion matrix (reference
-    rows, matched predicted columns), from a :func:`contingency` table. Label 0 (nodata or
-    unknown) in either map is left out."""
+    agreement (Hungarian algorithm), Cohen's kappa and each reference unit's F1 under that
+    matching, the adjusted Rand index, and the confusion matrix (reference rows, matched predicted
+    columns), from a :func:`contingency` table. Label 0 (nodata or unknown) in either map is left
+    out. A reference unit left unmatched (more reference units than map units) has F1 0, and the
+    pixels of unmatched map units count as errors."""
     table = np.asarray(table, np.int64)[1:, 1:]
     ref_labels = np.flatnonzero(table.sum(axis=1)) + 1
     pred_labels = np.flatnonzero(table.sum(axis=0)) + 1
@@ -91,8 +93,26 @@ def agreement_from_table(table: np.ndarray) -> dict:
     maximum = (rows + cols) / 2
     ari = 1.0 if maximum == expected else (index - expected) / (maximum - expected)
     order = list(ci) + [c for c in range(len(pred_labels)) if c not in set(ci)]
+    accuracy = float(cm[ri, ci].sum() / n)
+    # kappa over the matched labelling: chance agreement from the two maps' unit shares
+    matched_to = dict(zip(ci, ri))
+    pred_share = np.zeros(len(ref_labels))
+    for c, count in enumerate(cm.sum(axis=0)):
+        if c in matched_to:
+            pred_share[matched_to[c]] += count / n
+    chance = float((cm.sum(axis=1) / n * pred_share).sum())
+    kappa = 1.0 if chance == 1 else (accuracy - chance) / (1 - chance)
+    f1 = {}
+    for r, label in enumerate(ref_labels):
+        c = next((c for c, rr in matched_to.items() if rr == r), None)
+        hit = cm[r, c] if c is not None else 0
+        denominator = cm[r].sum() + (cm[:, c].sum() if c is not None else 0)
+        f1[int(label)] = float(2 * hit / denominator) if denominator else 0.0
     return {
-        "accuracy": float(cm[ri, ci].sum() / n),
+        "accuracy": accuracy,
+        "kappa": float(kappa),
+        "f1": f1,
+        "mean_f1": float(np.mean(list(f1.values()))),
         "adjusted_rand_index": float(ari),
         "pixels": int(n),
         "matching": {int(pred_labels[c]): int(ref_labels[r]) for r, c in zip(ri, ci)},

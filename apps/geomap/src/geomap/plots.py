@@ -85,9 +85,10 @@ def plot_confusion(result: dict, path: str | os.PathLike) -> None:
     plot_confusion_matrix(
         result["confusion"],
         path,
-        rows=[f"ref {r}" for r in result["reference_labels"]],
+        rows=[f"ref {r} (F1 {result['f1'][r]:.2f})" for r in result["reference_labels"]],
         columns=[f"u{p}" for p in result["predicted_labels"]],
-        title=f"accuracy {result['accuracy']:.3f}, ARI {result['adjusted_rand_index']:.3f}",
+        title=f"accuracy {result['accuracy']:.3f}, κ {result['kappa']:.3f}, "
+        f"ARI {result['adjusted_rand_index']:.3f}",
         xlabel="map unit (matched order)",
     )
 

@@ -163,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"against the reference: accuracy {ref['accuracy']:.3f} "
             f"({ref['accuracy_before_filter']:.3f} before the filter), "
+            f"kappa {ref['kappa']:.3f}, mean F1 {ref['mean_f1']:.3f}, "
             f"adjusted Rand index {ref['adjusted_rand_index']:.3f}"
         )
     log.info("Results saved to %s", args.out)
