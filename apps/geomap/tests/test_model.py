@@ -89,6 +89,47 @@ def test_log_bands_keep_shaded_units_apart_where_linear_bands_split_them():
     assert accuracy["log"] > 0.99 and accuracy["linear"] < 0.95, accuracy
 
 
+def test_deshaded_bands_shrink_shading_to_a_third_and_keep_shape():
+    from geomap.model import DESHADE
+
+    x, _ = _shaded_units()
+    model = GeoMapModel(4, "raw", k=2, transform="deshaded").fit(x, progress=False)
+    shift = model.transformed(x * 0.7) - model.transformed(x)
+    assert np.allclose(shift, DESHADE * np.log(0.7), atol=1e-5)
+    # the spectral shape (log bands minus their mean) is the log transform's
+    logs = GeoMapModel(4, "raw", k=2).fit(x, progress=False).transformed(x)
+    shape = model.transformed(x) - model.transformed(x).mean(1, keepdims=True)
+    assert np.allclose(shape, logs - logs.mean(1, keepdims=True), atol=1e-5)
+
+
+def test_segment_means_average_noise_inside_units():
+    from geomap.kselect import segment_means
+
+    rng = np.random.default_rng(0)
+    units = np.zeros((64, 64), int)
+    units[:, 32:] = 1
+    centres = np.array([[0.0, 0.0], [1.0, 1.0]])
+    features = centres[units.ravel()] + rng.normal(0, 0.5, (64 * 64, 2))
+    valid = np.ones((64, 64), bool)
+    valid[:8] = False  # masked rows take no part
+    means = segment_means(features, valid)
+    assert 40 <= len(means) <= 200
+    # each superpixel lies inside one unit: its mean sits near that unit's centre
+    nearest = np.min(np.linalg.norm(means[:, None] - centres[None], axis=-1), axis=1)
+    assert np.median(nearest) < 0.15 and np.abs(features).std() > 0.5
+    with pytest.raises(ValueError, match="valid pixels"):
+        segment_means(features, np.zeros((64, 64), bool))
+
+
+def test_k_judged_on_a_window_is_recorded(pixels):
+    x, _ = pixels
+    side = int(np.sqrt(len(x)))
+    window = (x[: side * side], np.ones((side, side), bool))
+    model = GeoMapModel(10, "raw", k_max=6, k_method="silhouette").fit(x, False, window=window)
+    assert model.k_choice["judged"] == "segments" and 2 <= model.k <= 6
+    assert GeoMapModel(10, "raw", k_max=6).fit(x, False).k_choice["judged"] == "pixels"
+
+
 def test_models_saved_before_the_transform_load_as_linear(tmp_path, pixels):
     import json
 

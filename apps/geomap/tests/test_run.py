@@ -187,6 +187,44 @@ def test_the_k_selection_bench_reports_criteria_and_the_supervised_ceiling(tmp_p
     assert "--k-methods" in capsys.readouterr().err
 
 
+def test_separable_scene_set_keeps_units_apart_and_judges_k_on_segments(tmp_path):
+    from geomap.bench import BAND_SETS, MIN_ANGLE, scene_set
+    from geomap.synth import separable_spectra, spectral_angle
+
+    scenes = scene_set(12, 48, kind="separable")
+    assert [s["units"] for s in scenes[:10]] == list(range(3, 13))
+    for scene in scenes:
+        spectra, bands = np.array(scene["spectra"]), BAND_SETS[scene["bands"]]
+        angles = [
+            spectral_angle(a[bands], b[bands]) for i, a in enumerate(spectra) for b in spectra[:i]
+        ]
+        assert min(angles) >= MIN_ANGLE - 0.05 and len(bands) >= 6
+        assert scene["noise"] <= 0.01
+    assert scene_set(2, 48, kind="separable") == scenes[:2]  # fixed by the seed
+    with pytest.raises(ValueError, match="could not draw"):
+        separable_spectra(12, np.random.default_rng(0), 30.0, [0, 1, 2, 6], tries=200)
+    with pytest.raises(ValueError, match="scene set"):
+        scene_set(2, kind="easy")
+    result = tmp_path / "sep.json"
+    argv = ["bench", "--scenes", "2", "--scene-size", "48", "--reducers", "raw", "-q"]
+    assert (
+        main([*argv, "--scene-set", "separable", "--k-methods", "elbow", "--json", str(result)])
+        == 0
+    )
+    out = json.loads(result.read_text())
+    assert out["set"] == "separable" and out["k_methods"] == ["elbow", "elbow@segments"]
+    assert all(2 <= r["k_elbow@segments"] <= 20 for r in out["rows"])
+
+
+def test_k_judged_on_segments_in_a_run(scene_files, tmp_path):
+    out = tmp_path / "seg"
+    argv = ["run", scene_files["scene"], "--out", str(out), "--k-on", "segments", "--k-max", "6"]
+    assert main([*argv, "--reducer", "raw", "--transform", "deshaded", *FAST]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["k_choice"]["judged"] == "segments" and 2 <= metrics["k"] <= 6
+    assert metrics["transform"] == "deshaded"
+
+
 def test_sae_maps_the_synthetic_scene(tmp_path):
     """The paper's pipeline recovers the known units of a small synthetic scene."""
     paths = write_scene(tmp_path / "s", make_scene((160, 160), units=5, seed=0))

@@ -76,7 +76,9 @@ def test_the_packaged_scene_is_mapped_on_its_own_grid(tmp_path):
         labels = units.read(1)
     assert labels.shape == (48, 64) and (labels > 0).all()  # every valid pixel labelled
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["internal"]["calinski_harabasz"] > 0 and metrics["internal"]["davies_bouldin"] > 0
+    assert (
+        metrics["internal"]["calinski_harabasz"] > 0 and metrics["internal"]["davies_bouldin"] > 0
+    )
     assert 2 <= metrics["k"] <= 6
 
 

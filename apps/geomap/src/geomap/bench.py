@@ -10,16 +10,17 @@ from pathlib import Path
 import numpy as np
 
 from app_toolkit.devices import environment, resolve_device
-from geomap.kselect import K_METHODS, choose_k
+from geomap.kselect import K_METHODS, choose_k, segment_means
 from geomap.metrics import agreement, majority_filter
 from geomap.model import REDUCERS, GeoMapModel, _kmeans, log_floor
 from geomap.pipeline import map_raster
-from geomap.synth import SIGNATURES, make_scene, write_scene
+from geomap.synth import SIGNATURES, make_scene, separable_spectra, write_scene
 
 __all__ = [
     "bench",
     "format_bench",
     "format_scenes_bench",
+    "SCENE_SETS",
     "scene_set",
     "scenes_bench",
     "supervised_accuracy",
@@ -109,25 +110,38 @@ def format_bench(result: dict) -> str:
     return "\n".join(lines)
 
 
-def scene_set(count: int = 30, size: int = 160, seed: int = 1000) -> list[dict]:
-    """``count`` scene settings, fixed by ``seed`` (not the tests' or the demo's scenes): units
-    3..12 in turn, each a random choice of rock types, with noise, contact mixing and band subset
-    varied."""
+SCENE_SETS = ("hard", "separable")
+MIN_ANGLE = 8.0  # degrees between any two units' spectra in the separable set
+
+
+def scene_set(count: int = 30, size: int = 160, seed: int = 1000, kind: str = "hard") -> list[dict]:
+    """``count`` scene settings, fixed by ``seed`` (not the tests' or the demo's scenes), units
+    3..12 in turn, contact mixing varied.
+
+    - ``hard``: each unit a random choice of the 12 library rock types, several of which differ
+      by less than shading, texture and noise; noise 0.005-0.02; 4, 6 or 10 bands.
+    - ``separable``: random spectra every pair of which is at least :data:`MIN_ANGLE` degrees
+      apart over the scene's bands (:func:`geomap.synth.separable_spectra`); Sentinel-2-like
+      noise 0.005-0.01; 6 or 10 bands (4 bands cannot hold 12 units that far apart).
+    """
+    if kind not in SCENE_SETS:
+        raise ValueError(f"scene set must be one of {', '.join(SCENE_SETS)}, got {kind!r}")
     scenes = []
     for i in range(count):
         rng = np.random.default_rng(seed + i)
         units = 3 + i % 10
-        scenes.append(
-            {
-                "seed": seed + i,
-                "size": size,
-                "units": units,
-                "names": [str(n) for n in rng.choice(list(SIGNATURES), units, replace=False)],
-                "noise": float(rng.choice([0.005, 0.01, 0.02])),
-                "mixing": float(rng.choice([1.0, 1.5, 2.5])),
-                "bands": list(BAND_SETS)[i % len(BAND_SETS)],
-            }
-        )
+        scene = {"set": kind, "seed": seed + i, "size": size, "units": units}
+        if kind == "hard":
+            scene["names"] = [str(n) for n in rng.choice(list(SIGNATURES), units, replace=False)]
+            scene["noise"] = float(rng.choice([0.005, 0.01, 0.02]))
+            scene["bands"] = list(BAND_SETS)[i % len(BAND_SETS)]
+        else:
+            scene["bands"] = list(BAND_SETS)[1 + i % 2]
+            spectra = separable_spectra(units, rng, MIN_ANGLE, BAND_SETS[scene["bands"]])
+            scene["spectra"] = spectra.round(4).tolist()
+            scene["noise"] = float(rng.choice([0.005, 0.01]))
+        scene["mixing"] = float(rng.choice([1.0, 1.5, 2.5]))
+        scenes.append(scene)
     return scenes
 
 
@@ -172,7 +186,9 @@ def scenes_bench(
     """For each scene and reducer: the k each criterion chooses, and the map's accuracy (after
     the majority filter, optimal label matching) with that k and with the true k, beside the
     scene's supervised ceiling (:func:`supervised_accuracy`). Returns the rows and per reducer
-    the share of scenes where each criterion found the true k and the mean accuracies."""
+    the share of scenes where each criterion found the true k and the mean accuracies. Each
+    criterion judges single pixels (``elbow``) and the means of superpixels of the whole scene
+    (``elbow@segments``, :func:`geomap.kselect.segment_means`)."""
     from tqdm.auto import tqdm
 
     rows, ceilings = [], {}
@@ -180,7 +196,7 @@ def scenes_bench(
     for scene, reducer in tqdm(work, desc="scenes × reducers", disable=not progress):
         made = make_scene(
             (scene["size"],) * 2, scene["units"], scene["seed"], scene["noise"],
-            scene["mixing"], names=scene["names"],
+            scene["mixing"], names=scene.get("names"), spectra=scene.get("spectra"),
         )  # fmt: skip
         image = made.image[BAND_SETS[scene["bands"]]]
         pixels = image.reshape(image.shape[0], -1).T
@@ -199,12 +215,16 @@ def scenes_bench(
             "accuracy_supervised": ceilings[scene["seed"]],
             "accuracy_true_k": mapped(scene["units"]),
         }
+        means = segment_means(features, np.ones(made.units.shape, bool))
         for method in k_methods:
             k = choose_k(features, k_max, 0, method)["k"]
             row[f"k_{method}"], row[f"accuracy_{method}"] = k, mapped(k)
+            k = choose_k(means, k_max, 0, method)["k"]
+            row[f"k_{method}@segments"], row[f"accuracy_{method}@segments"] = k, mapped(k)
         row["seconds"] = time.perf_counter() - start
         rows.append(row)
     summary = {}
+    k_methods = tuple(m + on for m in k_methods for on in ("", "@segments"))
     for reducer in reducers:
         mine = [r for r in rows if r["reducer"] == reducer]
         summary[reducer] = {
@@ -220,15 +240,16 @@ def scenes_bench(
             },  # fmt: skip
             "seconds": float(np.median([r["seconds"] for r in mine])),
         }
-    return {"scenes": len(scenes), "k_max": k_max, "epochs": epochs, "transform": transform,
+    return {"scenes": len(scenes), "set": scenes[0]["set"] if scenes else None, "k_max": k_max, "epochs": epochs, "transform": transform,
             "rows": rows, "summary": summary, "k_methods": list(k_methods)}  # fmt: skip
 
 
 def format_scenes_bench(result: dict) -> str:
     methods = result["k_methods"]
     lines = [
-        f"{result['scenes']} synthetic scenes, 3-12 units, {result.get('transform', 'linear')} "
-        "bands; share of scenes with the true k found, and mean accuracy with that k",
+        f"{result['scenes']} {result.get('set', 'hard')} synthetic scenes, 3-12 units, "
+        f"{result.get('transform', 'linear')} bands; share of scenes with the true k found, and "
+        "mean accuracy with that k",
         "| reducer | supervised ceiling | accuracy, true k | "
         + " | ".join(f"{m}: true k / accuracy" for m in methods)
         + " | s / scene |",

@@ -9,6 +9,11 @@ k-means (or Gaussian-mixture) fits for k = 2..k_max on a pixel sample.
   gap(k) ≥ gap(k+1) − s(k+1).
 - ``elbow``: the knee of the inertia curve (kneed, Satopää et al. 2011), the paper's method.
 
+Judged on single pixels, every criterion sees noise and the mixed pixels of contacts as much as
+units. :func:`segment_means` gives the criteria spatial evidence instead: the mean features of
+superpixels (SLIC on the feature image), which average the noise out while each stays inside one
+unit.
+
 Every criterion returns the same record: the chosen k, the runner-up, the curve it decided on
 and the k-means inertia, so that ``metrics.json`` and the plot can show why.
 """
@@ -20,14 +25,49 @@ import logging
 import numpy as np
 from sklearn.cluster import KMeans
 
-__all__ = ["K_METHODS", "choose_k"]
+__all__ = ["K_METHODS", "SEGMENT_PIXELS", "choose_k", "segment_means"]
 
 log = logging.getLogger(__name__)
 
 K_METHODS = ("elbow", "silhouette", "bic", "gap")
-SAMPLE = 5_000  # pixels the criteria look at (enough for up to ~20 units; the final k-means uses all)
+SAMPLE = (
+    5_000  # pixels the criteria look at (enough for up to ~20 units; the final k-means uses all)
+)
 SILHOUETTE_SAMPLE = 2_500  # silhouette is O(n²)
 GAP_REFERENCES = 5
+SEGMENT_PIXELS = 40  # mean superpixel size of segment_means
+
+
+def segment_means(
+    features: np.ndarray, valid: np.ndarray, pixels_per_segment: int = SEGMENT_PIXELS
+) -> np.ndarray:
+    """Mean ``features`` (``[h*w, d]``, a contiguous window in raster order) of the SLIC
+    superpixels of the window's valid pixels (``valid [h, w]``), about ``pixels_per_segment``
+    pixels each: ``[segments, d]``. Features are standardised for the segmentation only."""
+    from skimage.segmentation import slic
+
+    h, w = valid.shape
+    image = features.reshape(h, w, -1).astype(np.float64)
+    inside = image[valid]
+    if len(inside) < 2 * pixels_per_segment:
+        raise ValueError(f"need at least {2 * pixels_per_segment} valid pixels to segment")
+    scaled = (image - inside.mean(0)) / (inside.std(0) + 1e-9)
+    labels = slic(
+        scaled, n_segments=max(2, int(valid.sum()) // pixels_per_segment), compactness=0.1,
+        channel_axis=-1, mask=valid, start_label=1,
+    )  # fmt: skip
+    flat = labels.ravel()
+    keep = flat > 0
+    count = np.bincount(flat[keep])
+    sums = np.stack(
+        [
+            np.bincount(flat[keep], image.reshape(-1, image.shape[-1])[keep, j])
+            for j in range(image.shape[-1])
+        ],
+        axis=1,
+    )
+    present = count > 0
+    return (sums[present] / count[present, None]).astype(np.float32)
 
 
 def _fits(x: np.ndarray, ks: list[int], seed: int) -> list[KMeans]:
@@ -113,9 +153,7 @@ CURVE_LABELS = {
 }
 
 
-def choose_k(
-    features: np.ndarray, k_max: int = 20, seed: int = 0, method: str = "elbow"
-) -> dict:
+def choose_k(features: np.ndarray, k_max: int = 20, seed: int = 0, method: str = "elbow") -> dict:
     """k for ``features [N, d]`` by ``method`` (one of :data:`K_METHODS`) over k = 2..k_max,
     on a sample of :data:`SAMPLE` pixels. Returns ``{"method", "k", "runner_up", "ks", "curve",
     "curve_label", "inertia"}``."""

@@ -20,7 +20,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from torch import nn
 
-from geomap.kselect import K_METHODS, choose_k
+from geomap.kselect import K_METHODS, choose_k, segment_means
 
 __all__ = ["REDUCERS", "TRANSFORMS", "Autoencoder", "GeoMapModel", "StackedAutoencoder"]
 
@@ -30,7 +30,11 @@ REDUCERS = ("sae", "ae", "pca", "raw")
 # "log": topographic shading multiplies every band by one factor, so in log reflectance it is one
 # shift along the diagonal, the same for bright and dark rocks (measured: +0.05-0.08 accuracy over
 # linear bands on the k-selection scenes, docs/benchmarks.md)
-TRANSFORMS = ("log", "linear")
+# "deshaded": log reflectance with the mean over bands (where shading and albedo both live)
+# shrunk to DESHADE of itself: units then differ mainly by spectral shape, which shading leaves
+# alone, and brightness still counts a little (docs/benchmarks.md)
+TRANSFORMS = ("log", "linear", "deshaded")
+DESHADE = 0.3
 LOG_FLOOR = 1e-3  # of each band's 99th percentile: zero and negative values (nodata-like) clip here
 MODEL_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 
@@ -187,9 +191,12 @@ class GeoMapModel:
     def transformed(self, pixels: np.ndarray) -> np.ndarray:
         """Band values as the model sees them before scaling: log reflectance or as given."""
         pixels = pixels.astype(np.float32)
-        if self.config["transform"] == "log":
-            return np.log(np.maximum(pixels, self.floor))
-        return pixels
+        if self.config["transform"] == "linear":
+            return pixels
+        logs = np.log(np.maximum(pixels, self.floor))
+        if self.config["transform"] == "deshaded":
+            logs -= (1 - DESHADE) * logs.mean(axis=1, keepdims=True)
+        return logs
 
     def scale(self, pixels: np.ndarray) -> np.ndarray:
         scaled = (self.transformed(pixels) - self.low) / (self.high - self.low)
@@ -214,8 +221,13 @@ class GeoMapModel:
 
     # -- fitting --------------------------------------------------------------------------------
 
-    def fit(self, pixels: np.ndarray, progress: bool = True) -> GeoMapModel:
-        """Fit scaling, reducer and k-means on a sample of valid pixels ``[N, bands]``."""
+    def fit(
+        self, pixels: np.ndarray, progress: bool = True, window: tuple | None = None
+    ) -> GeoMapModel:
+        """Fit scaling, reducer and k-means on a sample of valid pixels ``[N, bands]``. When k is
+        to be chosen and ``window = (pixels [h*w, bands], valid [h, w])``, a contiguous part of
+        the raster, is given, the criterion judges the mean features of its segments
+        (:func:`geomap.kselect.segment_means`) instead of single pixels."""
         if pixels.ndim != 2 or pixels.shape[1] != self.config["bands"]:
             raise ValueError(f"pixels must be [N, {self.config['bands']}], got {pixels.shape}")
         if len(pixels) < 100:
@@ -262,7 +274,11 @@ class GeoMapModel:
         if k is not None and k > len(pixels):
             raise ValueError(f"k = {k} is more than the {len(pixels)} valid pixels sampled")
         if k is None:
-            self.k_choice = choose_k(features, self.config["k_max"], seed, self.config["k_method"])
+            judged = features
+            if window is not None:
+                judged = segment_means(self.features(window[0]), window[1])
+            self.k_choice = choose_k(judged, self.config["k_max"], seed, self.config["k_method"])
+            self.k_choice["judged"] = "segments" if window is not None else "pixels"
             k = self.k_choice["k"]
         self.centers = _kmeans(features, k, seed).cluster_centers_.astype(np.float32)
         return self

@@ -11,6 +11,7 @@ from pathlib import Path
 from accelerate import PartialState
 
 from app_toolkit.files import write_json
+from geomap.kselect import SEGMENT_PIXELS
 from geomap.metrics import agreement_from_table, internal_indices
 from geomap.model import GeoMapModel
 from geomap.plots import plot_confusion, plot_k_choice, plot_map
@@ -24,7 +25,7 @@ from geomap.raster import (
     sample_pixels,
 )
 
-__all__ = ["map_raster"]
+__all__ = ["K_ON", "K_WINDOW", "central_window", "map_raster"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def map_raster(
     k: int | None = None,
     k_max: int = 20,
     k_method: str = "elbow",
+    k_on: str = "pixels",
     transform: str = "log",
     filter_size: int = 7,
     sample: int = 50_000,
@@ -58,10 +60,14 @@ def map_raster(
     by window, majority-filters it (``filter_size``, 1 for none) and writes into ``out_dir``:
     ``units.tif`` (uint8, 0 = nodata, the input's CRS and transform), ``units_raw.tif`` (before
     filtering), ``map.png``, ``k_choice.png`` (when k was chosen, by ``k_method``),
-    ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``. An ``out_dir``
+    ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``. With
+    ``k_on="segments"`` the criterion judges the superpixels of the central
+    :data:`K_WINDOW`-pixel window rather than single pixels (:func:`geomap.kselect.segment_means`). An ``out_dir``
     holding a map of an earlier run is refused unless ``overwrite``, which first removes that run's
     files, so no stale file is left beside the new map.
     """
+    if k_on not in K_ON:
+        raise ValueError(f"k must be judged on one of {', '.join(K_ON)}, got {k_on!r}")
     if sample < 100:
         raise ValueError(f"sample must be >= 100 pixels, got {sample}")
     if window < 16:
@@ -105,7 +111,10 @@ def map_raster(
         timings["sample_s"] = time.perf_counter() - start
         start = time.perf_counter()
         if model is None:
-            fitted.fit(pixels, progress)
+            context = None
+            if k is None and k_on == "segments":
+                context = central_window(src, K_WINDOW)
+            fitted.fit(pixels, progress, window=context)
         timings["fit_s"] = time.perf_counter() - start
         if not PartialState().is_main_process:
             return {}  # under `accelerate launch` the other processes only helped to train
@@ -155,6 +164,24 @@ def map_raster(
         fitted.save_pretrained(out_dir / "model")
     write_json(out_dir / "metrics.json", metrics)
     return metrics
+
+
+K_ON = ("pixels", "segments")  # what the k criterion judges
+K_WINDOW = 512  # side of the window whose superpixels judge k
+
+
+def central_window(src: RasterInput, size: int) -> tuple | None:
+    """(pixels, valid) of the central ``size``×``size`` window, or ``None`` when it holds too few
+    valid pixels to segment (then k is judged on pixels)."""
+    from rasterio.windows import Window
+
+    height, width = src.shape
+    h, w = min(size, height), min(size, width)
+    pixels, valid = src.read(Window((width - w) // 2, (height - h) // 2, w, h))
+    if valid.sum() < 2 * SEGMENT_PIXELS:
+        log.warning("the central window has too few valid pixels; k is judged on pixels")
+        return None
+    return pixels, valid
 
 
 # Everything map_raster writes; an earlier run's files are removed before a new run writes.

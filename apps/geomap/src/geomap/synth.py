@@ -18,7 +18,15 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["BANDS", "SIGNATURES", "Scene", "make_scene", "write_scene"]
+__all__ = [
+    "BANDS",
+    "SIGNATURES",
+    "Scene",
+    "make_scene",
+    "separable_spectra",
+    "spectral_angle",
+    "write_scene",
+]
 
 # Centre wavelengths (nm) of the Sentinel-2 bands at 10 and 20 m: B2 B3 B4 B5 B6 B7 B8 B8A B11 B12.
 BANDS = (490, 560, 665, 705, 740, 783, 842, 865, 1610, 2190)
@@ -39,6 +47,43 @@ SIGNATURES = {
     "gypsum": (0.55, 0.58, 0.60, 0.61, 0.62, 0.62, 0.63, 0.63, 0.48, 0.30),
     "dolerite": (0.09, 0.10, 0.11, 0.13, 0.15, 0.17, 0.20, 0.20, 0.17, 0.13),
 }
+
+
+def spectral_angle(a: np.ndarray, b: np.ndarray) -> float:
+    """Angle in degrees between two spectra: blind to brightness, so to shading."""
+    cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))))
+
+
+def separable_spectra(
+    units: int,
+    rng: np.random.Generator,
+    min_angle: float = 8.0,
+    bands: list[int] | None = None,
+    tries: int = 100_000,
+) -> np.ndarray:
+    """``float32 [units, len(BANDS)]`` random smooth reflectance spectra (an albedo times the
+    exponential of a slope and two absorption or reflection bumps), every pair at least
+    ``min_angle`` degrees apart over ``bands`` (indices into :data:`BANDS`; all by default), so
+    that units differ in spectral shape, not only in brightness. Raises ``ValueError`` when
+    ``tries`` draws do not give that many (12 units at 8° need 6 or more bands)."""
+    wavelength = np.array(BANDS, np.float64) / 1000
+    bands = list(range(len(BANDS))) if bands is None else list(bands)
+    spectra: list[np.ndarray] = []
+    for _ in range(tries):
+        shape = rng.uniform(-0.4, 0.4) * (wavelength - 1.2)
+        for _ in range(2):
+            centre, width = rng.uniform(0.45, 2.3), rng.uniform(0.08, 0.4)
+            shape += rng.uniform(-0.35, 0.35) * np.exp(-0.5 * ((wavelength - centre) / width) ** 2)
+        spectrum = np.clip(rng.uniform(0.06, 0.5) * np.exp(shape), 0.01, 0.95)
+        if all(spectral_angle(spectrum[bands], s[bands]) >= min_angle for s in spectra):
+            spectra.append(spectrum)
+            if len(spectra) == units:
+                return np.array(spectra, np.float32)
+    raise ValueError(
+        f"could not draw {units} spectra {min_angle}° apart over {len(bands)} bands; "
+        "lower the angle or use more bands"
+    )
 
 
 @dataclass
@@ -65,9 +110,11 @@ def make_scene(
     mixing: float = 1.5,
     clouds: float = 0.0,
     names: list[str] | None = None,
+    spectra: np.ndarray | None = None,
 ) -> Scene:
     """A scene of ``size = (height, width)`` with ``units`` rock units (the first ``units`` of
-    :data:`SIGNATURES`, or those ``names``); ``noise`` is the sensor noise (reflectance units),
+    :data:`SIGNATURES`, or those ``names``, or the given ``spectra [units, len(BANDS)]``, named
+    ``unit 1`` …); ``noise`` is the sensor noise (reflectance units),
     ``mixing`` the width (pixels) of mixed pixels along contacts, ``clouds`` the cloud-covered
     fraction."""
     height, width = size
@@ -80,8 +127,14 @@ def make_scene(
     if names is not None and (len(names) != units or not set(names) <= set(SIGNATURES)):
         raise ValueError(f"names must be {units} of {', '.join(SIGNATURES)}, got {names}")
     rng = np.random.default_rng(seed)
-    names = list(names) if names is not None else list(SIGNATURES)[:units]
-    spectra = np.array([SIGNATURES[n] for n in names], np.float32)
+    if spectra is not None:
+        spectra = np.asarray(spectra, np.float32)
+        if spectra.shape != (units, len(BANDS)):
+            raise ValueError(f"spectra must be {units}×{len(BANDS)}, got {spectra.shape}")
+        names = [f"unit {u + 1}" for u in range(units)]
+    else:
+        names = list(names) if names is not None else list(SIGNATURES)[:units]
+        spectra = np.array([SIGNATURES[n] for n in names], np.float32)
 
     # Warped Voronoi cells: a few seeds per unit, coordinates displaced by smooth noise.
     n_cells = units * 3

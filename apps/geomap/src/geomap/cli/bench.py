@@ -10,7 +10,15 @@ import tempfile
 from app_toolkit.cli import add_device_option
 from app_toolkit.devices import resolve_device
 from app_toolkit.files import write_json
-from geomap.bench import bench, format_bench, format_scenes_bench, scene_set, scenes_bench
+from geomap.bench import (
+    MIN_ANGLE,
+    SCENE_SETS,
+    bench,
+    format_bench,
+    format_scenes_bench,
+    scene_set,
+    scenes_bench,
+)
 from geomap.cli.common import COMMON, size
 from geomap.kselect import K_METHODS
 from geomap.model import REDUCERS, TRANSFORMS
@@ -40,6 +48,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--scene-size", type=int, default=160, help="side of those scenes")
     parser.add_argument(
+        "--scene-set", choices=SCENE_SETS, default="hard",
+        help="hard: library rock spectra, some nearly alike; separable: spectra at least "
+        f"{MIN_ANGLE:g}° apart (--scenes)",
+    )  # fmt: skip
+    parser.add_argument(
         "--k-methods", default=",".join(K_METHODS), help="comma-separated criteria (--scenes)"
     )
     parser.add_argument(
@@ -65,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         if not methods or any(m not in K_METHODS for m in methods):
             raise ValueError(f"--k-methods must list {K_METHODS}, got {args.k_methods!r}")
         result = scenes_bench(
-            scene_set(args.scenes, args.scene_size, seed=1000 + args.seed),
+            scene_set(args.scenes, args.scene_size, seed=1000 + args.seed, kind=args.scene_set),
             reducers=reducers,
             k_methods=methods,
             transform=args.transform,

@@ -10,7 +10,7 @@ from app_toolkit.devices import resolve_device
 from geomap.cli.common import COMMON, int_list
 from geomap.kselect import K_METHODS
 from geomap.model import REDUCERS, TRANSFORMS
-from geomap.pipeline import map_raster
+from geomap.pipeline import K_ON, map_raster
 
 log = logging.getLogger("geomap")
 
@@ -66,7 +66,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=TRANSFORMS,
         default="log",
         help="band values clustered: log reflectance (topographic shading becomes one shift, "
-        "the same for bright and dark rocks) or linear (default: %(default)s)",
+        "the same for bright and dark rocks), deshaded (log, with the mean over bands shrunk "
+        "to 30%%: spectral shape counts most) or linear (default: %(default)s)",
     )
     parser.add_argument(
         "--k", type=bounded(int, 2, 256), help="number of units (default: chosen, see --k-method)"
@@ -77,6 +78,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="elbow",
         help="how k is chosen over 2..--k-max: silhouette width, Gaussian-mixture BIC, gap "
         "statistic or the elbow of the k-means inertia (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--k-on",
+        choices=K_ON,
+        default="pixels",
+        help="what the criterion judges: single pixels, or the mean features of superpixels "
+        "(SLIC) of the central 512×512 window, which average noise out (default: %(default)s)",
     )
     parser.add_argument(
         "--k-max",
@@ -133,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         k=args.k,
         k_max=args.k_max,
         k_method=args.k_method,
+        k_on=args.k_on,
         transform=args.transform,
         filter_size=args.filter_size,
         sample=args.sample,
