@@ -121,6 +121,25 @@ def test_segment_means_average_noise_inside_units():
         segment_means(features, np.zeros((64, 64), bool))
 
 
+def test_spatial_kmeans_labels_better_than_the_nearest_centre():
+    from geomap.metrics import spatial_kmeans
+
+    rng = np.random.default_rng(0)
+    truth = np.zeros((48, 48), int)
+    truth[:, 24:] = 1
+    features = np.array([[0.0], [1.0]])[truth] + rng.normal(0, 0.5, (48, 48, 1))
+    valid = np.ones((48, 48), bool)
+    valid[0] = False
+    start = np.array([[0.2], [0.8]], np.float32)  # off-centre, as a poor k-means would leave them
+    plain = np.argmin(np.abs(features - start[:, 0]), axis=-1)
+    labels, centers = spatial_kmeans(features, start, valid)
+    accuracy = lambda lab: np.mean(lab[valid] == truth[valid])  # noqa: E731
+    assert accuracy(labels) > accuracy(plain) + 0.03
+    # the centres move from where k-means left them towards the units' own
+    assert np.abs(centers[:, 0] - [0, 1]).max() < np.abs(start[:, 0] - [0, 1]).max()
+    assert (labels[0] == -1).all()
+
+
 def test_k_judged_on_a_window_is_recorded(pixels):
     x, _ = pixels
     side = int(np.sqrt(len(x)))

@@ -225,6 +225,22 @@ def test_k_judged_on_segments_in_a_run(scene_files, tmp_path):
     assert metrics["transform"] == "deshaded"
 
 
+def test_the_random_field_cleans_a_run_and_keeps_nodata(scene_files, tmp_path):
+    out = tmp_path / "mrf"
+    argv = ["run", scene_files["scene"], "--out", str(out), "--k", "4", "--cleaning", "mrf"]
+    assert (
+        main(
+            [*argv, "--mask", scene_files["clouds"], "--reference", scene_files["reference"], *FAST]
+        )
+        == 0
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["cleaning"] == "mrf" and metrics["reference"]["accuracy"] > 0.5
+    with rasterio.open(out / "units_raw.tif") as dst:
+        raw = dst.read(1)
+    assert (raw[scene_files["scene_obj"].clouds] == 0).all() and raw.max() <= 4
+
+
 def test_sae_maps_the_synthetic_scene(tmp_path):
     """The paper's pipeline recovers the known units of a small synthetic scene."""
     paths = write_scene(tmp_path / "s", make_scene((160, 160), units=5, seed=0))

@@ -16,16 +16,18 @@ from geomap.metrics import agreement_from_table, internal_indices
 from geomap.model import GeoMapModel
 from geomap.plots import plot_confusion, plot_k_choice, plot_map
 from geomap.raster import (
+    MRF_MAX_PIXELS,
     RasterInput,
     check_same_grid,
     contingency_raster,
     filter_raster,
+    mrf_raster,
     predict_raster,
     read_labels,
     sample_pixels,
 )
 
-__all__ = ["K_ON", "K_WINDOW", "central_window", "map_raster"]
+__all__ = ["CLEANINGS", "K_ON", "K_WINDOW", "central_window", "map_raster"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ def map_raster(
     k_on: str = "pixels",
     transform: str = "log",
     filter_size: int = 7,
+    cleaning: str = "majority",
     sample: int = 50_000,
     epochs: int = 30,
     window: int = 1024,
@@ -62,10 +65,14 @@ def map_raster(
     filtering), ``map.png``, ``k_choice.png`` (when k was chosen, by ``k_method``),
     ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``. With
     ``k_on="segments"`` the criterion judges the superpixels of the central
-    :data:`K_WINDOW`-pixel window rather than single pixels (:func:`geomap.kselect.segment_means`). An ``out_dir``
+    :data:`K_WINDOW`-pixel window rather than single pixels (:func:`geomap.kselect.segment_means`).
+    ``cleaning="mrf"`` labels with k-means under a Potts prior (:func:`geomap.raster.mrf_raster`)
+    before the majority filter; ``units_raw.tif`` is then the random field's map. An ``out_dir``
     holding a map of an earlier run is refused unless ``overwrite``, which first removes that run's
     files, so no stale file is left beside the new map.
     """
+    if cleaning not in CLEANINGS:
+        raise ValueError(f"cleaning must be one of {', '.join(CLEANINGS)}, got {cleaning!r}")
     if k_on not in K_ON:
         raise ValueError(f"k must be judged on one of {', '.join(K_ON)}, got {k_on!r}")
     if sample < 100:
@@ -120,7 +127,16 @@ def map_raster(
             return {}  # under `accelerate launch` the other processes only helped to train
         start = time.perf_counter()
         raw_path, final_path = out_dir / "units_raw.tif", out_dir / "units.tif"
-        counts = predict_raster(src, fitted.predict, raw_path, window, progress)
+        if cleaning == "mrf" and height * width > MRF_MAX_PIXELS:
+            log.warning(
+                "%d pixels: more than the Markov random field holds in memory (%d); "
+                "the map is cleaned by the majority filter alone", height * width, MRF_MAX_PIXELS,
+            )  # fmt: skip
+            cleaning = "majority"
+        if cleaning == "mrf":
+            counts = mrf_raster(src, fitted, raw_path, window, progress)
+        else:
+            counts = predict_raster(src, fitted.predict, raw_path, window, progress)
         timings["predict_s"] = time.perf_counter() - start
     start = time.perf_counter()
     filter_raster(raw_path, final_path, filter_size, fitted.k, window)
@@ -139,6 +155,7 @@ def map_raster(
         "k": fitted.k,
         "k_chosen_by": fitted.k_choice["method"] if fitted.k_choice else None,
         "unit_pixels_before_filter": {u: int(counts[u]) for u in range(1, fitted.k + 1)},
+        "cleaning": cleaning,
         "filter_size": filter_size,
         "internal": internal_indices(features, fitted.assign(features), seed=seed),
         "timings": {k_: round(v, 3) for k_, v in timings.items()},
@@ -167,6 +184,7 @@ def map_raster(
 
 
 K_ON = ("pixels", "segments")  # what the k criterion judges
+CLEANINGS = ("majority", "mrf")  # before the majority filter: nothing, or the random field
 K_WINDOW = 512  # side of the window whose superpixels judge k
 
 

@@ -210,6 +210,58 @@ def predict_raster(
     return counts
 
 
+MRF_MAX_PIXELS = 25_000_000  # the Markov random field holds features and label costs in memory
+
+
+def mrf_raster(
+    raster: RasterInput,
+    model,
+    out_path: str | os.PathLike,
+    window_size: int = 1024,
+    progress: bool = True,
+) -> np.ndarray:
+    """Like :func:`predict_raster`, but the labels are those of k-means with a Potts prior
+    (:func:`geomap.metrics.spatial_kmeans`) started from the fitted ``model``'s centres, which
+    move to where the random field puts them (``model.centers`` is updated). The whole raster's
+    features are held in memory: at most :data:`MRF_MAX_PIXELS` pixels."""
+    from tqdm.auto import tqdm
+
+    from app_toolkit.files import atomic_write
+    from geomap.metrics import spatial_kmeans
+
+    height, width = raster.shape
+    if height * width > MRF_MAX_PIXELS:
+        raise ValueError(
+            f"the Markov random field holds the map in memory: at most {MRF_MAX_PIXELS:,} "
+            f"pixels, this raster has {height * width:,}"
+        )
+    grid = valid_all = None
+    for window in tqdm(
+        list(windows(height, width, window_size)), desc="features", unit="window",
+        disable=not progress,
+    ):  # fmt: skip
+        pixels, valid = raster.read(window)
+        features = np.zeros((valid.size, len(model.centers[0])), np.float32)
+        if valid.any():
+            features[valid.ravel()] = model.features(pixels[valid.ravel()])
+        if grid is None:
+            grid = np.zeros((height, width, features.shape[1]), np.float32)
+            valid_all = np.zeros((height, width), bool)
+        rows = slice(window.row_off, window.row_off + window.height)
+        cols = slice(window.col_off, window.col_off + window.width)
+        grid[rows, cols] = features.reshape(*valid.shape, -1)
+        valid_all[rows, cols] = valid
+    labels, model.centers = spatial_kmeans(grid, model.centers, valid_all)
+    labels = (labels + 1).astype(np.uint8)  # invalid -1 → 0, nodata
+
+    def write(tmp: str) -> None:
+        with rasterio.open(tmp, "w", **_profile(raster)) as dst:
+            dst.write(labels, 1)
+
+    atomic_write(out_path, write, suffix=".tif")
+    return np.bincount(labels.ravel(), minlength=256)
+
+
 def filter_raster(
     in_path: str | os.PathLike,
     out_path: str | os.PathLike,

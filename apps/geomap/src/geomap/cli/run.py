@@ -10,7 +10,7 @@ from app_toolkit.devices import resolve_device
 from geomap.cli.common import COMMON, int_list
 from geomap.kselect import K_METHODS
 from geomap.model import REDUCERS, TRANSFORMS
-from geomap.pipeline import K_ON, map_raster
+from geomap.pipeline import CLEANINGS, K_ON, map_raster
 
 log = logging.getLogger("geomap")
 
@@ -99,6 +99,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="majority filter window, odd; 1 for none (default: %(default)s)",
     )
     parser.add_argument(
+        "--cleaning",
+        choices=CLEANINGS,
+        default="majority",
+        help="majority: the majority filter alone; mrf: k-means with a Potts prior (a Markov "
+        "random field whose centres move, fitted by EM) before it, for rasters up to 25 million "
+        "pixels (default: %(default)s)",
+    )
+    parser.add_argument(
         "--sample",
         type=bounded(int, 100, 100_000_000),
         default=50_000,
@@ -142,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         k_max=args.k_max,
         k_method=args.k_method,
         k_on=args.k_on,
+        cleaning=args.cleaning,
         transform=args.transform,
         filter_size=args.filter_size,
         sample=args.sample,
