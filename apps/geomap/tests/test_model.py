@@ -71,8 +71,8 @@ def _shaded_units(seed=0, n=2000):
 
 def test_log_transform_turns_shading_into_one_shift_and_survives_zeros():
     x, _ = _shaded_units()
-    model = GeoMapModel(4, "raw", k=2).fit(x, progress=False)
-    assert model.config["transform"] == "log"
+    assert GeoMapModel(4).config["transform"] == "deshaded"  # the default
+    model = GeoMapModel(4, "raw", k=2, transform="log").fit(x, progress=False)
     assert np.allclose(model.transformed(x * 0.7) - model.transformed(x), np.log(0.7), atol=1e-5)
     odd = np.array([[0.0, -0.1, 0.2, 0.3]], np.float32)  # zero and negative reflectance
     assert np.isfinite(model.features(odd)).all() and model.predict(odd)[0] in (1, 2)
@@ -97,7 +97,7 @@ def test_deshaded_bands_shrink_shading_to_a_third_and_keep_shape():
     shift = model.transformed(x * 0.7) - model.transformed(x)
     assert np.allclose(shift, DESHADE * np.log(0.7), atol=1e-5)
     # the spectral shape (log bands minus their mean) is the log transform's
-    logs = GeoMapModel(4, "raw", k=2).fit(x, progress=False).transformed(x)
+    logs = GeoMapModel(4, "raw", k=2, transform="log").fit(x, progress=False).transformed(x)
     shape = model.transformed(x) - model.transformed(x).mean(1, keepdims=True)
     assert np.allclose(shape, logs - logs.mean(1, keepdims=True), atol=1e-5)
 

@@ -176,10 +176,12 @@ def test_the_k_selection_bench_reports_criteria_and_the_supervised_ceiling(tmp_p
     argv = ["bench", "--scenes", "2", "--scene-size", "48", "--reducers", "raw", "-q"]
     assert main([*argv, "--k-methods", "elbow,gap", "--json", str(result)]) == 0
     out = json.loads(result.read_text())
-    assert out["transform"] == "log" and out["k_methods"] == ["elbow", "gap"]
+    assert out["transform"] == "deshaded"
+    assert out["k_methods"] == ["elbow", "elbow@segments", "gap", "gap@segments"]
     assert [r["units"] for r in out["rows"]] == [3, 4]
     for row in out["rows"]:
         assert 2 <= row["k_elbow"] <= 20 and 0 < row["accuracy_elbow"] <= 1
+        assert 0 < row["accuracy_elbow_mrf"] <= 1 and 0 < row["accuracy_true_k_mrf"] <= 1
         # three or four distinct library units on a clean scene: nearly separable
         assert 0.85 < row["accuracy_supervised"] <= 1
     assert "supervised ceiling" in capsys.readouterr().out

@@ -12,7 +12,7 @@ import numpy as np
 from app_toolkit.devices import environment, resolve_device
 from geomap.kselect import K_METHODS, choose_k, segment_means
 from geomap.metrics import agreement, majority_filter, spatial_kmeans
-from geomap.model import REDUCERS, GeoMapModel, _kmeans, log_floor
+from geomap.model import DEFAULT_TRANSFORM, REDUCERS, GeoMapModel, _kmeans, log_floor
 from geomap.pipeline import map_raster
 from geomap.synth import SIGNATURES, make_scene, separable_spectra, write_scene
 
@@ -43,7 +43,7 @@ def bench(
     k: int | None = None,
     epochs: int = 30,
     seed: int = 0,
-    transform: str = "log",
+    transform: str = DEFAULT_TRANSFORM,
     device: str = "cpu",
     progress: bool = False,
 ) -> dict:
@@ -191,7 +191,7 @@ def scenes_bench(
     k_max: int = 20,
     epochs: int = 30,
     filter_size: int = 7,
-    transform: str = "log",
+    transform: str = DEFAULT_TRANSFORM,
     progress: bool = True,
 ) -> dict:
     """For each scene and reducer: the k each criterion chooses, and the map's accuracy (after

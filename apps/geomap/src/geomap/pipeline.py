@@ -13,7 +13,7 @@ from accelerate import PartialState
 from app_toolkit.files import write_json
 from geomap.kselect import SEGMENT_PIXELS
 from geomap.metrics import agreement_from_table, internal_indices
-from geomap.model import GeoMapModel
+from geomap.model import DEFAULT_REDUCER, DEFAULT_TRANSFORM, GeoMapModel
 from geomap.plots import plot_confusion, plot_k_choice, plot_map
 from geomap.raster import (
     MRF_MAX_PIXELS,
@@ -38,14 +38,14 @@ def map_raster(
     *,
     bands: list[int] | None = None,
     masks: list[str | os.PathLike] = (),
-    reducer: str = "sae",
+    reducer: str = DEFAULT_REDUCER,
     k: int | None = None,
     k_max: int = 20,
     k_method: str = "elbow",
     k_on: str = "pixels",
-    transform: str = "log",
+    transform: str = DEFAULT_TRANSFORM,
     filter_size: int = 7,
-    cleaning: str = "majority",
+    cleaning: str = "mrf",
     sample: int = 50_000,
     epochs: int = 30,
     window: int = 1024,

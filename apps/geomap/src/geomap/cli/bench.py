@@ -21,7 +21,7 @@ from geomap.bench import (
 )
 from geomap.cli.common import COMMON, size
 from geomap.kselect import K_METHODS
-from geomap.model import REDUCERS, TRANSFORMS
+from geomap.model import DEFAULT_TRANSFORM, REDUCERS, TRANSFORMS
 
 log = logging.getLogger("geomap")
 
@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--k-methods", default=",".join(K_METHODS), help="comma-separated criteria (--scenes)"
     )
     parser.add_argument(
-        "--transform", choices=TRANSFORMS, default="log", help="band values clustered"
+        "--transform", choices=TRANSFORMS, default=DEFAULT_TRANSFORM, help="band values clustered"
     )
     parser.add_argument("--epochs", type=int, default=30, help="autoencoder epochs")
     parser.add_argument("--seed", type=int, default=0, help="random seed")

@@ -9,7 +9,7 @@ from app_toolkit.cli import add_device_option, bounded
 from app_toolkit.devices import resolve_device
 from geomap.cli.common import COMMON, int_list
 from geomap.kselect import K_METHODS
-from geomap.model import REDUCERS, TRANSFORMS
+from geomap.model import DEFAULT_REDUCER, DEFAULT_TRANSFORM, REDUCERS, TRANSFORMS
 from geomap.pipeline import CLEANINGS, K_ON, map_raster
 
 log = logging.getLogger("geomap")
@@ -34,11 +34,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "run",
         parents=[COMMON],
         help="map rock units of a multispectral GeoTIFF",
-        description="Scale each band, reduce each pixel's band vector (stacked autoencoder by "
-        "default), cluster with k-means (k chosen by a model-selection criterion unless given), "
-        "clean the map with "
-        "a majority filter and write it as a GeoTIFF with the input's georeferencing. Rasters "
-        "larger than memory work: fitting uses a pixel sample, prediction goes window by window.",
+        description="Transform and scale each band (deshaded log reflectance by default), "
+        "optionally reduce each pixel's band vector (--reducer; the paper's stacked autoencoder "
+        "is an option, the bands themselves measured best), cluster with k-means (k chosen by a "
+        "model-selection criterion unless given) under a Potts Markov random field, clean the "
+        "map with a majority filter and write it as a GeoTIFF with the input's georeferencing. "
+        "Rasters larger than memory work: fitting uses a pixel sample, prediction goes window "
+        "by window (the random field holds up to 25 million pixels; larger maps get the "
+        "majority filter alone).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -57,14 +60,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--reducer",
         choices=REDUCERS,
-        default="sae",
+        default=DEFAULT_REDUCER,
         help="sae: stacked autoencoder (the paper's); ae: one autoencoder; pca: 90%% of the "
         "variance; raw: the scaled bands (default: %(default)s)",
     )
     parser.add_argument(
         "--transform",
         choices=TRANSFORMS,
-        default="log",
+        default=DEFAULT_TRANSFORM,
         help="band values clustered: log reflectance (topographic shading becomes one shift, "
         "the same for bright and dark rocks), deshaded (log, with the mean over bands shrunk "
         "to 30%%: spectral shape counts most) or linear (default: %(default)s)",
@@ -101,7 +104,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--cleaning",
         choices=CLEANINGS,
-        default="majority",
+        default="mrf",
         help="majority: the majority filter alone; mrf: k-means with a Potts prior (a Markov "
         "random field whose centres move, fitted by EM) before it, for rasters up to 25 million "
         "pixels (default: %(default)s)",
