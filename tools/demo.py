@@ -336,7 +336,8 @@ def geomap_section(out: Path) -> str:
 <h2>geomap: rock units mapped from a multispectral scene</h2>
 <p><code>geomap synth</code> writes a 512×512 scene with 10 Sentinel-2-like bands, 6 rock units,
 mixed pixels along contacts, shading, noise and 5% cloud (masked); <code>geomap run</code> maps it
-(log reflectance) with each reducer (k chosen by the default criterion) and compares with the true units.</p>
+(deshaded log reflectance, k-means under a Markov random field) with each reducer (k chosen by the
+default criterion; <code>raw</code>, the bands themselves, is the default) and compares with the true units.</p>
 <figure style="display:inline-block;width:45%"><img src="geomap/scene_rgb.png">
 <figcaption>scene (bands 4-3-2)</figcaption></figure>
 <figure style="display:inline-block;width:45%"><img src="geomap/reference.png">
