@@ -19,6 +19,7 @@ __all__ = [
     "evaluate",
     "load_classifier",
     "predict",
+    "predict_logits",
     "shipped_model",
     "train_classifier",
 ]
@@ -127,15 +128,23 @@ def shipped_model(name: str) -> Path:
     return path
 
 
-def load_classifier(path: str | os.PathLike, device: str = "cpu") -> SeedClassifier:
+def load_classifier(
+    path: str | os.PathLike, device: str = "cpu", confidence: bool = True
+) -> SeedClassifier:
     """A classifier folder written by ``classify train`` (or its ``model/`` subfolder), or
-    ``default``: the shipped classifier trained on synthetic kernels."""
+    ``default``: the shipped classifier trained on synthetic kernels. With ``confidence`` its
+    calibration (:mod:`seed_gan.confidence`) is loaded as ``model.confidence`` when it has one."""
     path = shipped_model("classifier") if str(path) == "default" else Path(path)
     if (path / "model" / "config.json").is_file():
         path = path / "model"
     if not (path / "config.json").is_file():
         raise ValueError(f"{path}: not a classifier folder (no config.json)")
-    return SeedClassifier.from_pretrained(path, device=device).eval()
+    from seed_gan.confidence import Confidence
+
+    model = SeedClassifier.from_pretrained(path, device=device).eval()
+    # None for models saved before calibration
+    model.confidence = Confidence.load(path) if confidence else None
+    return model
 
 
 def train_classifier(
@@ -231,14 +240,45 @@ def predict(
     return (probs, torch.cat(feats).float().numpy()) if features else probs
 
 
-def evaluate(model: nn.Module, dataset, classes: list[str]) -> dict:
-    """Accuracy, per-class precision/recall/F1, macro-F1 and the confusion matrix on ``dataset``."""
+@torch.inference_mode()
+def predict_logits(
+    model: nn.Module, images: torch.Tensor, batch_size: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logits ``[N, classes]`` and penultimate features ``[N, D]`` for images in [-1, 1] (any
+    classifier module gives its logits; the features only a :class:`SeedClassifier`, others
+    ``[N, 0]``)."""
+    model.eval()
+    device = next(model.parameters()).device
+    logits, feats = [], []
+    for i in range(0, len(images), batch_size):
+        x = images[i : i + batch_size].to(device)
+        if isinstance(model, SeedClassifier):
+            f = model.features(x)
+            logits.append(model.head(f).float().cpu())
+        else:
+            logits.append(model(x).float().cpu())
+            f = torch.zeros(len(x), 0)
+        feats.append(f.float().cpu())
+    if not logits:
+        return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
+    return torch.cat(logits).numpy(), torch.cat(feats).numpy()
+
+
+def evaluate(model: SeedClassifier, dataset, classes: list[str]) -> dict:
+    """Accuracy, per-class precision/recall/F1, macro-F1, the confusion matrix and the expected
+    calibration error on ``dataset``."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    from seed_gan.confidence import calibration_error
 
     items = [dataset[i] for i in range(len(dataset))]  # each item read once
     images = torch.stack([x for x, _ in items])
     truth = np.array([int(y) for _, y in items])
-    pred = predict(model, images).argmax(1)
+    logits, _ = predict_logits(model, images)
+    confidence = getattr(model, "confidence", None)
+    probs = torch.softmax(torch.from_numpy(logits).double(), 1).numpy()
+    calibrated = confidence.probabilities(logits) if confidence is not None else probs
+    pred = probs.argmax(1)
     labels = list(range(len(classes)))
     p, r, f, n = precision_recall_fscore_support(truth, pred, labels=labels, zero_division=0)
     return {
@@ -255,4 +295,7 @@ def evaluate(model: nn.Module, dataset, classes: list[str]) -> dict:
         },
         "confusion": confusion_matrix(truth, pred, labels=labels).tolist(),
         "classes": list(classes),
+        # expected calibration error of the softmax, and after the model's temperature if any
+        "ece": calibration_error(probs, truth),
+        "ece_calibrated": calibration_error(calibrated, truth) if confidence is not None else None,
     }

@@ -13,7 +13,8 @@ import torch
 
 from app_toolkit.files import atomic_write, check_output_dir, write_csv, write_json
 from app_toolkit.plots import save_grid
-from seed_gan.classifier import SeedClassifier, predict
+from seed_gan.classifier import SeedClassifier, predict_logits
+from seed_gan.confidence import low_level_statistics
 from seed_gan.data import find_images, load_images, seed_id
 
 __all__ = ["grade_lot", "wilson_interval"]
@@ -54,6 +55,10 @@ def grade_lot(
     ``report.html`` and example grids. Unreadable files are reported and left out. Purity is the
     share of kernels graded ``pure_class``, with a Wilson interval at ``level`` (the sampling
     uncertainty of the lot; classifier errors come on top, see the model card's confusion matrix).
+
+    With a calibrated model (``model.confidence``, :mod:`seed_gan.confidence`) the probabilities
+    are temperature-scaled, and a kernel whose photographs are unlike the training kernels is
+    sent to review with that reason and left out of the purity (``ungraded`` in the summary).
     """
     if pure_class not in model.classes:
         raise ValueError(f"--pure-class {pure_class!r} is not one of the model's {model.classes}")
@@ -66,9 +71,7 @@ def grade_lot(
     for path in files:
         other = stems.setdefault(path.with_suffix(""), path)
         if other != path:
-            raise ValueError(
-                f"{other} and {path} would be graded as one photograph; rename one"
-            )
+            raise ValueError(f"{other} and {path} would be graded as one photograph; rename one")
     if not files:
         raise ValueError(f"{lot_dir}: no images found")
     if out_dir.exists() and not out_dir.is_dir():
@@ -77,7 +80,15 @@ def grade_lot(
     if not readable:
         raise ValueError(f"{lot_dir}: none of the {len(files)} images is readable")
     model = model.to(device)
-    probs = predict(model, images.float() / 127.5 - 1)
+    scaled = images.float() / 127.5 - 1
+    logits, _ = predict_logits(model, scaled)
+    confidence = getattr(model, "confidence", None)
+    if confidence is not None:
+        statistics = low_level_statistics(model, scaled)
+        probs, unlike = confidence.probabilities(logits), confidence.unlike_training(statistics)
+    else:
+        z = logits - logits.max(1, keepdims=True)
+        probs, unlike = np.exp(z) / np.exp(z).sum(1, keepdims=True), np.zeros(len(z), bool)
 
     # one row per kernel: views grouped by folder and seed id
     groups: dict[tuple, list[int]] = {}
@@ -88,30 +99,42 @@ def grade_lot(
     for (folder, sid), members in groups.items():
         p = probs[members].mean(0)
         k = int(p.argmax())
+        ungraded = bool(unlike[members].any())
+        reason = (
+            "unlike the training kernels" if ungraded
+            else f"confidence below {review_below}" if p[k] < review_below
+            else ""
+        )  # fmt: skip
         seeds.append(
             {
                 "seed": sid if folder == "." else f"{folder}/{sid}",
                 "files": ";".join(str(readable[i].relative_to(lot_dir)) for i in members),
                 "class": model.classes[k],
                 "confidence": float(p[k]),
-                "review": bool(p[k] < review_below),
+                "review": bool(reason),
+                "reason": reason,
+                "ungraded": ungraded,
                 "probs": p,
                 "first": members[0],
             }
         )
     classes = model.classes
-    counts = {c: sum(s["class"] == c for s in seeds) for c in classes}
-    n = len(seeds)
+    graded = [s for s in seeds if not s["ungraded"]]
+    counts = {c: sum(s["class"] == c for s in graded) for c in classes}
+    n = len(graded)
     low, high = wilson_interval(counts[pure_class], n, level)
     summary = {
         "lot": str(lot_dir),
-        "kernels": n,
+        "kernels": len(seeds),
+        "graded": n,
+        "ungraded": len(seeds) - n,
+        "calibrated": confidence is not None,
         "images": len(readable),
-        "purity": counts[pure_class] / n,
+        "purity": counts[pure_class] / n if n else None,
         "purity_interval": [low, high],
         "confidence_level": level,
         "counts": counts,
-        "percent": {c: 100 * v / n for c, v in counts.items()},
+        "percent": {c: 100 * v / n if n else 0.0 for c, v in counts.items()},
         "to_review": sum(s["review"] for s in seeds),
         "review_below": review_below,
         "skipped": skipped,
@@ -134,7 +157,8 @@ def grade_lot(
 
 
 def _write_csv(path: Path, seeds: list[dict], classes: list[str]) -> None:
-    header = ["seed", "files", "class", "confidence", "review", *[f"p_{c}" for c in classes]]
+    header = ["seed", "files", "class", "confidence", "review", "reason",
+              *[f"p_{c}" for c in classes]]  # fmt: skip
     rows = (
         [
             s["seed"],
@@ -142,6 +166,7 @@ def _write_csv(path: Path, seeds: list[dict], classes: list[str]) -> None:
             s["class"],
             f"{s['confidence']:.4f}",
             int(s["review"]),
+            s["reason"],
             *[f"{v:.4f}" for v in s["probs"]],
         ]
         for s in seeds
@@ -161,9 +186,9 @@ def _plot_summary(summary: dict, pure_class: str, path: Path) -> None:
     ax.bar_label(bars, [f"{summary['percent'][c]:.1f}%" for c in classes])
     low, high = summary["purity_interval"]
     ax.set_title(
-        f"purity {100 * summary['purity']:.1f}% "
+        f"purity {100 * (summary['purity'] or 0):.1f}% "
         f"({100 * summary['confidence_level']:.0f}% CI {100 * low:.1f}–{100 * high:.1f}%), "
-        f"{summary['kernels']} kernels"
+        f"{summary['graded']} of {summary['kernels']} kernels graded"
     )
     ax.set_ylabel("kernels")
     ax.margins(y=0.15)
@@ -188,11 +213,13 @@ def _write_html(path: Path, summary: dict, pure_class: str, examples: dict[str, 
 <style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}
 td,th{{padding:2px 10px;text-align:right}}td:first-child{{text-align:left}}</style></head><body>
 <h1>Lot {html.escape(Path(summary["lot"]).name)}</h1>
-<p><b>Purity ({html.escape(pure_class)}): {100 * summary["purity"]:.1f}%</b>,
+<p><b>Purity ({html.escape(pure_class)}): {100 * (summary["purity"] or 0):.1f}%</b>,
 {100 * summary["confidence_level"]:.0f}% interval {100 * low:.1f}–{100 * high:.1f}%
-over {summary["kernels"]} kernels ({summary["images"]} images).
-{summary["to_review"]} kernels graded with confidence below {summary["review_below"]}
-are marked for review in seeds.csv.</p>
+over {summary["graded"]} graded kernels ({summary["images"]} images).
+<b>{summary["ungraded"]} of {summary["kernels"]} kernels not graded</b>: their photographs are
+unlike the kernels the classifier was trained on.
+{summary["to_review"]} kernels (those, and kernels graded with confidence below
+{summary["review_below"]}) are marked for review in seeds.csv, with the reason.</p>
 <table><tr><th>class</th><th>kernels</th><th>share</th></tr>{rows}</table>
 <p><img src="summary.png" alt="counts per class"></p>
 <h2>Least confident kernels of each class</h2>{grids}

@@ -91,6 +91,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--out", metavar="DIR", help="write metrics.json and confusion.png")
     evaluate.set_defaults(run=run_evaluate)
 
+    calibrate = actions.add_parser(
+        "calibrate",
+        parents=[COMMON],
+        help="fit the temperature and the out-of-distribution check of a trained classifier",
+        description="Fit the softmax temperature on the validation split of DATA and keep "
+        "features of its train split as the reference of the out-of-distribution check "
+        "(`classify train` does this itself); written into MODEL as confidence.safetensors.",
+    )
+    calibrate.add_argument("model", metavar="MODEL", help="`classify train` output folder")
+    calibrate.add_argument("data", metavar="DATA", help="the image folder it was trained on")
+    calibrate.set_defaults(run=run_calibrate)
+
 
 def run_train(args: argparse.Namespace) -> int:
     import torch
@@ -138,9 +150,16 @@ def run_train(args: argparse.Namespace) -> int:
     )
     out = Path(args.out)
     model.save_pretrained(out / "model")
+    try:
+        model.confidence, calibration = _calibrate(model, args.data, train)
+        model.confidence.save(out / "model")
+    except ValueError as err:  # too few images for a validation split
+        log.warning("not calibrated: %s", err)
+        calibration = None
     result = evaluate(model, test, train.classes)
     result.update(
         split="test",
+        calibration=calibration,
         train_counts=train.class_counts(),
         generated=generated,
         losses=losses,
@@ -153,6 +172,39 @@ def run_train(args: argparse.Namespace) -> int:
     plot_confusion(result, out / "confusion.png")
     print_result(result)
     log.info("Results saved to %s", out)
+    return 0
+
+
+def _calibrate(model, data: str, train) -> tuple:
+    from seed_gan.confidence import calibrate
+    from seed_gan.data import SeedImages
+
+    val = SeedImages(data, "val", model.size, classes=model.classes)
+    confidence, report = calibrate(model, train, val)
+    log.info(
+        "Calibrated on %d validation images: temperature %.2f, calibration error %.3f -> %.3f; "
+        "out-of-distribution distance above %.3f", len(val), report["temperature"],
+        report["val_ece_before"], report["val_ece_after"], report["threshold"],
+    )  # fmt: skip
+    return confidence, report
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from seed_gan.classifier import load_classifier
+    from seed_gan.data import SeedImages
+
+    model = load_classifier(args.model, confidence=False)  # an earlier calibration is replaced
+    folder = Path(args.model)
+    folder = folder / "model" if (folder / "model" / "config.json").is_file() else folder
+    train = SeedImages(args.data, "train", model.size, classes=model.classes)
+    confidence, report = _calibrate(model, args.data, train)
+    confidence.save(folder)
+    print(
+        f"temperature {report['temperature']:.2f}; validation calibration error "
+        f"{report['val_ece_before']:.3f} -> {report['val_ece_after']:.3f}; "
+        f"{100 * report['val_flagged']:.1f}% of validation kernels flagged as unlike training"
+    )
+    log.info("Saved %s", folder / "confidence.safetensors")
     return 0
 
 
@@ -181,6 +233,11 @@ def print_result(result: dict) -> None:
         f"{result['split']} split, {n} images: accuracy {result['accuracy']:.3f}, "
         f"macro-F1 {result['macro_f1']:.3f}"
     )
+    if result.get("ece_calibrated") is not None:
+        print(
+            f"expected calibration error {result['ece']:.3f} "
+            f"({result['ece_calibrated']:.3f} with the fitted temperature)"
+        )
     print(f"{'class':<12} {'precision':>9} {'recall':>7} {'F1':>6} {'images':>7}")
     for name, m in result["per_class"].items():
         print(

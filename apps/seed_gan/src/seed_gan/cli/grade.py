@@ -74,11 +74,17 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     low, high = summary["purity_interval"]
-    print(
-        f"{summary['kernels']} kernels: purity {100 * summary['purity']:.1f}% "
-        f"({100 * args.level:g}% interval {100 * low:.1f}-{100 * high:.1f}%); "
-        + ", ".join(f"{c} {n}" for c, n in summary["counts"].items())
-    )
+    if summary["graded"]:
+        print(
+            f"{summary['graded']} kernels graded: purity {100 * summary['purity']:.1f}% "
+            f"({100 * args.level:g}% interval {100 * low:.1f}-{100 * high:.1f}%); "
+            + ", ".join(f"{c} {n}" for c, n in summary["counts"].items())
+        )
+    if summary["ungraded"]:
+        print(
+            f"{summary['ungraded']} of {summary['kernels']} kernels not graded: their photographs "
+            "are unlike the kernels the classifier was trained on (marked for review in seeds.csv)"
+        )
     if summary["skipped"]:
         print(f"{len(summary['skipped'])} unreadable files left out (listed in summary.json)")
     log.info("Results saved to %s", args.out)
