@@ -42,6 +42,8 @@ used to grade one. Train your own on your lab's photographs with `seed-gan class
 | training | {steps} Adam steps, batch {batch}, lr {lr}, cosine decay, flips and 90° rotations, seed 0, CPU |
 | test split ({test_n} images) | accuracy **{accuracy:.3f}**, macro-F1 **{macro_f1:.3f}** |
 | per-class recall | {recalls} |
+| calibration | temperature {temperature:.2f} (validation split); test expected calibration error {ece:.3f} → {ece_calibrated:.3f} |
+| out-of-distribution check | Mahalanobis distance of the first convolution's statistics above {threshold:.1f} (99% of validation kernels below): not graded, sent to review |
 | training time | {minutes:.1f} min on {threads} CPU threads |
 
 Confusion matrix of the test split (rows: true class):
@@ -136,6 +138,10 @@ def main() -> int:
         recalls=", ".join(f"{c} {v['recall']:.3f}" for c, v in metrics["per_class"].items()),
         minutes=clf_minutes,
         threads=threads,
+        temperature=metrics["calibration"]["temperature"],
+        threshold=metrics["calibration"]["threshold"],
+        ece=metrics["ece"],
+        ece_calibrated=metrics["ece_calibrated"],
         confusion="\n".join([header, rule, *rows]),
     )
     gan_card = GAN_CARD.format(
