@@ -107,7 +107,18 @@ def test_bench_compares_the_recipes(seeds, gan_dir, tmp_path, capsys):
     assert main([*argv, "--json", str(out), "-q"]) == 0
     table = capsys.readouterr().out
     assert "augmented" in table and "gan-only" in table and "recall silkcut" in table
+    assert "classic" in table and "filter acceptance" in table
     result = json.loads(out.read_text())
-    real, augmented = result["rows"][0], result["rows"][2]
-    assert augmented["train_images"] == real["train_images"] + result["generated_for_augmentation"]
+    rows = {r["recipe"]: r for r in result["rows"]}
+    assert set(rows) == {"real", "weighted", "classic", "augmented", "augmented-weighted",
+                         "gan-only"}  # fmt: skip
+    extra = rows["augmented"]["train_images"] - rows["real"]["train_images"]
+    assert 0 <= extra <= result["generated_for_augmentation"]
+    assert 0 <= rows["augmented"]["acceptance"] <= 1 and rows["real"]["acceptance"] is None
     assert main([*argv, "--recipes", "real,magic", "-q"]) == 2
+    # scarcity: only 2 real images of each rare class are kept for training
+    assert main([*argv, "--recipes", "real", "--rare-count", "2", "--json", str(out), "-q"]) == 0
+    result = json.loads(out.read_text())
+    assert result["rare_count"] == 2 and result["rare_classes"]
+    assert all(result["train_counts"][c] <= 2 for c in result["rare_classes"])
+    assert main([*argv, "--min-confidence", "1.5", "-q"]) == 2

@@ -3,6 +3,7 @@ skips unreadable files and says which."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -153,3 +154,27 @@ class SeedImages(torch.utils.data.Dataset):
     def class_counts(self) -> dict[str, int]:
         counts = torch.bincount(self.labels, minlength=len(self.classes)).tolist()
         return dict(zip(self.classes, counts))
+
+    def rare_classes(self) -> list[str]:
+        """Classes with fewer than half the images of the largest one."""
+        counts = self.class_counts()
+        return [c for c, n in counts.items() if n < max(counts.values()) / 2]
+
+    def keep_rare(self, count: int, seed: int = 0) -> SeedImages:
+        """A copy with at most ``count`` images of each of :meth:`rare_classes` (drawn with
+        ``seed``; both views of a kernel count as two images), every image of the others: a lab
+        that has photographed only a few dozen kernels of a rare defect."""
+        if count < 1:
+            raise ValueError(f"the rare-class count must be >= 1, got {count}")
+        rng = np.random.default_rng(seed)
+        keep = []
+        for index, name in enumerate(self.classes):
+            members = np.flatnonzero(self.labels.numpy() == index)
+            if name in self.rare_classes():
+                members = np.sort(rng.permutation(members)[:count])
+            keep.extend(members.tolist())
+        keep = sorted(keep)
+        subset = copy.copy(self)
+        subset.images, subset.labels = self.images[keep], self.labels[keep]
+        subset.paths = [self.paths[i] for i in keep]
+        return subset

@@ -20,9 +20,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         parents=[COMMON, DEVICE],
         help="macro-F1 and rare-class recall with and without GAN augmentation",
         description="Train the same classifier for the same number of steps on: the real train "
-        "split; the same with a class-weighted loss; the same plus generated images for the rare "
-        "classes; generated images only. Test each on the real test split (medians over "
-        "--seeds). The GAN must not have seen the test split (`gan train` uses the train split).",
+        "split; the same with a class-weighted loss; with colour jitter and mixup; plus generated "
+        "images for the rare classes (kept when a classifier trained on the real images agrees "
+        "with their class), also class-weighted; generated images only. Test each on the real "
+        "test split (medians and spreads over --seeds). The GAN must not have seen the test split "
+        "(`gan train` uses the train split), nor, with --rare-count, the rare images left out.",
         epilog="The default GAN is the shipped one, trained on the train split of\n"
         "`seed-gan synth DATA --total 2000 --size 64 --seed 0`: use that DATA with it.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -43,6 +45,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=",".join(RECIPES),
         help=f"comma-separated, of {', '.join(RECIPES)} (default: all)",
     )
+    parser.add_argument(
+        "--rare-count",
+        type=int,
+        metavar="N",
+        help="keep only N real training images of each rare class (fewer than half the largest "
+        "class's); train the --gan with `gan train --rare-count N` on the same DATA",
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.9,
+        help="generated images are kept when a classifier trained on the real images gives them "
+        "their class at least this probability (default: %(default)s)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the result as JSON")
     parser.set_defaults(run=run)
 
@@ -60,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         augment=args.augment,
         recipes=tuple(r.strip() for r in args.recipes.split(",") if r.strip()),
+        rare_count=args.rare_count,
+        min_confidence=args.min_confidence,
         device=device.type,
         progress=not args.quiet,
     )

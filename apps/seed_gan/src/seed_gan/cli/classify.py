@@ -129,7 +129,7 @@ def run_train(args: argparse.Namespace) -> int:
     dataset, generated = train, {}
     if args.augment_with_gan:
         generator = load_generator(args.gan)
-        dataset, generated = augment_with_gan(train, generator, args.augment_with_gan, args.seed)
+        dataset, generated, _ = augment_with_gan(train, generator, args.augment_with_gan, args.seed)
         log.info("Added generated images: %s", generated)
     weights = None
     if args.class_weighted:

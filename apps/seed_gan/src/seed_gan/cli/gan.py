@@ -65,6 +65,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--checkpoint-every", type=int, default=500, help="steps between checkpoints"
     )
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train.add_argument(
+        "--rare-count",
+        type=int,
+        metavar="N",
+        help="keep only N images of each rare class (fewer than half the largest class's): "
+        "the GAN for `bench --rare-count N`, which sees what the classifier sees",
+    )
     train.set_defaults(run=run_train)
 
     sample = actions.add_parser(
@@ -93,6 +100,8 @@ def run_train(args: argparse.Namespace) -> int:
     if not args.resume and (out / STATE_FILE).is_file():
         raise ValueError(f"{out} holds a GAN run already; add --resume or choose another --out")
     data = SeedImages(args.data, None if args.split == "all" else "train", args.size)
+    if args.rare_count is not None:
+        data = data.keep_rare(args.rare_count)
     log.info("Training on %d images: %s", len(data), data.class_counts())
     generator, history = train_gan(
         data,
