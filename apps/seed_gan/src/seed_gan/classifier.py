@@ -301,14 +301,14 @@ def evaluate(model: SeedClassifier, dataset, classes: list[str]) -> dict:
     calibration error on ``dataset``."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-    from seed_gan.confidence import calibration_error
+    from seed_gan.confidence import calibration_error, softmax
 
     items = [dataset[i] for i in range(len(dataset))]  # each item read once
     images = torch.stack([x for x, _ in items])
     truth = np.array([int(y) for _, y in items])
     logits, _ = predict_logits(model, images)
     confidence = getattr(model, "confidence", None)
-    probs = torch.softmax(torch.from_numpy(logits).double(), 1).numpy()
+    probs = softmax(logits.astype(np.float64))
     calibrated = confidence.probabilities(logits) if confidence is not None else probs
     pred = probs.argmax(1)
     labels = list(range(len(classes)))

@@ -33,14 +33,16 @@ __all__ = [
     "calibrate",
     "calibration_error",
     "fit_temperature",
+    "logits_and_statistics",
     "low_level_statistics",
+    "softmax",
 ]
 
 CONFIDENCE_FILE = "confidence.safetensors"
 QUANTILE = 0.99  # share of validation kernels that pass the check
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(1, keepdims=True)
@@ -75,26 +77,32 @@ def calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> 
     return float(error)
 
 
+def logits_and_statistics(model, images, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """One pass over ``images`` (``[N, 3, H, W]`` in [-1, 1]): the logits ``[N, classes]`` and
+    the :func:`low_level_statistics` ``[N, 2C]``."""
+    import torch
+
+    from seed_gan.classifier import predict_logits
+
+    first = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    statistics = []
+
+    def keep(module, inputs, output):
+        x = output.float()
+        statistics.append(torch.cat([x.mean((2, 3)), x.std((2, 3))], 1).cpu())
+
+    handle = first.register_forward_hook(keep)
+    try:
+        logits, _ = predict_logits(model, images, batch_size)
+    finally:
+        handle.remove()
+    return logits, torch.cat(statistics).double().numpy() if statistics else np.zeros((0, 0))
+
+
 def low_level_statistics(model, images, batch_size: int = 256) -> np.ndarray:
     """``[N, 2C]``: per image, the mean and standard deviation over positions of each of the
     ``C`` channels of ``model``'s first convolution (images ``[N, 3, H, W]`` in [-1, 1])."""
-    import torch
-
-    first = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
-    captured = []
-    handle = first.register_forward_hook(lambda module, inputs, output: captured.append(output))
-    out = []
-    try:
-        with torch.inference_mode():
-            device = next(model.parameters()).device
-            for i in range(0, len(images), batch_size):
-                captured.clear()
-                model(images[i : i + batch_size].to(device))
-                x = captured[0].float()
-                out.append(torch.cat([x.mean((2, 3)), x.std((2, 3))], 1).cpu())
-    finally:
-        handle.remove()
-    return torch.cat(out).double().numpy() if out else np.zeros((0, 0))
+    return logits_and_statistics(model, images, batch_size)[1]
 
 
 @dataclass
@@ -108,7 +116,7 @@ class Confidence:
     threshold: float
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
-        return _softmax(np.asarray(logits, np.float64) / self.temperature)
+        return softmax(np.asarray(logits, np.float64) / self.temperature)
 
     def distance(self, statistics: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distance ``[N]`` of :func:`low_level_statistics` rows."""
@@ -165,24 +173,21 @@ def calibrate(model, train, val, quantile: float = QUANTILE) -> tuple:
     import torch
     from sklearn.covariance import LedoitWolf
 
-    from seed_gan.classifier import predict_logits
-
     def images(dataset):
         return torch.stack([dataset[i][0] for i in range(len(dataset))])
 
     train_statistics = low_level_statistics(model, images(train))
     mean = train_statistics.mean(0)
     precision = LedoitWolf().fit(train_statistics - mean).precision_
-    val_images = images(val)
-    logits, _ = predict_logits(model, val_images)
+    logits, val_statistics = logits_and_statistics(model, images(val))
     labels = val.labels.numpy()
     temperature = fit_temperature(logits, labels)
     confidence = Confidence(temperature, mean, precision, 0.0)
-    distances = confidence.distance(low_level_statistics(model, val_images))
+    distances = confidence.distance(val_statistics)
     confidence.threshold = float(np.quantile(distances, quantile))
     report = {
         "temperature": temperature,
-        "val_ece_before": calibration_error(_softmax(logits), labels),
+        "val_ece_before": calibration_error(softmax(logits), labels),
         "val_ece_after": calibration_error(confidence.probabilities(logits), labels),
         "threshold": confidence.threshold,
         "val_flagged": float(np.mean(distances > confidence.threshold)),

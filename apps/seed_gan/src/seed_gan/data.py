@@ -166,11 +166,11 @@ class SeedImages(torch.utils.data.Dataset):
         that has photographed only a few dozen kernels of a rare defect."""
         if count < 1:
             raise ValueError(f"the rare-class count must be >= 1, got {count}")
-        rng = np.random.default_rng(seed)
+        rng, rare = np.random.default_rng(seed), self.rare_classes()
         keep = []
         for index, name in enumerate(self.classes):
             members = np.flatnonzero(self.labels.numpy() == index)
-            if name in self.rare_classes():
+            if name in rare:
                 members = np.sort(rng.permutation(members)[:count])
             keep.extend(members.tolist())
         keep = sorted(keep)

@@ -14,7 +14,7 @@ import torch
 from app_toolkit.files import atomic_write, check_output_dir, write_csv, write_json
 from app_toolkit.plots import save_grid
 from seed_gan.classifier import SeedClassifier, predict_logits
-from seed_gan.confidence import low_level_statistics
+from seed_gan.confidence import logits_and_statistics, softmax
 from seed_gan.data import find_images, load_images, seed_id
 
 __all__ = ["grade_lot", "wilson_interval"]
@@ -81,14 +81,13 @@ def grade_lot(
         raise ValueError(f"{lot_dir}: none of the {len(files)} images is readable")
     model = model.to(device)
     scaled = images.float() / 127.5 - 1
-    logits, _ = predict_logits(model, scaled)
     confidence = getattr(model, "confidence", None)
     if confidence is not None:
-        statistics = low_level_statistics(model, scaled)
+        logits, statistics = logits_and_statistics(model, scaled)
         probs, unlike = confidence.probabilities(logits), confidence.unlike_training(statistics)
     else:
-        z = logits - logits.max(1, keepdims=True)
-        probs, unlike = np.exp(z) / np.exp(z).sum(1, keepdims=True), np.zeros(len(z), bool)
+        logits, _ = predict_logits(model, scaled)
+        probs, unlike = softmax(logits), np.zeros(len(logits), bool)
 
     # one row per kernel: views grouped by folder and seed id
     groups: dict[tuple, list[int]] = {}
