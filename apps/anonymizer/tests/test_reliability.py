@@ -5,6 +5,7 @@ import pytest
 
 from anonymizer.cli import main
 from app_toolkit.testing import (
+    assert_home_clean,
     assert_one_line_error,
     assert_refused_at_parse,
     fingerprint,
@@ -41,7 +42,7 @@ def test_bad_files_are_listed_inputs_and_home_untouched(photos, tmp_path):
     done = run_cli("anonymizer", ["run", photos, "--out", tmp_path / "out", "-q"], home)
     assert done.returncode == 0, done.stderr[-600:]
     assert (tmp_path / "out" / "street.png").is_file() and fingerprint(photos) == before
-    assert not any(home.iterdir())
+    assert_home_clean(home)
 
 
 @pytest.mark.parametrize(

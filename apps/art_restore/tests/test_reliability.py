@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from app_toolkit.testing import (
+    assert_home_clean,
     assert_one_line_error,
     assert_refused_at_parse,
     fingerprint,
@@ -44,5 +45,5 @@ def test_restore_a_folder_with_bad_files(tmp_path):
     done = run_cli("art_restore", ["restore", scans, "--out", tmp_path / "out", "-q"], home)
     assert done.returncode == 0, done.stderr[-600:]
     assert (tmp_path / "out" / "a.png").is_file() and fingerprint(scans) == before
-    assert not any(home.iterdir())
+    assert_home_clean(home)
     shutil.rmtree(tmp_path / "out")

@@ -5,6 +5,7 @@ import pytest
 
 from app_toolkit.testing import (
     UNREADABLE,
+    assert_home_clean,
     assert_one_line_error,
     fingerprint,
     run_cli,
@@ -60,7 +61,7 @@ def test_bad_files_are_listed_the_rest_processed_nothing_written_outside(photos,
     done = tsigns(tmp_path, "detect", photos, "--out", out)
     assert done.returncode == 0 and "files skipped" in done.stdout, done.stderr[-600:]
     assert (out / "street.png").is_file() and fingerprint(photos) == before
-    assert not any((tmp_path / "home").iterdir()), "wrote into $HOME"
+    assert_home_clean(tmp_path / "home")
 
 
 def test_only_unreadable_files_is_one_line(tmp_path):

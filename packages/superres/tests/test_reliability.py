@@ -9,6 +9,7 @@ import pytest
 from affine_sr.checkpoint import shipped_model
 from app_toolkit.testing import (
     UNREADABLE,
+    assert_home_clean,
     assert_one_line_error,
     fingerprint,
     run_cli,
@@ -72,7 +73,7 @@ def test_batch_with_bad_files_keeps_inputs_and_home_untouched(photos, tmp_path):
     assert done.returncode == 0, done.stderr[-600:]
     assert (tmp_path / "out" / "a.png").is_file() and (tmp_path / "out" / "tiny.png").is_file()
     assert fingerprint(mixed) == before
-    assert not any((tmp_path / "home").iterdir())
+    assert_home_clean(tmp_path / "home")
     # only unreadable files: exit 1
     only_bad = tmp_path / "only_bad"
     write_bad_files(only_bad, UNREADABLE)

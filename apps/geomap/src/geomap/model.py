@@ -352,6 +352,9 @@ class GeoMapModel:
             raise ValueError(f"{directory}: corrupt geomap model ({err})") from None
         if not isinstance(config, dict) or config.get("class") != cls.__name__:
             raise ValueError(f"{directory}: not a geomap model config")
+        bad = [k for k, v in tensors.items() if v.dtype.kind == "f" and not np.isfinite(v).all()]
+        if bad:
+            raise ValueError(f"{directory}: NaN or infinite values in {', '.join(bad[:3])}")
         k_choice = config.pop("k_choice", None)
         config.setdefault("transform", "linear")  # models saved before the log transform
         for key in ("class", "fitted_k", "elbow"):  # "elbow": models saved before k_choice

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from app_toolkit.files import atomic_write
@@ -27,6 +27,8 @@ __all__ = [
     "WEIGHTS_NAME",
     "CheckpointError",
     "check_finite",
+    "check_loaded",
+    "nonfinite_names",
     "PretrainedMixin",
     "register_to_config",
     "store_half",
@@ -52,15 +54,55 @@ def _jsonable(value: Any) -> Any:
     )
 
 
+def nonfinite_names(state: dict[str, torch.Tensor]) -> str:
+    """The names of ``state``'s floating-point tensors that hold NaN or infinity, as one short
+    string ("" when every value is finite)."""
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    return ", ".join(bad[:3]) + (", ..." if len(bad) > 3 else "")
+
+
 def check_finite(state: dict[str, torch.Tensor], what: str = "model") -> None:
     """Raise ``ValueError`` if a floating-point tensor of ``state`` holds NaN or infinity: a
     diverged model is never saved as if it were a result."""
-    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    bad = nonfinite_names(state)
     if bad:
         raise ValueError(
-            f"{what} has non-finite weights ({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}); "
+            f"{what} has non-finite weights ({bad}); "
             "not saved (training diverged: lower the learning rate or check the data)"
         )
+
+
+def check_loaded(state: dict[str, torch.Tensor], path: str | os.PathLike) -> None:
+    """Raise :class:`CheckpointError` if weights read from ``path`` hold NaN or infinity (a model
+    that would turn every output black or blank)."""
+    bad = nonfinite_names(state)
+    if bad:
+        raise CheckpointError(f"{path} holds NaN or infinite weights ({bad}); not usable")
+
+
+def _check_shapes(cls: type, config: dict, weights_path: Path, config_path: Path) -> None:
+    """Compare the shapes ``cls(**config)`` would allocate with the tensors in the weights file,
+    building the module on the meta device (no memory), so that a config with huge sizes fails
+    before anything is allocated."""
+    try:
+        with safe_open(str(weights_path), "pt") as f:
+            stored = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError) as err:
+        raise CheckpointError(f"{weights_path} is corrupt or truncated ({err})") from None
+    try:
+        with torch.device("meta"):
+            skeleton = cls(**config)
+    except TypeError as err:
+        raise CheckpointError(f"{config_path} does not match {cls.__name__}: {err}") from None
+    except Exception:  # noqa: BLE001 - a constructor that needs real data: checked after loading
+        return
+    wanted = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    for name, shape in wanted.items():
+        if stored.get(name, shape) != shape:
+            raise CheckpointError(
+                f"{config_path} does not fit the weights: {name} would be {list(shape)}, the "
+                f"file holds {list(stored[name])}"
+            )
 
 
 def register_to_config(init: Callable) -> Callable:
@@ -129,6 +171,7 @@ class PretrainedMixin:
         if name != cls.__name__:
             raise CheckpointError(f"{directory} holds a {name}, not a {cls.__name__}")
         config.update(overrides)
+        _check_shapes(cls, config, weights_path, config_path)
         try:
             model = cls(**config)
         except TypeError as err:
@@ -137,6 +180,7 @@ class PretrainedMixin:
             state = load_file(weights_path, device=str(device))
         except (SafetensorError, OSError) as err:
             raise CheckpointError(f"{weights_path} is corrupt or truncated ({err})") from None
+        check_loaded(state, weights_path)
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as err:

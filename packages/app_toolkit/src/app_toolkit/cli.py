@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 
-from app_toolkit.devices import environment, resolve_device
 from app_toolkit.thirdparty import private_state_dirs
 
 __all__ = [
@@ -28,13 +29,20 @@ __all__ = [
     "INT_RANGES",
     "add_device_option",
     "build_parser",
-    "bounded", "make_main", "print_fields",
+    "bounded",
+    "make_main",
+    "print_fields",
     "run_command",
 ]
 
 COMMON = argparse.ArgumentParser(add_help=False)
 COMMON.add_argument("-q", "--quiet", action="store_true", help="only print results and errors")
-
+COMMON.add_argument(
+    "-v",
+    "--verbose",
+    action="store_true",
+    help="also show other libraries' log lines and warnings, and debug details",
+)
 
 
 def add_device_option(container: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -130,14 +138,30 @@ def build_parser(
     return parser
 
 
-def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
-    """Parse, set up logging (``--quiet`` keeps warnings only) and run the subcommand. Bad input
-    (``ValueError``) exits 2, a failure (``OSError``, ``RuntimeError``, ``ImportError`` of an
-    optional dependency) 1 and Ctrl-C 130, each with one line on stderr and no traceback."""
+def _setup_output(own: set[str], quiet: bool, verbose: bool) -> None:
+    """Our loggers (``own`` packages) print INFO lines (WARNING with ``--quiet``); other
+    libraries' loggers and Python warnings stay silent unless ``--verbose``."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s")
+    for name in own:
+        logging.getLogger(name).setLevel(
+            logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+        )
+    if not verbose:
+        warnings.simplefilter("ignore")
+        os.environ.setdefault("PYTHONWARNINGS", "ignore")  # worker processes too
+
+
+def run_command(
+    parser: argparse.ArgumentParser, argv: list[str] | None = None, own: Sequence[str] = ()
+) -> int:
+    """Parse, set up the output (the loggers of the ``own`` packages and app_toolkit print INFO
+    lines, ``--quiet`` keeps their warnings only, ``--verbose`` shows other libraries' lines and
+    warnings too) and run the subcommand. Bad input (``ValueError``) exits 2, a failure
+    (``OSError``, ``RuntimeError``, ``ImportError`` of an optional dependency) 1 and Ctrl-C 130,
+    each with one line on stderr and no traceback."""
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
-        format="%(message)s",
+    _setup_output(
+        {"app_toolkit", *own}, getattr(args, "quiet", False), getattr(args, "verbose", False)
     )
     try:
         return args.run(args) or 0
@@ -163,16 +187,20 @@ def make_main(
     subcommands: Sequence[ModuleType],
     env_packages: Sequence[str] = (),
     setup: Callable[[], None] | None = None,
+    log_packages: Sequence[str] = (),
 ) -> Callable[[list[str] | None], int]:
     """The console-script entry point ``main(argv=None) -> exit code`` of one command (see
-    :func:`build_parser`); ``setup`` runs first (silencing a library's own logging, say)."""
+    :func:`build_parser`); ``setup`` runs first (silencing a library's own logging, say). The
+    command prints the log lines of its own package, of app_toolkit and of ``log_packages`` (the
+    monorepo libraries it drives); other libraries' lines only with ``--verbose``."""
+    own = {module.__name__.split(".")[0] for module in subcommands} | set(log_packages)
 
     def main(argv: list[str] | None = None) -> int:
         private_state_dirs()
         if setup is not None:
             setup()
         parser = build_parser(prog, description, package_version, subcommands, env_packages)
-        return run_command(parser, argv)
+        return run_command(parser, argv, sorted(own))
 
     main.__doc__ = f"``{prog}``: {description}"
     return main
@@ -188,6 +216,8 @@ def print_fields(fields: dict[str, object]) -> None:
 def _run_env(
     prog: str, package_version: str, packages: tuple[str, ...], args: argparse.Namespace
 ) -> int:
+    from app_toolkit.devices import environment, resolve_device
+
     info = {prog: package_version, **environment(resolve_device("auto"))}
     for package in packages:
         try:

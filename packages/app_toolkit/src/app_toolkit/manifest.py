@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from app_toolkit.files import write_json
+from app_toolkit.files import sweep_temporaries, write_json
 
 __all__ = ["MANIFEST_NAME", "RunManifest", "file_digest", "module_fingerprint"]
 
@@ -43,6 +43,21 @@ def module_fingerprint(module: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
+def _manifest_problem(data: object) -> str | None:
+    """What is wrong with a manifest's content, or None when it has the expected shape."""
+    if not isinstance(data, dict):
+        return f"expected a JSON object, found {type(data).__name__}"
+    if not isinstance(data.get("settings"), dict):
+        return '"settings" is missing or not an object'
+    outputs = data.get("outputs", {})
+    if not isinstance(outputs, dict):
+        return '"outputs" is not an object'
+    for key, digest in outputs.items():
+        if not (isinstance(digest, str) and len(digest) == 64):
+            return f'"outputs" entry {key!r} is not a SHA-256 digest'
+    return None
+
+
 class RunManifest:
     """The manifest of ``out_dir`` for a run with ``settings`` (JSON-serialisable)."""
 
@@ -51,7 +66,8 @@ class RunManifest:
         self.path = self.out_dir / MANIFEST_NAME
         self.settings = json.loads(json.dumps(settings))
         self.outputs: dict[str, str] = {}
-        previous = self._load()
+        sweep_temporaries(self.out_dir)  # partial files of a killed run
+        previous = self._load(overwrite)
         if previous is None or overwrite:
             return
         if previous.get("settings") != self.settings:
@@ -66,15 +82,22 @@ class RunManifest:
             )
         self.outputs = dict(previous.get("outputs", {}))
 
-    def _load(self) -> dict | None:
+    def _load(self, overwrite: bool) -> dict | None:
         if not self.path.is_file():
             if self.out_dir.is_dir() and any(self.out_dir.iterdir()):
                 return {"settings": {"unknown": "outputs of an earlier version or another tool"}}
             return None
         try:
-            return json.loads(self.path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
-            return {"settings": {"unknown": "unreadable manifest"}}
+            previous = json.loads(self.path.read_text())
+            problem = _manifest_problem(previous)
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as err:
+            problem = f"not readable JSON ({err})"
+        if problem is None or overwrite:
+            return None if problem else previous
+        raise ValueError(
+            f"{self.path} is damaged: {problem}; pass --overwrite to redo every output (the "
+            "manifest is rewritten), or choose another --out"
+        )
 
     def _key(self, output: Path) -> str:
         return Path(output).resolve().relative_to(self.out_dir.resolve()).as_posix()

@@ -51,7 +51,9 @@ def _png_header(width: int, height: int) -> bytes:
     """A PNG signature and IHDR chunk claiming ``width`` × ``height``, then nothing."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     chunk = b"IHDR" + ihdr
-    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    return (
+        b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    )
 
 
 def _truncated(path: Path) -> Path:
@@ -122,7 +124,21 @@ def run_cli(module: str, argv: list[str], home: Path) -> subprocess.CompletedPro
     )
 
 
-def assert_refused_at_parse(main: Callable[[list[str]], int], argv: list[str], folder: Path) -> None:
+def assert_home_clean(home: Path) -> None:
+    """Nothing was written under ``home`` (a :func:`run_cli` home) but the toolkit's cache folder
+    (``$XDG_CACHE_HOME/app-toolkit``, see :func:`app_toolkit.thirdparty.cache_dir`)."""
+    cache = home / ".cache" / "app-toolkit"
+    strays = [
+        p
+        for p in home.rglob("*")
+        if not (p == cache or p.is_relative_to(cache) or p == cache.parent)
+    ]
+    assert not strays, f"wrote into $HOME: {[str(p.relative_to(home)) for p in strays[:5]]}"
+
+
+def assert_refused_at_parse(
+    main: Callable[[list[str]], int], argv: list[str], folder: Path
+) -> None:
     """``main(argv)``, run in the empty folder ``folder``, is refused by its parser: exit 2, no
     traceback, nothing written (bad option values never start any work)."""
     stderr = io.StringIO()
@@ -155,5 +171,3 @@ def assert_one_line_error(code: int, stderr: str, expected_code: int = 2, match:
     assert "Traceback" not in stderr, f"traceback on stderr, which ends: {shown!r}"
     assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}, ending: {shown!r}"
     assert match in lines[0], f"{match!r} not in {lines[0]!r}"
-
-

@@ -90,13 +90,18 @@ def _load(directory: Path, device: str, prior: str | None) -> AffineSR:
     import diffusers
     from safetensors.torch import load_file
 
+    from app_toolkit.checkpoint import check_loaded
+
     config = json.loads((directory / "config.json").read_text())
     scheduler_class = getattr(diffusers, config["scheduler_class"], None)
     if scheduler_class is None:
         raise ValueError(f"{directory}: unknown scheduler class in config.json")
     prior = prior or config.get("prior")
-    unet = load_unet(Path(prior) if prior else directory / "unet")
+    unet_dir = Path(prior) if prior else directory / "unet"
+    unet = load_unet(unet_dir)
+    check_loaded(unet.state_dict(), unet_dir)
     state = load_file(directory / "sft.safetensors")
+    check_loaded(state, directory / "sft.safetensors")
     prompt_embeds = state.pop("prompt_embeds", None)
     if prompt_embeds is not None:
         prompt_embeds = prompt_embeds.float()

@@ -14,4 +14,5 @@ main = make_main(
     __version__,
     (restore, degrade, train, evaluate),
     env_packages=("affine-sr", "diffusers", "accelerate", "opencv-python"),
+    log_packages=("affine_sr", "core_flows"),
 )

@@ -14,4 +14,5 @@ main = make_main(
     __version__,
     (upscale, train, evaluate),
     env_packages=("diffusers", "accelerate", "safetensors", "scikit-image", "opencv-python"),
+    log_packages=("core_flows",),
 )
