@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Protocol
 
 import cv2
 import numpy as np
-import torch
 
+from anonymizer.config import FACE_DETECTORS, PLATE_DETECTORS, DetectorConfig, check_weights
 from anonymizer.detections import Detection
 from anonymizer.onnx_detectors import RetinaFaceDetector, RetinaPlateDetector
-from app_toolkit.devices import resolve_device
 
 __all__ = [
     "CascadePlateDetector",
@@ -33,13 +31,16 @@ __all__ = [
     "MTCNNFaceDetector",
     "YOLODetector",
     "build_detectors",
+    "check_weights",
+    "resolve_detection_device",
+    # defined in anonymizer.config (which imports nothing heavy), importable from here too
+    "FACE_DETECTORS",
+    "PLATE_DETECTORS",
 ]
 
 log = logging.getLogger(__name__)
 
 PLATE_CASCADE = "haarcascade_russian_plate_number.xml"
-FACE_DETECTORS = ("retinaface", "mtcnn")
-PLATE_DETECTORS = ("clp", "cascade")
 # Class names in user YOLO weights that count as each of our labels.
 LABEL_KEYWORDS = {"face": ("face", "head"), "plate": ("plate", "licen")}
 
@@ -59,11 +60,10 @@ class MTCNNFaceDetector:
     label = "face"
     name = "mtcnn"
 
-    def __init__(
-        self, threshold: float = 0.9, min_size: int = 16, device: str | torch.device = "cpu"
-    ):
+    def __init__(self, threshold: float = 0.9, min_size: int = 16, device: str = "cpu"):
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"face threshold must be in (0, 1), got {threshold}")
+        import torch
         from facenet_pytorch import MTCNN
 
         self.threshold = threshold
@@ -76,11 +76,13 @@ class MTCNNFaceDetector:
             device=torch.device(device),
         )
 
-    @torch.inference_mode()
     def detect(self, image: np.ndarray) -> list[Detection]:
+        import torch
+
         if min(image.shape[:2]) < self.model.min_face_size:
             return []  # no face of the minimum size fits (and MTCNN fails on such frames)
-        boxes, probs = self.model.detect(image)
+        with torch.inference_mode():
+            boxes, probs = self.model.detect(image)
         if boxes is None:
             return []
         found = []
@@ -159,7 +161,7 @@ class YOLODetector:
         weights: str | os.PathLike,
         label: str,
         threshold: float = 0.25,
-        device: str | torch.device = "cpu",
+        device: str = "cpu",
         imgsz: int = 1280,
     ):
         if label not in LABEL_KEYWORDS:
@@ -197,14 +199,6 @@ class YOLODetector:
         return detections_from_result(result, self.label, self.classes, self.name)
 
 
-def check_weights(weights: str | os.PathLike, label: str) -> Path:
-    """The weights file, checked to exist, before ultralytics is imported."""
-    weights = Path(weights)
-    if not weights.is_file():
-        raise ValueError(f"--{label}-weights: no such file: {weights}")
-    return weights
-
-
 def select_classes(names: dict[int, str], label: str) -> list[int] | None:
     """Class ids whose name says ``label``; ``None`` (every class) when no name does."""
     keys = LABEL_KEYWORDS[label]
@@ -232,51 +226,40 @@ def detections_from_result(result, label: str, classes: list[int] | None, source
     return found
 
 
-@dataclass
-class DetectorConfig:
-    """What to look for and how; the CLI's detection options map one to one onto these fields."""
+def uses_torch(config: DetectorConfig) -> bool:
+    """Whether a detector of ``config`` is a PyTorch model (MTCNN or YOLO weights)."""
+    return bool(
+        (config.faces and (config.face_detector == "mtcnn" or config.face_weights))
+        or (config.plates and config.plate_weights)
+    )
 
-    faces: bool = True
-    plates: bool = True
-    face_detector: str = "retinaface"
-    plate_detector: str = "clp"
-    face_threshold: float = 0.9
-    plate_threshold: float = 0.7
-    plate_neighbors: int = 3
-    plate_max_width: float = 0.25
-    min_size: int = 8
-    face_weights: str | None = None
-    plate_weights: str | None = None
-    device: str = "auto"
 
-    def __post_init__(self):
-        if not (self.faces or self.plates):
-            raise ValueError("nothing to detect: enable faces, plates or both")
-        if self.face_detector not in FACE_DETECTORS:
-            raise ValueError(
-                f"face detector must be one of {FACE_DETECTORS}, got {self.face_detector!r}"
-            )
-        if self.plate_detector not in PLATE_DETECTORS:
-            raise ValueError(
-                f"plate detector must be one of {PLATE_DETECTORS}, got {self.plate_detector!r}"
-            )
-        if self.min_size < 1:
-            raise ValueError(f"min size must be >= 1 pixel, got {self.min_size}")
-        for name in ("face_threshold", "plate_threshold"):
-            if not 0.0 < getattr(self, name) < 1.0:
-                raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)}")
-        if self.plate_neighbors < 1:
-            raise ValueError(f"plate_neighbors must be >= 1, got {self.plate_neighbors}")
-        if not 0.0 < self.plate_max_width <= 1.0:
-            raise ValueError(f"plate_max_width must be in (0, 1], got {self.plate_max_width}")
-        for label, weights in (("face", self.face_weights), ("plate", self.plate_weights)):
-            if weights:
-                check_weights(weights, label)
+def resolve_detection_device(config: DetectorConfig) -> str:
+    """``config.device`` made concrete. With PyTorch detectors as torch sees the machine
+    (:func:`app_toolkit.devices.resolve_device`); with the onnxruntime and OpenCV ones (the
+    defaults) as onnxruntime does, so that torch is never imported for them."""
+    if uses_torch(config):
+        from app_toolkit.devices import resolve_device
+
+        return str(resolve_device(config.device))
+    name = config.device
+    if name == "cpu":
+        return name
+    if name != "auto" and not (name == "cuda" or name.startswith("cuda:")):
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {name!r}")
+    from app_toolkit.thirdparty import import_onnxruntime
+
+    cuda = "CUDAExecutionProvider" in import_onnxruntime().get_available_providers()
+    if name == "auto":
+        return "cuda" if cuda else "cpu"
+    if not cuda:
+        raise ValueError(f"device {name!r} asked for, but onnxruntime has no CUDA provider here")
+    return name
 
 
 def build_detectors(config: DetectorConfig) -> list[Detector]:
     """The detectors ``config`` asks for, weights loaded and ready."""
-    config = replace(config, device=str(resolve_device(config.device)))
+    config = replace(config, device=resolve_detection_device(config))
     detectors: list[Detector] = []
     if config.faces:
         if config.face_weights:

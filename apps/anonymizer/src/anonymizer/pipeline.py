@@ -3,24 +3,24 @@ datasets (:func:`anonymize_files`), and re-render from edited review files (:fun
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
 from collections import defaultdict
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
+from anonymizer.config import METHODS, REPORT_DIR, AnonymizerConfig
 from anonymizer.detections import Detection, adjust_box, grow_points, merge_frames
-from anonymizer.detectors import Detector, DetectorConfig, build_detectors
-from anonymizer.replace import METHODS, Replacer, build_replacer, check_sd_model
+from anonymizer.detectors import Detector, build_detectors, resolve_detection_device
+from anonymizer.replace import Replacer, build_replacer
 from anonymizer.review import draw_boxes, read_review, write_review
-from app_toolkit.devices import resolve_device
 from app_toolkit.files import check_output_dir, write_json
 from app_toolkit.manifest import RunManifest, file_digest
 from app_toolkit.media import (
@@ -43,41 +43,8 @@ __all__ = [
     "apply_reviews",
 ]
 
-REPORT_DIR = "_anonymize"
-"""Folder for review files, previews and reports inside an output folder: never data."""
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class AnonymizerConfig:
-    """Everything that decides how a frame is anonymized; saved beside every run's report."""
-
-    detection: DetectorConfig = field(default_factory=DetectorConfig)
-    method: str = "cv-inpaint"
-    face_grow: float = 0.25
-    plate_grow: float = 0.1
-    persist: int = 2
-    sd_model: str | None = None
-    sd_options: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        if isinstance(self.detection, dict):
-            self.detection = DetectorConfig(**self.detection)
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
-        for name in ("face_grow", "plate_grow"):
-            if not getattr(self, name) > -0.5:
-                raise ValueError(f"{name} must be > -0.5, got {getattr(self, name)}")
-        if self.persist < 0:
-            raise ValueError(f"persist must be >= 0, got {self.persist}")
-        if self.method == "sd-inpaint":
-            check_sd_model(self.sd_model)
-        steps, size = self.sd_options.get("steps", 1), self.sd_options.get("size", 512)
-        if steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
-        if size < 64 or size % 8:
-            raise ValueError(f"sd size must be a multiple of 8 and >= 64, got {size}")
 
 
 class Anonymizer:
@@ -102,7 +69,7 @@ class Anonymizer:
     @classmethod
     def from_config(cls, config: AnonymizerConfig, detect: bool = True) -> Anonymizer:
         """Load the detectors (unless ``detect`` is false) and the replacement method."""
-        device = str(resolve_device(config.detection.device))
+        device = resolve_detection_device(config.detection)
         config = replace(config, detection=replace(config.detection, device=device))
         detectors = build_detectors(config.detection) if detect else []
         return cls(detectors, _build_replacer(config, config.method), config.method, config)
@@ -216,11 +183,13 @@ class BackgroundIO:
     current one (OpenCV and Pillow release the GIL while they decode and encode).
 
     ``prefetch(i)`` starts reading items ``i .. i + ahead``; ``image(item)`` waits for one;
-    ``write(item, fn)`` queues its outputs; ``close()`` waits for every write and returns the
-    reason of each that failed, by input path. Writes run one at a time, in order."""
+    ``write(item, fn)`` queues its outputs (``written(item)`` is called once they are on disk);
+    ``close()`` waits for every write and returns the reason of each that failed, by input
+    path. Writes run one at a time, in order."""
 
-    def __init__(self, items: list[MediaFile], wanted, ahead: int = 2):
+    def __init__(self, items: list[MediaFile], wanted, ahead: int = 2, written=None):
         self.items, self.wanted, self.ahead = items, wanted, ahead
+        self.written = written
         self._reader, self._writer = ThreadPoolExecutor(1), ThreadPoolExecutor(1)
         self._reads: dict[Path, Future] = {}
         self._writes: list[tuple[Path, Future]] = []
@@ -239,7 +208,12 @@ class BackgroundIO:
         return future.result() if future else read_image(item.path)
 
     def write(self, item: MediaFile, fn) -> None:
-        self._writes.append((item.path, self._writer.submit(fn)))
+        def write_then_note():
+            fn()
+            if self.written is not None:
+                self.written(item)
+
+        self._writes.append((item.path, self._writer.submit(write_then_note)))
 
     def close(self) -> dict[Path, str]:
         failed = {}
@@ -312,13 +286,15 @@ def process_file(
     io: BackgroundIO | None = None,
 ) -> dict:
     """Anonymize one input file into ``out_dir``; returns its report entry (never raises for a bad
-    file: the entry says ``failed`` and why). With ``io``, an image is read ahead and its outputs
-    written in the background: a failed write is reported by ``io.close()``."""
+    file: the entry says ``failed`` and why). ``overwrite`` false: the output is already done
+    (made by these settings from these input bytes) and is kept. With ``io``, an image is read
+    ahead and its outputs written in the background: a failed write is reported by
+    ``io.close()``."""
     output = output_paths(item, out_dir)[0]
     entry = {"input": str(item.path), "output": str(output), "kind": item.kind}
     if item.kind == "other":
         return {**entry, "status": "skipped", "reason": "not an image or video"}
-    if output.exists() and not overwrite:
+    if not overwrite:
         return {**entry, "status": "exists"}
     start = time.perf_counter()
     try:
@@ -339,7 +315,7 @@ _WORKER: Anonymizer | None = None
 
 def _init_worker(config: AnonymizerConfig, threads: int) -> None:
     global _WORKER
-    torch.set_num_threads(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # torch, if a model needs it, reads this
     _WORKER = Anonymizer.from_config(config)
 
 
@@ -373,9 +349,6 @@ def anonymize_files(
     ``out_dir``. Inputs are never modified; finished outputs are skipped unless ``overwrite``; bad
     files are skipped and listed. Under ``accelerate launch`` each process takes its own share of
     the files. Returns the report, also written to ``out_dir/_anonymize/report*.json``."""
-    from accelerate import PartialState
-    from accelerate.utils import gather_object
-
     config = config or AnonymizerConfig()
     out_dir = Path(out_dir)
     if workers < 1:
@@ -385,8 +358,7 @@ def anonymize_files(
     # A folder of another run (other detectors, thresholds or method) is refused unless
     # overwrite: its outputs would otherwise be skipped as done.
     manifest = RunManifest(out_dir, run_settings(config), overwrite=overwrite)
-    # On CPU, accelerate only forms a process group (gloo) when asked for CPU explicitly.
-    state = PartialState(cpu=resolve_device(config.detection.device).type == "cpu")
+    state = process_state(config)
     if state.num_processes > 1 and config.detection.device == "auto":
         # One GPU per process under `accelerate launch`.
         config = replace(config, detection=replace(config.detection, device=str(state.device)))
@@ -394,32 +366,87 @@ def anonymize_files(
         manifest.save()
     start = time.perf_counter()
     with state.split_between_processes(items) as mine:
+        # Done: made by these settings from the input's present bytes (a replaced photo is redone).
+        digests = {item.path: file_digest(item.path) for item in mine if item.kind != "other"}
+        todo = {
+            item.path
+            for item in mine
+            if overwrite
+            or item.kind == "other"
+            or not manifest.done(output_paths(item, out_dir)[0], item.path, digests[item.path])
+        }
+
+        # One process records each output as it lands, so a killed run resumes where it was.
+        def note(item: MediaFile) -> None:
+            manifest.record(output_paths(item, out_dir)[0], item.path, digests[item.path])
+
         entries = _run_items(
-            mine,
-            out_dir,
-            config,
-            preview,
-            overwrite,
-            workers,
-            progress and state.is_local_main_process,
-        )
-    entries = gather_object(entries) if state.num_processes > 1 else entries
+            mine, todo, note if state.num_processes == 1 else None, out_dir, config, preview,
+            workers, progress and state.is_local_main_process,
+        )  # fmt: skip
+        for entry in entries:
+            entry["sha256"] = digests.get(Path(entry["input"]))
+    if state.num_processes > 1:
+        from accelerate.utils import gather_object
+
+        entries = gather_object(entries)
     report = _summarise(entries, config, time.perf_counter() - start, state.num_processes)
     if state.is_main_process:
+        for entry in entries:
+            if entry["status"] == "done":
+                manifest.record(entry["output"], entry["input"], entry["sha256"])
+        manifest.save()
         write_json(out_dir / REPORT_DIR / "report.json", report)
     return report
 
 
-def _run_items(items, out_dir, config, preview, overwrite, workers, progress) -> list[dict]:
+class _OneProcess:
+    """The part of accelerate's ``PartialState`` a run uses, for a plain single-process run (so
+    that torch is not imported where no model needs it)."""
+
+    num_processes = 1
+    is_main_process = is_local_main_process = True
+
+    def __init__(self, device: str):
+        self.device = device
+
+    @contextlib.contextmanager
+    def split_between_processes(self, items):
+        yield items
+
+    def destroy_process_group(self) -> None:
+        pass
+
+
+def process_state(config: AnonymizerConfig | None = None):
+    """accelerate's ``PartialState`` under ``accelerate launch`` or ``torchrun`` (several
+    processes share the files), else a single-process stand-in."""
+    config = config or AnonymizerConfig()
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return _OneProcess(resolve_detection_device(config.detection))
+    from accelerate import PartialState
+
+    from app_toolkit.devices import resolve_device
+
+    # On CPU, accelerate only forms a process group (gloo) when asked for CPU explicitly.
+    return PartialState(cpu=resolve_device(config.detection.device).type == "cpu")
+
+
+def _run_items(items, todo, note, out_dir, config, preview, workers, progress) -> list[dict]:
+    """Process ``items`` (those in ``todo``; the rest are done); ``note(item)``, when given, is
+    called as each output is finished on disk."""
     entries = []
     if workers == 1:
         anon = Anonymizer.from_config(config)
         bar = tqdm(total=len(items), unit="file", desc="anonymize", disable=not progress)
-        io = BackgroundIO(items, lambda it: overwrite or not output_paths(it, out_dir)[0].exists())
+        io = BackgroundIO(items, lambda it: it.path in todo, written=note)
         try:
             for index, item in enumerate(items):
                 io.prefetch(index)
-                entries.append(process_file(anon, item, out_dir, preview, overwrite, progress, io))
+                entry = process_file(anon, item, out_dir, preview, item.path in todo, progress, io)
+                if note is not None and entry["status"] == "done" and item.kind == "video":
+                    note(item)  # videos are written here, not through io
+                entries.append(entry)
                 bar.update()
         finally:
             failed = io.close()
@@ -433,9 +460,13 @@ def _run_items(items, out_dir, config, preview, overwrite, workers, progress) ->
         with ProcessPoolExecutor(
             workers, get_context("spawn"), initializer=_init_worker, initargs=(config, threads)
         ) as pool:
-            futures = [pool.submit(_work, item, out_dir, preview, overwrite) for item in items]
-            for future in futures:
+            futures = [
+                pool.submit(_work, item, out_dir, preview, item.path in todo) for item in items
+            ]
+            for item, future in zip(items, futures):
                 entries.append(future.result())
+                if note is not None and entries[-1]["status"] == "done":
+                    note(item)
                 bar.update()
     bar.close()
     return entries

@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 from PIL import Image
 
+from anonymizer.config import DEFAULT_NEGATIVE, DEFAULT_PROMPTS, METHODS, check_sd_model
 from anonymizer.detections import Detection
 
 __all__ = [
@@ -29,18 +28,14 @@ __all__ = [
     "Replacer",
     "SDInpainter",
     "build_replacer",
+    # defined in anonymizer.config (which imports nothing heavy), importable from here too
+    "DEFAULT_NEGATIVE",
     "check_sd_model",
     "region_alpha",
 ]
 
 log = logging.getLogger(__name__)
 
-METHODS = ("cv-inpaint", "sd-inpaint", "blur", "pixelate", "solid")
-DEFAULT_PROMPTS = {
-    "face": "a photo of a person's face, natural skin, realistic, sharp focus",
-    "plate": "a plain blank vehicle licence plate, realistic photo",
-}
-DEFAULT_NEGATIVE = "text, letters, watermark, cartoon, drawing, deformed, blurry"
 
 Replacer = Callable[[np.ndarray, list[Detection]], np.ndarray]
 """``replace(image [H, W, 3] uint8 RGB, detections) -> new image``; the input is not modified."""
@@ -157,7 +152,7 @@ class SDInpainter:
     def __init__(
         self,
         model: str | os.PathLike,
-        device: str | torch.device = "cpu",
+        device: str = "cpu",
         steps: int = 25,
         guidance: float = 7.5,
         size: int = 512,
@@ -171,6 +166,8 @@ class SDInpainter:
             raise ValueError(f"steps must be >= 1, got {steps}")
         if size < 64 or size % 8:
             raise ValueError(f"sd size must be a multiple of 8 and >= 64, got {size}")
+        import torch
+
         try:
             from diffusers import AutoPipelineForInpainting
         except ImportError:
@@ -216,6 +213,8 @@ class SDInpainter:
         return win, (max(64, round(w * scale / 8) * 8), max(64, round(h * scale / 8) * 8))
 
     def __call__(self, image: np.ndarray, detections: list[Detection]) -> np.ndarray:
+        import torch
+
         out = image.copy()
         generator = torch.Generator("cpu").manual_seed(self.seed)
         groups: dict[tuple[int, int], list] = {}
@@ -252,24 +251,6 @@ class SDInpainter:
                     )
                     _blend(out, win, patch, alpha)
         return out
-
-
-def check_sd_model(model: str | os.PathLike | None) -> Path:
-    """The pipeline folder, checked to be one, before anything heavy is loaded."""
-    if not model:
-        raise ValueError(
-            "method sd-inpaint needs --sd-model PATH: a local diffusers inpainting pipeline "
-            "folder (nothing is downloaded); without one use --method cv-inpaint"
-        )
-    model = Path(model)
-    if not model.is_dir():
-        raise ValueError(f"--sd-model: no such folder: {model}")
-    if not (model / "model_index.json").is_file():
-        raise ValueError(
-            f"--sd-model {model}: not a diffusers pipeline folder (no model_index.json); "
-            "save one with pipeline.save_pretrained(PATH)"
-        )
-    return model
 
 
 def build_replacer(method: str, sd_model: str | None = None, **sd_options) -> Replacer:

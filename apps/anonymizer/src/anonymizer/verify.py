@@ -4,6 +4,7 @@ find, per file and in total, against what the run replaced (from its review file
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -161,14 +162,55 @@ def _covered(target, boxes) -> float:
 def load_truth(truth: str | os.PathLike) -> dict:
     """A truth file: an object mapping each input's relative path to its boxes
     (``[{"box": [x0, y0, x1, y1], "label": "face"}, ...]``; a list per frame for videos), as
-    ``anonymize synth`` writes it."""
+    ``anonymize synth`` writes it. Every entry is checked: a label we do not know, a missing key,
+    a box that is not four finite numbers or whose corners are swapped or equal raises
+    ``ValueError`` naming the file, the image and the box (the first problem, and how many more)."""
     try:
         expected = json.loads(Path(truth).read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"--truth {truth}: not a readable JSON file ({err})") from None
     if not isinstance(expected, dict):
         raise ValueError(f"--truth {truth}: expected an object mapping file names to boxes")
+    problems = [
+        f"{rel}: {problem}" for rel, boxes in expected.items() for problem in _truth_problems(boxes)
+    ]
+    if problems:
+        n = len(problems) - 1
+        more = f" (and {n} more problem{'s' * (n > 1)})" if n else ""
+        raise ValueError(f"--truth {truth}: {problems[0]}{more}")
     return expected
+
+
+def _truth_problems(boxes) -> list[str]:
+    """What is wrong with one file's truth entry: a list of boxes, or of frames of boxes."""
+    if not isinstance(boxes, list):
+        return [f"expected a list of boxes, found {type(boxes).__name__}"]
+    frames = boxes if boxes and all(isinstance(b, list) for b in boxes) else None
+    problems = []
+    for f, frame in enumerate(frames if frames is not None else [boxes]):
+        where = f"frame {f}, " if frames is not None else ""
+        for i, region in enumerate(frame):
+            problem = _region_problem(region)
+            if problem:
+                problems.append(f"{where}box {i}: {problem}")
+    return problems
+
+
+def _region_problem(region) -> str | None:
+    if not isinstance(region, dict):
+        return f"expected an object with box and label, found {type(region).__name__}"
+    if region.get("label") not in LABELS:
+        return f"label {region.get('label')!r} is not one of {', '.join(LABELS)}"
+    box = region.get("box")
+    if not (isinstance(box, list) and len(box) == 4):
+        return f"box must be [x0, y0, x1, y1], found {box!r}"
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in box) or not all(
+        math.isfinite(v) for v in box
+    ):
+        return f"box must hold four finite numbers, found {box!r}"
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return f"box {box} has x1 <= x0 or y1 <= y0 (corners swapped, or no area)"
+    return None
 
 
 def coverage(out_dir: str | os.PathLike, truth: str | os.PathLike) -> dict:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import time
 from pathlib import Path
-
-import torch
 
 from app_toolkit.files import sweep_temporaries, write_json
 
 __all__ = ["MANIFEST_NAME", "RunManifest", "file_digest", "module_fingerprint"]
 
 MANIFEST_NAME = "run-manifest.json"
+SAVE_EVERY = 2.0  # seconds: a killed run loses at most this much of its record
 
 
 def file_digest(path: str | os.PathLike) -> str:
@@ -32,9 +33,11 @@ def file_digest(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def module_fingerprint(module: torch.nn.Module) -> str:
+def module_fingerprint(module) -> str:
     """SHA-256 over a module's state dict (names, dtypes, shapes, values): the model's identity,
     wherever its weights came from."""
+    import torch
+
     digest = hashlib.sha256()
     for name, tensor in module.state_dict().items():
         t = tensor.detach().cpu().contiguous()
@@ -66,6 +69,8 @@ class RunManifest:
         self.path = self.out_dir / MANIFEST_NAME
         self.settings = json.loads(json.dumps(settings))
         self.outputs: dict[str, str] = {}
+        self._saved = -float("inf")
+        self._lock = threading.Lock()
         sweep_temporaries(self.out_dir)  # partial files of a killed run
         previous = self._load(overwrite)
         if previous is None or overwrite:
@@ -102,16 +107,31 @@ class RunManifest:
     def _key(self, output: Path) -> str:
         return Path(output).resolve().relative_to(self.out_dir.resolve()).as_posix()
 
-    def done(self, output: str | os.PathLike, source: str | os.PathLike) -> bool:
-        """Whether ``output`` exists and was made by these settings from ``source`` as it is."""
+    def done(
+        self, output: str | os.PathLike, source: str | os.PathLike, digest: str | None = None
+    ) -> bool:
+        """Whether ``output`` exists and was made by these settings from ``source`` as it is
+        (``digest``: the source's :func:`file_digest` when known)."""
         key = self._key(Path(output))
-        return Path(output).is_file() and self.outputs.get(key) == file_digest(source)
+        if not (Path(output).is_file() and key in self.outputs):
+            return False
+        return self.outputs[key] == (digest or file_digest(source))
 
-    def record(self, output: str | os.PathLike, source: str | os.PathLike) -> None:
-        """Note ``output`` as made from ``source`` (call after it is written)."""
-        self.outputs[self._key(Path(output))] = file_digest(source)
-        self.save()
+    def record(
+        self, output: str | os.PathLike, source: str | os.PathLike, digest: str | None = None
+    ) -> None:
+        """Note ``output`` as made from ``source`` (call after it is written; ``digest``: the
+        source's :func:`file_digest` when known). The manifest is saved at most every few
+        seconds; call :meth:`save` at the end of the run."""
+        with self._lock:
+            self.outputs[self._key(Path(output))] = digest or file_digest(source)
+            due = time.monotonic() - self._saved >= SAVE_EVERY
+        if due:
+            self.save()
 
     def save(self) -> None:
-        """Write the manifest (settings and the outputs recorded so far)."""
-        write_json(self.path, {"settings": self.settings, "outputs": self.outputs})
+        """Write the manifest (settings and the outputs recorded so far). Thread-safe."""
+        with self._lock:
+            content = {"settings": self.settings, "outputs": dict(self.outputs)}
+            self._saved = time.monotonic()
+        write_json(self.path, content)

@@ -200,4 +200,5 @@ def upscale_files(
         write_image(target, result)
         manifest.record(target, item.path)
         report["written"].append(str(target))
+    manifest.save()
     return report

@@ -7,8 +7,7 @@ import logging
 from pathlib import Path
 
 from anonymizer.cli.common import COMMON, METHOD_HELP, SD, anonymizer_config
-from anonymizer.pipeline import apply_reviews
-from anonymizer.replace import METHODS
+from anonymizer.config import METHODS
 from app_toolkit.cli import add_device_option
 
 log = logging.getLogger("anonymizer")
@@ -49,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from anonymizer.pipeline import apply_reviews
+
     files = []
     for spec in args.reviews:
         path = Path(spec)

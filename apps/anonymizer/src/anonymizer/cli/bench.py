@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 
-from anonymizer.bench import bench, format_bench
 from anonymizer.cli.common import COMMON, DETECTION, REPLACEMENT, SD, anonymizer_config
 from app_toolkit.files import write_json
 
@@ -41,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from anonymizer.bench import bench, format_bench
+
     result = bench(anonymizer_config(args), frames=args.frames, warmup=args.warmup, size=args.size)
     print(format_bench(result))
     if args.json:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from anonymizer.detectors import FACE_DETECTORS, PLATE_DETECTORS, DetectorConfig
-from anonymizer.pipeline import AnonymizerConfig
-from anonymizer.replace import DEFAULT_NEGATIVE, DEFAULT_PROMPTS, METHODS
+from anonymizer.config import (
+    DEFAULT_NEGATIVE,
+    DEFAULT_PROMPTS,
+    FACE_DETECTORS,
+    METHODS,
+    PLATE_DETECTORS,
+    AnonymizerConfig,
+    DetectorConfig,
+)
 from app_toolkit.cli import COMMON, add_device_option
 
 __all__ = [

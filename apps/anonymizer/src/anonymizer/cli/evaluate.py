@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from anonymizer.cli.common import COMMON, DETECTION, REPLACEMENT, SD, anonymizer_config
-from anonymizer.pipeline import REPORT_DIR, anonymize_files
+from anonymizer.config import REPORT_DIR
 
 log = logging.getLogger("anonymizer")
 
@@ -32,11 +32,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anonymizer.evaluate import COLLATERAL_LIMIT, score_outputs
+    from anonymizer.evaluate import COLLATERAL_LIMIT, check_truth, score_outputs
+    from anonymizer.pipeline import anonymize_files
     from anonymizer.verify import load_truth
     from app_toolkit.files import write_json
 
-    load_truth(args.truth)  # a bad truth file fails before the work
+    # A bad truth file fails before the work, naming the file, image and box.
+    try:
+        checked = check_truth(args.data, load_truth(args.truth))
+    except ValueError as err:
+        message = str(err)
+        if not message.startswith("--truth"):
+            message = f"--truth {args.truth}: {message}"
+        raise ValueError(message) from None
+    if checked["missing"]:
+        names = ", ".join(checked["missing"][:5]) + (", ..." if len(checked["missing"]) > 5 else "")
+        log.warning(
+            "%d truth entries name files not in %s, not scored: %s",
+            len(checked["missing"]),
+            args.data,
+            names,
+        )
+    if checked["clipped"]:
+        log.warning(
+            "%d truth boxes reach past their image and are clipped to it: %s",
+            len(checked["clipped"]),
+            ", ".join(checked["clipped"][:5]),
+        )
     report = anonymize_files(
         [args.data],
         args.out,
@@ -46,6 +68,14 @@ def run(args: argparse.Namespace) -> int:
     )
     result = score_outputs(args.data, args.truth, lambda rel: Path(args.out) / rel)
     summary = result["summary"]
+    if not summary["images"]:
+        raise RuntimeError(
+            f"nothing scored: none of the {len(result['images'])} images of {args.truth} could "
+            f"be read and anonymized from {args.data}"
+        )
+    unscored = [r for r in result["images"] if "error" in r and not r.get("missing")]
+    for row in unscored:
+        log.warning("not scored %s: %s", row["file"], row["error"])
     summary["seconds_per_file"] = report["seconds"] / max(1, report["files"])
     for label in ("face", "plate"):
         s = summary[label]
@@ -60,4 +90,4 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.out) / REPORT_DIR / "evaluate.json"
     write_json(path, result)
     log.info("Results saved to %s", path)
-    return 0
+    return 1 if unscored else 0

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from anonymizer.cli.common import COMMON, DETECTION, REPLACEMENT, SD, anonymizer_config
-from anonymizer.pipeline import REPORT_DIR, anonymize_files
+from anonymizer.config import REPORT_DIR
 
 log = logging.getLogger("anonymizer")
 
@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
             "Replacing with OpenCV inpainting; for natural-looking faces and plates use "
             "--method sd-inpaint --sd-model DIR (a local Stable Diffusion inpainting folder)."
         )
+    from anonymizer.pipeline import anonymize_files
+
     report = anonymize_files(
         args.inputs,
         args.out,
@@ -77,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.quiet,
     )
-    from accelerate import PartialState
+    from anonymizer.pipeline import process_state
 
-    state = PartialState()
+    state = process_state(config)
     main_process = state.is_main_process
     # Under `accelerate launch` on CPU, gloo's threads still running at interpreter exit abort
     # the process ("terminate called without an active exception"): close the group first.

@@ -7,7 +7,6 @@ import logging
 
 from anonymizer.cli.bench import _size
 from anonymizer.cli.common import COMMON
-from anonymizer.synth import write_demo_set
 
 log = logging.getLogger("anonymizer")
 
@@ -31,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from anonymizer.synth import write_demo_set
+
     truth = write_demo_set(args.out, args.count, args.seed, args.size, args.video_frames)
     log.info("Wrote %d files; results saved to %s", len(truth), args.out)
     return 0

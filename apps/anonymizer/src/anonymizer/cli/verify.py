@@ -6,8 +6,7 @@ import argparse
 import logging
 
 from anonymizer.cli.common import COMMON, DETECTION, detector_config
-from anonymizer.pipeline import REPORT_DIR
-from anonymizer.verify import verify
+from anonymizer.config import REPORT_DIR
 
 log = logging.getLogger("anonymizer")
 
@@ -40,6 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from anonymizer.verify import verify
+
     report = verify(
         args.out_dir,
         detector_config(args),
@@ -47,6 +48,11 @@ def run(args: argparse.Namespace) -> int:
         truth=args.truth,
         progress=not args.quiet,
     )
+    if not report["files"]:
+        raise RuntimeError(
+            f"nothing checked: no readable anonymized image or video in {args.out_dir}"
+            + (f" ({len(report['problems'])} could not be read)" if report["problems"] else "")
+        )
     rows = [e for e in report["per_file"] if any(e["residual"].values())]
     if rows:
         print(f"{'file':<48} {'faces':>6} {'plates':>6}")
