@@ -10,6 +10,7 @@ import pytest
 import rasterio
 from rasterio.windows import Window
 
+from app_toolkit.testing import assert_one_line_error
 from geomap.cli import main
 from geomap.sentinel2 import load_bands, write_stack
 
@@ -19,15 +20,19 @@ needs_xrspatial = pytest.mark.skipif(
 )
 
 
-def _netcdf_band(path, data, band, resolution, origin=(600000.0, 4700020.0)):
+def _netcdf_band(
+    path, data, band, resolution, origin=(600000.0, 4700020.0), dtype="d", **cf_attributes
+):
     """A NetCDF-3 band laid out as xarray-spatial's (2-D variable with GDAL-style attributes)."""
     from scipy.io import netcdf_file
 
     with netcdf_file(path, "w") as nc:
         nc.createDimension("y", data.shape[0])
         nc.createDimension("x", data.shape[1])
-        var = nc.createVariable("__xarray_dataarray_variable__", "d", ("y", "x"))
+        var = nc.createVariable("__xarray_dataarray_variable__", dtype, ("y", "x"))
         var[:] = data
+        for key, value in cf_attributes.items():
+            setattr(var, key, value)
         var.transform = np.array([resolution, 0, origin[0], 0, -resolution, origin[1]], float)
         var.crs = b"+init=epsg:32719"
         var.Band = band.encode()
@@ -53,6 +58,36 @@ def test_netcdf_bands_keep_their_grid_and_mixed_resolutions_need_a_request(tmp_p
     # averaging 2×2 blocks of the 10 m band is what lands on the 20 m grid
     expected = bands[0].data.reshape(10, 2, 15, 2).mean((1, 3))
     assert np.allclose(stack[0], expected, rtol=1e-5)
+
+
+def test_netcdf_fill_values_become_nodata_and_scale_factor_applies(tmp_path):
+    stored = np.array([[1200, 1500], [-9999, 3000]], np.int16)
+    path = tmp_path / "b04.nc"
+    _netcdf_band(
+        path, stored, "04", 10, dtype="h", _FillValue=np.int16(-9999), scale_factor=1e-4,
+        add_offset=-0.1,
+    )  # fmt: skip
+    (band,) = load_bands(path)
+    assert np.isnan(band.data[1, 0])
+    assert np.allclose(band.data[[0, 0, 1], [0, 1, 1]], [0.02, 0.05, 0.2], atol=1e-6)
+
+
+def test_a_truncated_netcdf_is_one_line_naming_the_file(tmp_path, capsys):
+    _netcdf_band(tmp_path / "b04.nc", np.ones((40, 50)), "04", 10)
+    whole = (tmp_path / "b04.nc").read_bytes()
+    (tmp_path / "cut.nc").write_bytes(whole[: len(whole) - 1001])
+    code = main(["sentinel2", str(tmp_path / "cut.nc"), "--out", str(tmp_path / "s.tif")])
+    assert_one_line_error(code, capsys.readouterr().err, 2, "cut.nc: not a readable NetCDF-3")
+
+
+def test_an_absurd_resolution_is_refused_before_allocating(tmp_path, capsys):
+    (tmp_path / "nc").mkdir()
+    _netcdf_band(tmp_path / "nc" / "red.nc", np.ones((20, 30)), "04", 10)
+    _netcdf_band(tmp_path / "nc" / "swir.nc", np.ones((20, 30)), "11", 20)
+    argv = ["sentinel2", str(tmp_path / "nc"), "--out", str(tmp_path / "s.tif")]
+    code = main([*argv, "--resolution", "0.001"])
+    assert_one_line_error(code, capsys.readouterr().err, 2, "choose a coarser resolution")
+    assert not (tmp_path / "s.tif").exists()
 
 
 @needs_xrspatial

@@ -12,7 +12,8 @@ import numpy as np
 from app_toolkit.devices import environment, resolve_device
 from geomap.kselect import K_METHODS, choose_k, segment_means
 from geomap.metrics import agreement, majority_filter, spatial_kmeans
-from geomap.model import DEFAULT_TRANSFORM, REDUCERS, GeoMapModel, _kmeans, log_floor
+from geomap.model import GeoMapModel, _kmeans, log_floor
+from geomap.options import DEFAULT_TRANSFORM, MIN_ANGLE, REDUCERS, SCENE_SETS
 from geomap.pipeline import map_raster
 from geomap.synth import SIGNATURES, make_scene, separable_spectra, write_scene
 
@@ -108,10 +109,6 @@ def format_bench(result: dict) -> str:
             f"{r['predict_pixels_per_second']:>13.0f}"
         )
     return "\n".join(lines)
-
-
-SCENE_SETS = ("hard", "separable")
-MIN_ANGLE = 8.0  # degrees between any two units' spectra in the separable set
 
 
 def scene_set(count: int = 30, size: int = 160, seed: int = 1000, kind: str = "hard") -> list[dict]:

@@ -25,11 +25,12 @@ import logging
 import numpy as np
 from sklearn.cluster import KMeans
 
+from geomap.options import K_METHODS
+
 __all__ = ["K_METHODS", "SEGMENT_PIXELS", "choose_k", "segment_means"]
 
 log = logging.getLogger(__name__)
 
-K_METHODS = ("elbow", "silhouette", "bic", "gap")
 SAMPLE = (
     5_000  # pixels the criteria look at (enough for up to ~20 units; the final k-means uses all)
 )

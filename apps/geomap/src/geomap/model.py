@@ -21,6 +21,7 @@ from sklearn.decomposition import PCA
 from torch import nn
 
 from geomap.kselect import K_METHODS, choose_k, segment_means
+from geomap.options import DEFAULT_REDUCER, DEFAULT_TRANSFORM, REDUCERS, TRANSFORMS
 
 __all__ = [
     "DEFAULT_REDUCER",
@@ -34,18 +35,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REDUCERS = ("sae", "ae", "pca", "raw")
-# "log": topographic shading multiplies every band by one factor, so in log reflectance it is one
-# shift along the diagonal, the same for bright and dark rocks (measured: +0.05-0.08 accuracy over
-# linear bands on the k-selection scenes, docs/benchmarks.md)
-# "deshaded": log reflectance with the mean over bands (where shading and albedo both live)
-# shrunk to DESHADE of itself: units then differ mainly by spectral shape, which shading leaves
-# alone, and brightness still counts a little (docs/benchmarks.md)
-TRANSFORMS = ("log", "linear", "deshaded")
-DESHADE = 0.3
-# the defaults measured best over the separable and the hard scene sets (docs/benchmarks.md):
-# the deshaded bands themselves beat the stacked autoencoder's 2-D code under every criterion
-DEFAULT_REDUCER, DEFAULT_TRANSFORM = "raw", "deshaded"
+DESHADE = 0.3  # share of the band mean kept by the "deshaded" transform (geomap.options)
 LOG_FLOOR = 1e-3  # of each band's 99th percentile: zero and negative values (nodata-like) clip here
 MODEL_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 

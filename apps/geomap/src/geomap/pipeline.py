@@ -13,7 +13,8 @@ from accelerate import PartialState
 from app_toolkit.files import write_json
 from geomap.kselect import SEGMENT_PIXELS
 from geomap.metrics import agreement_from_table, internal_indices
-from geomap.model import DEFAULT_REDUCER, DEFAULT_TRANSFORM, GeoMapModel
+from geomap.model import GeoMapModel
+from geomap.options import CLEANINGS, DEFAULT_REDUCER, DEFAULT_TRANSFORM, K_ON
 from geomap.plots import plot_confusion, plot_k_choice, plot_map
 from geomap.raster import (
     MRF_MAX_PIXELS,
@@ -183,8 +184,6 @@ def map_raster(
     return metrics
 
 
-K_ON = ("pixels", "segments")  # what the k criterion judges
-CLEANINGS = ("majority", "mrf")  # before the majority filter: nothing, or the random field
 K_WINDOW = 512  # side of the window whose superpixels judge k
 
 

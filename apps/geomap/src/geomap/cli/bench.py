@@ -8,20 +8,9 @@ import logging
 import tempfile
 
 from app_toolkit.cli import add_device_option
-from app_toolkit.devices import resolve_device
 from app_toolkit.files import write_json
-from geomap.bench import (
-    MIN_ANGLE,
-    SCENE_SETS,
-    bench,
-    format_bench,
-    format_scenes_bench,
-    scene_set,
-    scenes_bench,
-)
 from geomap.cli.common import COMMON, size
-from geomap.kselect import K_METHODS
-from geomap.model import DEFAULT_TRANSFORM, REDUCERS, TRANSFORMS
+from geomap.options import DEFAULT_TRANSFORM, K_METHODS, MIN_ANGLE, REDUCERS, SCENE_SETS, TRANSFORMS
 
 log = logging.getLogger("geomap")
 
@@ -67,6 +56,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
+    from geomap.bench import bench, format_bench, format_scenes_bench, scene_set, scenes_bench
+
     reducers = tuple(r.strip() for r in args.reducers.split(",") if r.strip())
     bad = [r for r in reducers if r not in REDUCERS]
     if bad or not reducers:

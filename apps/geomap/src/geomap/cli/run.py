@@ -6,11 +6,16 @@ import argparse
 import logging
 
 from app_toolkit.cli import add_device_option, bounded
-from app_toolkit.devices import resolve_device
 from geomap.cli.common import COMMON, int_list
-from geomap.kselect import K_METHODS
-from geomap.model import DEFAULT_REDUCER, DEFAULT_TRANSFORM, REDUCERS, TRANSFORMS
-from geomap.pipeline import CLEANINGS, K_ON, map_raster
+from geomap.options import (
+    CLEANINGS,
+    DEFAULT_REDUCER,
+    DEFAULT_TRANSFORM,
+    K_METHODS,
+    K_ON,
+    REDUCERS,
+    TRANSFORMS,
+)
 
 log = logging.getLogger("geomap")
 
@@ -143,6 +148,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
+    from geomap.pipeline import map_raster
+
     metrics = map_raster(
         args.raster,
         args.out,

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from geomap.cli.common import COMMON
-from geomap.sentinel2 import RESAMPLING, SOURCES, load_bands, write_stack
+from geomap.options import RESAMPLING, SOURCES
 
 log = logging.getLogger("geomap")
 
@@ -56,6 +56,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from geomap.sentinel2 import load_bands, write_stack
+
     bands = load_bands(args.source)
     method = args.resampling
     if method is None:  # averaging is the honest way down; bilinear interpolates up

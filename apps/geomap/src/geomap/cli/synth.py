@@ -6,7 +6,6 @@ import argparse
 import logging
 
 from geomap.cli.common import COMMON, size
-from geomap.synth import make_scene, write_scene
 
 log = logging.getLogger("geomap")
 
@@ -32,6 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from geomap.synth import make_scene, write_scene
+
     scene = make_scene(args.size, args.units, args.seed, args.noise, clouds=args.clouds)
     paths = write_scene(args.out, scene, args.pixel_size)
     log.info("Units: %s", ", ".join(scene.names))
