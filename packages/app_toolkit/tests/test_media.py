@@ -182,3 +182,31 @@ def test_a_video_that_kills_the_decoder_is_one_failed_file(tmp_path, monkeypatch
     monkeypatch.setattr(media.subprocess, "run", run)
     with pytest.raises(MediaError, match="decoder crashed"):
         video_info(video)
+
+
+@pytest.mark.parametrize("name", ["out.jpg", "out.png"])
+def test_a_short_write_is_never_renamed_into_place(tmp_path, monkeypatch, name):
+    """Disk full while Pillow writes: its JPEG encoder ignores the short write. The file must
+    fail its completeness check and leave nothing behind."""
+    save = Image.Image.save
+
+    def short_write(self, fp, *args, **kwargs):
+        save(self, fp, *args, **kwargs)
+        data = open(fp, "rb").read()
+        open(fp, "wb").write(data[: len(data) // 2])
+
+    monkeypatch.setattr(Image.Image, "save", short_write)
+    image = np.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    with pytest.raises(OSError, match="not written completely"):
+        write_image(tmp_path / name, image)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_truncated_video_is_refused_not_processed_short(tmp_path):
+    frames = [np.full((48, 64, 3), 5 * i, np.uint8) for i in range(40)]
+    write_video(tmp_path / "clip.avi", iter(frames), VideoInfo(25.0, 64, 48, 0))
+    whole = (tmp_path / "clip.avi").read_bytes()
+    (tmp_path / "cut.avi").write_bytes(whole[: len(whole) // 2])
+    assert video_info(tmp_path / "clip.avi").frames == 40
+    with pytest.raises(MediaError, match="truncated or damaged: the header states 40 frames"):
+        video_info(tmp_path / "cut.avi")

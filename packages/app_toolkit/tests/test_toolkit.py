@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from app_toolkit.checkpoint import CheckpointError, PretrainedMixin, register_to_config
-from app_toolkit.cli import make_main
+from app_toolkit.cli import COMMON, make_main
 from app_toolkit.devices import resolve_device
 from app_toolkit.files import write_csv, write_json
 
@@ -149,3 +149,104 @@ def test_interrupt_is_one_line_and_exit_130(capsys):
     assert make_main("demo-tool", "A demo.", "1", (Stop,))(["work"]) == 130
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "interrupted" in err
+
+
+def test_nan_weights_are_refused_on_load(tmp_path):
+    from safetensors.torch import save_file
+
+    Tiny().save_pretrained(tmp_path)
+    state = {k: v.clone() for k, v in Tiny().state_dict().items()}
+    state["linear.weight"][0, 0] = float("nan")
+    save_file(state, tmp_path / "model.safetensors")
+    with pytest.raises(CheckpointError, match="NaN or infinite weights.*linear.weight"):
+        Tiny.from_pretrained(tmp_path)
+
+
+def test_a_config_with_huge_sizes_fails_before_allocating(tmp_path):
+    Tiny().save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["width"] = 200_000  # a 200,000² weight: 160 GB if it were allocated
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=r"linear.weight would be \[200000, 200000\]"):
+        Tiny.from_pretrained(tmp_path)
+
+
+def test_csv_keeps_file_names_that_are_not_utf8(tmp_path):
+    name = b"scan_\xe9t\xe9.png".decode("utf-8", "surrogateescape")  # a Latin-1 name on disk
+    write_csv(tmp_path / "r.csv", ["file"], [[name]])
+    assert b"scan_\xe9t\xe9.png" in (tmp_path / "r.csv").read_bytes()
+    write_json(tmp_path / "r.json", {"file": name})
+    assert json.loads((tmp_path / "r.json").read_text())["file"] == name
+
+
+def test_stale_temporaries_are_swept_and_only_they(tmp_path):
+    from app_toolkit.files import atomic_write, sweep_temporaries
+
+    atomic_write(tmp_path / "keep.png", lambda p: open(p, "wb").write(b"x"))
+    stale = [tmp_path / ".a.png.ab12_xyz.tmp", tmp_path / "sub" / ".clip.mp4.q1w2e3r4.tmp.mp4"]
+    for path in stale:
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"half")
+    (tmp_path / ".hidden.tmp").write_bytes(b"not ours")
+    assert sorted(sweep_temporaries(tmp_path)) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [".hidden.tmp", "keep.png"]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"settings": {"a": 1}, "outputs": {"x.png": "abc"}}', "is not a SHA-256 digest"),
+        ('"just a string"', "expected a JSON object"),
+        ('{"outputs": {}}', '"settings" is missing'),
+        ("\xff\xfe", "not readable JSON"),
+    ],
+)
+def test_a_damaged_manifest_says_what_is_wrong(tmp_path, content, message):
+    from app_toolkit.manifest import MANIFEST_NAME, RunManifest
+
+    (tmp_path / MANIFEST_NAME).write_text(content, errors="surrogateescape")
+    with pytest.raises(ValueError, match=f"{MANIFEST_NAME} is damaged: .*{message}.*--overwrite"):
+        RunManifest(tmp_path, {"a": 1})
+    assert RunManifest(tmp_path, {"a": 1}, overwrite=True).outputs == {}
+
+
+def test_third_party_state_lives_in_one_cache_folder(tmp_path, monkeypatch):
+    from app_toolkit import thirdparty
+
+    monkeypatch.delenv(thirdparty.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert thirdparty.cache_dir() == tmp_path / "xdg" / "app-toolkit"
+    monkeypatch.setenv(thirdparty.CACHE_ENV, str(tmp_path / "mine"))
+    assert thirdparty.cache_dir() == tmp_path / "mine" and (tmp_path / "mine").is_dir()
+
+
+def test_other_libraries_warnings_and_info_lines_only_with_verbose(capsys):
+    import logging
+    import warnings
+    from types import SimpleNamespace
+
+    def add_parser(sub):
+        parser = sub.add_parser("talk", parents=[COMMON])
+        parser.set_defaults(run=talk)
+
+    def talk(args):
+        warnings.warn("a library's warning", UserWarning, stacklevel=1)
+        logging.getLogger("somelib").info("somelib info line")
+        logging.getLogger("app_toolkit").info("our line")
+        return 0
+
+    module = SimpleNamespace(__name__="app_toolkit.fake_cli", add_parser=add_parser)
+    main = make_main("tool", "Test tool.", "1.0", (module,))
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stderr)
+    root.addHandler(handler)  # pytest's own handlers keep basicConfig from adding one
+    try:
+        with warnings.catch_warnings(record=True) as shown:
+            assert main(["talk"]) == 0
+            quiet, quiet_warnings = capsys.readouterr().err, len(shown)
+            assert main(["talk", "--verbose"]) == 0
+            verbose = capsys.readouterr().err
+    finally:
+        root.removeHandler(handler)
+    assert "our line" in quiet and "somelib" not in quiet and quiet_warnings == 0
+    assert "somelib info line" in verbose and "a library's warning" in str(shown[-1].message)

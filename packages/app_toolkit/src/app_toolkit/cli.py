@@ -141,12 +141,15 @@ def build_parser(
 def _setup_output(own: set[str], quiet: bool, verbose: bool) -> None:
     """Our loggers (``own`` packages) print INFO lines (WARNING with ``--quiet``); other
     libraries' loggers and Python warnings stay silent unless ``--verbose``."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s")
+    logging.basicConfig(format="%(message)s")
+    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
     for name in own:
         logging.getLogger(name).setLevel(
             logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
         )
-    if not verbose:
+    if verbose:
+        warnings.simplefilter("default")
+    else:
         warnings.simplefilter("ignore")
         os.environ.setdefault("PYTHONWARNINGS", "ignore")  # worker processes too
 

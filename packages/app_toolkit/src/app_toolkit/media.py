@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -197,7 +198,26 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, mode: str = "RGB") -> 
     if mode in GRAY_MODES:
         img = img.convert("L")
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
-    return atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **options))
+    return atomic_write(
+        path, lambda tmp: img.save(tmp, format=fmt, **options), check=partial(_check_complete, fmt)
+    )
+
+
+# How each format's files end when they are whole; a short write (disk full: Pillow's JPEG
+# encoder does not notice) leaves a file without its end marker.
+_END_MARKERS = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82"}
+
+
+def _check_complete(fmt: str, path: str) -> None:
+    """Raise ``OSError`` if the image just written to ``path`` is empty or lacks its end marker,
+    so that a truncated file is never renamed into place as finished."""
+    size = os.path.getsize(path)
+    marker = _END_MARKERS.get(fmt, b"")
+    with open(path, "rb") as f:
+        f.seek(max(0, size - 64))
+        tail = f.read()
+    if size == 0 or (marker and marker not in tail):
+        raise OSError(f"the {fmt} file was not written completely ({size} bytes; disk full?)")
 
 
 @dataclass(frozen=True)
@@ -225,15 +245,23 @@ def _read_info(path: str | os.PathLike) -> VideoInfo:
 
 
 def _probe(path: str) -> None:
-    """Child-process side of :func:`video_info`: read the header, walk every frame, print JSON."""
+    """Child-process side of :func:`video_info`: read the header, walk every frame, print JSON
+    (with the number of frames that decode)."""
     info = _read_info(path)
     cap = cv2.VideoCapture(path)
+    decoded = 0
     try:
         while cap.grab():
-            pass
+            decoded += 1
     finally:
         cap.release()
-    print(json.dumps(dataclasses.asdict(info)))
+    print(json.dumps({**dataclasses.asdict(info), "decoded": decoded}))
+
+
+def _missing_frames(stated: int, decoded: int) -> bool:
+    """Whether fewer frames decode than the header states, beyond the one or two (or 1%) that
+    containers commonly miscount: the file was cut short or is damaged."""
+    return stated > 0 and stated - decoded > max(2, stated // 100)
 
 
 def video_info(path: str | os.PathLike, timeout: float = 600.0) -> VideoInfo:
@@ -258,7 +286,13 @@ def video_info(path: str | os.PathLike, timeout: float = 600.0) -> VideoInfo:
         if done.returncode in (134, 139):  # abort() / segfault reported through a shell
             reason = "the video decoder crashed on this file"
         raise MediaError(reason)
-    return VideoInfo(**json.loads(done.stdout.strip().splitlines()[-1]))
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    decoded = facts.pop("decoded")
+    if _missing_frames(facts["frames"], decoded):
+        raise MediaError(
+            f"truncated or damaged: the header states {facts['frames']} frames, {decoded} decode"
+        )
+    return VideoInfo(**facts)
 
 
 def iter_frames(path: str | os.PathLike, stride: int = 1) -> Iterator[tuple[int, np.ndarray]]:
