@@ -76,3 +76,12 @@ def test_one_cli_skeleton(name):
     text = (cli / "__init__.py").read_text()
     assert "make_main(" in text and "ArgumentParser(" not in text
     assert not (cli / "__main__.py").exists() and not (cli / "env.py").exists()
+
+
+@pytest.mark.parametrize("name", sorted(PACKAGES))
+def test_requires_the_python_the_code_needs(name):
+    """The code uses 3.11 features (datetime.UTC, tomllib, contextlib.chdir, ExceptionGroup)."""
+    import tomllib
+
+    pyproject = ROOT / PACKAGES[name].folder / "pyproject.toml"
+    assert tomllib.loads(pyproject.read_text())["project"]["requires-python"] == ">=3.11"
