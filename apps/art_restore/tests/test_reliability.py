@@ -47,3 +47,18 @@ def test_restore_a_folder_with_bad_files(tmp_path):
     assert (tmp_path / "out" / "a.png").is_file() and fingerprint(scans) == before
     assert_home_clean(home)
     shutil.rmtree(tmp_path / "out")
+
+
+def test_file_names_that_are_not_utf8_reach_the_csv_reports(tmp_path):
+    """A Latin-1 name on a Linux disk (bytes that are not UTF-8): degrade and evaluate keep it
+    as the bytes it was rather than losing every result to an encoding error."""
+    scans = tmp_path / "scans"
+    latin1 = b"sc\xe9ne".decode("utf-8", "surrogateescape")
+    write_image_file(scans / f"{latin1}.png", (40, 48))
+    write_image_file(scans / "plain.png", (40, 48), seed=1)
+    argv = ["degrade", str(scans), "--out", str(tmp_path / "pairs"), "--kinds", "noise", "-q"]
+    assert main(argv) == 0
+    assert b"sc\xe9ne.png" in (tmp_path / "pairs" / "manifest.csv").read_bytes()
+    argv = ["evaluate", str(scans), "--out", str(tmp_path / "eval"), "--kinds", "noise"]
+    assert main([*argv, "--crop", "32", "--no-detector", "-q"]) == 0
+    assert b"sc\xe9ne" in (tmp_path / "eval" / "results.csv").read_bytes()
