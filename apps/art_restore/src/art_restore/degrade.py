@@ -14,6 +14,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from art_restore.options import FAMILIES, FAMILY
+
 __all__ = [
     "DEGRADATIONS",
     "FAMILIES",
@@ -186,23 +188,6 @@ DEGRADATIONS: dict[str, Callable[[np.ndarray, float, np.random.Generator], np.nd
     "cracks": _cracks,
 }
 
-# Families of damage the restorer's damage map tells apart. Tone, noise and blur change every
-# pixel; lines and stains change the pixels their own masks mark.
-FAMILIES = ("tone", "noise", "blur", "lines", "stains")
-FAMILY = {
-    "blur": "blur",
-    "dull": "tone",
-    "fade": "tone",
-    "gaussian_noise": "noise",
-    "motion_blur": "blur",
-    "noise": "noise",
-    "pixelate": "blur",
-    "radial_blur": "blur",
-    "rain": "lines",
-    "water_damage": "stains",
-    "scratches": "lines",
-    "cracks": "lines",
-}
 MASK_LEVEL = 0.1  # a pixel is damaged where a kind's own mask (its opacity) exceeds this
 
 

@@ -14,13 +14,10 @@ import numpy as np
 from affine_sr.checkpoint import load_model
 from affine_sr.model import AffineSR
 from affine_sr.pipeline import upscale_image
+from art_restore.options import DEFAULTS
 from art_restore.residual import ResidualRestorer, restore_residual
 
 __all__ = ["DEFAULTS", "load_restorer", "restore_image", "shipped_restorer"]
-
-# sampling settings of a diffusion model in `restore` and `evaluate` unless given
-# (tiles of 256 input pixels: at scale 1 the same memory as 64-pixel tiles at ×4)
-DEFAULTS = {"steps": 1, "fidelity": 0.0, "color": "none", "tile": 256, "overlap": 32}
 
 
 def shipped_restorer() -> Path:

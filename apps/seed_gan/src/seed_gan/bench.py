@@ -18,18 +18,9 @@ from seed_gan.augment import augment_with_gan
 from seed_gan.classifier import SeedClassifier, evaluate, train_classifier
 from seed_gan.data import SeedImages
 from seed_gan.gan import generate
+from seed_gan.options import RECIPES
 
 __all__ = ["RECIPES", "bench", "format_bench"]
-
-# recipe id -> what it trains on
-RECIPES = {
-    "real": "real images",
-    "weighted": "real images, class-weighted loss",
-    "classic": "real images, colour jitter and mixup",
-    "augmented": "real + filtered generated images for rare classes",
-    "augmented-weighted": "the same, class-weighted loss",
-    "gan-only": "generated images only",
-}
 
 
 def bench(

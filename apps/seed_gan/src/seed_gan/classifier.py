@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from app_toolkit.checkpoint import PretrainedMixin, register_to_config
+from seed_gan.options import ARCHITECTURES
 
 __all__ = [
     "ARCHITECTURES",
@@ -24,15 +25,6 @@ __all__ = [
     "shipped_model",
     "train_classifier",
 ]
-
-ARCHITECTURES = (
-    "resnet18",
-    "resnet34",
-    "mobilenet_v3_small",
-    "shufflenet_v2_x0_5",
-    "shufflenet_v2_x1_0",
-    "efficientnet_b0",
-)
 
 
 def build_classifier(

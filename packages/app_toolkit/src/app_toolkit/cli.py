@@ -198,14 +198,17 @@ def make_main(
     monorepo libraries it drives); other libraries' lines only with ``--verbose``."""
     own = {module.__name__.split(".")[0] for module in subcommands} | set(log_packages)
 
+    def parser() -> argparse.ArgumentParser:
+        return build_parser(prog, description, package_version, subcommands, env_packages)
+
     def main(argv: list[str] | None = None) -> int:
         private_state_dirs()
         if setup is not None:
             setup()
-        parser = build_parser(prog, description, package_version, subcommands, env_packages)
-        return run_command(parser, argv, sorted(own))
+        return run_command(parser(), argv, sorted(own))
 
     main.__doc__ = f"``{prog}``: {description}"
+    main.parser = parser  # for documentation tools and tests that walk the subcommands
     return main
 
 

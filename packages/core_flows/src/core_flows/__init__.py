@@ -3,33 +3,19 @@
 Every layer follows one contract: ``forward(x) -> (z, logdet)`` (data to latent) and
 ``inverse(z) -> (x, logdet)``, with ``logdet`` of shape ``[B]``. The mathematics lives in
 :mod:`core_flows.functional`; the layers hold parameters and parametrisations.
+
+The public names below are imported on first use, so that ``import core_flows`` (and the command
+line's ``--help``) does not load torch.
 """
 
-from core_flows import functional
-from core_flows.errors import CheckpointError, NotInvertibleError
-from core_flows.layers import (
-    ActNorm,
-    AffineCoupling,
-    CInCConv2d,
-    EmergingConv2d,
-    FInCConv2d,
-    FInCUnit,
-    FlowLayer,
-    FlowSequential,
-    InvConv1x1,
-    InverseConv2d,
-    InverseFlowUnit,
-    QuadCoupling,
-    Squeeze,
-)
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
+_LAYERS = (
     "ActNorm",
     "AffineCoupling",
     "CInCConv2d",
-    "CheckpointError",
     "EmergingConv2d",
     "FInCConv2d",
     "FInCUnit",
@@ -38,8 +24,28 @@ __all__ = [
     "InvConv1x1",
     "InverseConv2d",
     "InverseFlowUnit",
-    "NotInvertibleError",
     "QuadCoupling",
     "Squeeze",
-    "functional",
-]
+)
+
+_WHERE = {
+    **dict.fromkeys(_LAYERS, "core_flows.layers"),
+    "CheckpointError": "core_flows.errors",
+    "NotInvertibleError": "core_flows.errors",
+    "functional": "core_flows.functional",  # a submodule: the value is the module itself
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        module = importlib.import_module(_WHERE[name])
+        value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'core_flows' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_WHERE])

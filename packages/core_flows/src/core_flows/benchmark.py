@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from app_toolkit.devices import environment
+from core_flows.constants import SAMPLING_PRESETS
 from core_flows.functional import causal_conv2d, causal_conv2d_inverse, corner_index
 from core_flows.ops.causal_inverse import SOLVERS
 
@@ -177,17 +178,6 @@ def format_table(result: dict[str, object]) -> str:
             f"{r['ratio_to_conv']:>9.2f}{err:>11}"
         )
     return "\n".join(lines)
-
-
-SAMPLING_PRESETS = (
-    "glow",
-    "cinc",
-    "finc",
-    "inverse_flow",
-    "emerging",
-    "finc-wavefront",
-    "finc-published",
-)
 
 
 def _build(preset: str, config: str, width: int, steps: int | None, device, kernel_size: int = 3):

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from app_toolkit.devices import resolve_device
 from app_toolkit.files import atomic_write, write_json
 from app_toolkit.plots import plot_curves, save_grid
+from core_flows.constants import LR_SCHEDULES, MODEL_DIR
 from core_flows.data import ImageData, dequantize
 from core_flows.models import MultiScaleFlow
 
@@ -28,8 +29,6 @@ __all__ = ["LR_SCHEDULES", "TrainConfig", "evaluate_bits_per_dim", "lr_factor", 
 
 log = logging.getLogger(__name__)
 
-LR_SCHEDULES = ("constant", "cosine")
-MODEL_DIR = "model"
 STATE_FILE = "trainer_state.pt"
 
 
@@ -183,9 +182,7 @@ def train(
 
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     steps_per_epoch = len(data.train) // config.batch_size
-    decay = config.decay_steps or min(
-        config.max_steps or math.inf, config.epochs * steps_per_epoch
-    )
+    decay = config.decay_steps or min(config.max_steps or math.inf, config.epochs * steps_per_epoch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         lambda s: lr_factor(s, config.warmup_steps, config.lr_schedule, int(decay)),

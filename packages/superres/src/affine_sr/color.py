@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["COLOR_FIXES", "adain", "color_fix", "wavelet"]
+from affine_sr.constants import COLOR_FIXES
 
-COLOR_FIXES = ("adain", "wavelet", "none")
+__all__ = ["COLOR_FIXES", "adain", "color_fix", "wavelet"]
 
 
 def adain(image: Tensor, reference: Tensor, eps: float = 1e-5) -> Tensor:

@@ -14,6 +14,7 @@ from statistics import median
 import numpy as np
 from torch import nn
 
+from affine_sr.constants import LR_KINDS
 from affine_sr.degradations import (
     bicubic_downscale,
     bicubic_upscale,
@@ -52,8 +53,6 @@ COLUMNS = [
 ]
 METRICS = COLUMNS[2:-1]
 METHODS = ("bicubic", "lanczos", "affine-sr")
-# how the low-resolution inputs are made from the references
-LR_KINDS = ("bicubic", "jpeg", "realesrgan")
 
 
 def low_resolution(

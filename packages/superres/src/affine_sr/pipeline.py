@@ -14,15 +14,13 @@ import torch
 import torch.nn.functional as F
 
 from affine_sr.color import color_fix
+from affine_sr.constants import DEFAULTS
 from affine_sr.data import to_tensor
 from affine_sr.model import AffineSR, _upscale
 from affine_sr.refiner import Refiner
 from affine_sr.tiling import tiled_apply
 
 __all__ = ["DEFAULTS", "denoise", "estimate", "refined", "upscale_files", "upscale_image"]
-
-# the sampling settings `affine-sr upscale` and `evaluate` use unless told otherwise
-DEFAULTS = {"steps": 1, "fidelity": 1.0, "color": "wavelet", "tile": 64, "overlap": 8}
 
 log = logging.getLogger("affine_sr")
 

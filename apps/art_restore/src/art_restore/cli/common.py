@@ -2,10 +2,9 @@
 
 import argparse
 
-from affine_sr.cli.common import COMMON, sampling_options, sampling_parser
-from app_toolkit.cli import add_device_option
-from art_restore.degrade import DEGRADATIONS
-from art_restore.restorer import DEFAULTS
+from affine_sr.cli.common import sampling_options, sampling_parser
+from app_toolkit.cli import COMMON, add_device_option
+from art_restore.options import DEFAULTS, KINDS
 
 __all__ = ["COMMON", "MODEL", "SAMPLING", "kinds", "sampling_options"]
 
@@ -30,9 +29,9 @@ SAMPLING = sampling_parser(DEFAULTS, scale=False)
 def kinds(text: str) -> tuple[str, ...]:
     """``all`` or a comma-separated list of degradation names."""
     if text == "all":
-        return tuple(DEGRADATIONS)
+        return KINDS
     chosen = tuple(k.strip() for k in text.split(",") if k.strip())
-    unknown = [k for k in chosen if k not in DEGRADATIONS]
+    unknown = [k for k in chosen if k not in KINDS]
     if unknown or not chosen:
-        raise ValueError(f"unknown degradations {unknown}; choose from {', '.join(DEGRADATIONS)}")
+        raise ValueError(f"unknown degradations {unknown}; choose from {', '.join(KINDS)}")
     return chosen

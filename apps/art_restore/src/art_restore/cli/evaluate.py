@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app_toolkit.devices import resolve_device
 from art_restore.cli.common import COMMON, MODEL, SAMPLING, kinds, sampling_options
 
 EPILOG = """\
@@ -68,6 +67,7 @@ def markdown_table(summary: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from affine_sr.evaluate import side_by_side
+    from app_toolkit.devices import resolve_device
     from app_toolkit.files import atomic_write, check_output_dir, write_csv, write_json
     from art_restore.cli.degrade import clean_images
     from art_restore.evaluate import (

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from affine_sr.cli.upscale import add_batch_arguments, run_batch
-from app_toolkit.devices import resolve_device
+from affine_sr.cli.upscale import add_batch_arguments
 from art_restore.cli.common import COMMON, MODEL, SAMPLING, sampling_options
 
 EPILOG = """\
@@ -41,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from affine_sr.cli.upscale import run_batch
+    from app_toolkit.devices import resolve_device
     from art_restore.restorer import load_restorer, restore_image
 
     options = sampling_options(args)

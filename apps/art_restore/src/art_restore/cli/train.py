@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 
 from app_toolkit.cli import add_device_option
-from app_toolkit.devices import resolve_device
 from art_restore.cli.common import COMMON
 
 log = logging.getLogger("art_restore")
@@ -77,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from affine_sr.train import check_new_run
+    from app_toolkit.devices import resolve_device
     from app_toolkit.files import check_output_dir
     from art_restore.artworks import artworks
     from art_restore.cli.degrade import clean_images

@@ -6,10 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from app_toolkit.devices import resolve_device
 from app_toolkit.files import write_json
-from seed_gan.bench import RECIPES, bench, format_bench
 from seed_gan.cli.common import COMMON, DEVICE
+from seed_gan.options import RECIPES
 
 log = logging.getLogger("seed_gan")
 
@@ -64,6 +63,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
+    from seed_gan.bench import bench, format_bench
     from seed_gan.gan import load_generator
 
     device = resolve_device(args.device)

@@ -6,10 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from app_toolkit.devices import resolve_device
 from app_toolkit.files import write_json
-from seed_gan.classifier import ARCHITECTURES
 from seed_gan.cli.common import COMMON, DEVICE, TRAINING
+from seed_gan.options import ARCHITECTURES
 
 log = logging.getLogger("seed_gan")
 
@@ -107,6 +106,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_train(args: argparse.Namespace) -> int:
     import torch
 
+    from app_toolkit.devices import resolve_device
     from app_toolkit.files import check_output_dir
     from seed_gan.augment import augment_with_gan
     from seed_gan.classifier import SeedClassifier, evaluate, train_classifier
@@ -209,6 +209,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
     from seed_gan.classifier import evaluate, load_classifier
     from seed_gan.data import SeedImages
     from seed_gan.plots import plot_confusion

@@ -6,9 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from app_toolkit.devices import resolve_device
 from app_toolkit.files import atomic_write, check_output_dir, write_json
-from app_toolkit.plots import plot_curves, save_grid
 from seed_gan.cli.common import COMMON, DEVICE, TRAINING
 
 log = logging.getLogger("seed_gan")
@@ -91,6 +89,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
     from seed_gan.data import SeedImages
     from seed_gan.gan import STATE_FILE, train_gan
 
@@ -130,6 +129,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def save_class_grid(generator, path: Path, per_class: int = 10, seed: int = 0) -> None:
     """One row of generated images per class."""
+    from app_toolkit.plots import save_grid
     from seed_gan.gan import generate
 
     counts = dict.fromkeys(range(generator.num_classes), per_class)
@@ -138,6 +138,8 @@ def save_class_grid(generator, path: Path, per_class: int = 10, seed: int = 0) -
 
 
 def _plot_losses(history: list[dict], path: Path) -> None:
+    from app_toolkit.plots import plot_curves
+
     steps = [h["step"] for h in history]
     series = {
         "discriminator": (steps, [h["d_loss"] for h in history]),
@@ -149,6 +151,8 @@ def _plot_losses(history: list[dict], path: Path) -> None:
 def run_sample(args: argparse.Namespace) -> int:
     from PIL import Image
 
+    from app_toolkit.devices import resolve_device
+    from app_toolkit.plots import save_grid
     from seed_gan.gan import generate, load_generator
 
     if args.per_class < 1:

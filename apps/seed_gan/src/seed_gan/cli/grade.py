@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 
-from app_toolkit.devices import resolve_device
 from seed_gan.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("seed_gan")
@@ -58,6 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
     from seed_gan.classifier import load_classifier
     from seed_gan.grade import grade_lot
 

@@ -6,7 +6,6 @@ import argparse
 import logging
 from pathlib import Path
 
-from app_toolkit.devices import resolve_device
 from app_toolkit.files import write_csv
 from seed_gan.cli.common import COMMON, DEVICE
 
@@ -42,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
     from seed_gan.active import margin_uncertainty, select_batch
     from seed_gan.classifier import load_classifier, predict
     from seed_gan.data import find_images, load_images

@@ -6,7 +6,6 @@ import argparse
 import logging
 
 from seed_gan.cli.common import COMMON
-from seed_gan.synth import write_dataset
 
 log = logging.getLogger("seed_gan")
 
@@ -30,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seed_gan.synth import write_dataset
+
     if args.size < 16:
         raise ValueError(f"--size must be at least 16, got {args.size}")
     counts = write_dataset(args.out, args.total, args.seed, args.size)

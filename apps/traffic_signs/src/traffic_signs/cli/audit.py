@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 
-from app_toolkit.devices import resolve_device
 from traffic_signs.cli.common import COMMON, DEVICE
 
 log = logging.getLogger("traffic_signs")
@@ -49,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
     from traffic_signs.audit import AuditConfig, audit
     from traffic_signs.context import load_context
     from traffic_signs.detector import load_detector

@@ -3,4 +3,3 @@
 from app_toolkit.cli import COMMON, DEVICE
 
 __all__ = ["COMMON", "DEVICE"]
-

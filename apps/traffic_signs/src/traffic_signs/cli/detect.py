@@ -6,7 +6,6 @@ import argparse
 import logging
 from pathlib import Path
 
-from app_toolkit.devices import resolve_device
 from app_toolkit.files import write_csv, write_json
 from traffic_signs.cli.common import COMMON, DEVICE
 
@@ -44,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
     from app_toolkit.files import check_output_dir
     from app_toolkit.media import MediaError, discover, write_image
     from traffic_signs.audit import iter_media_frames

@@ -6,7 +6,6 @@ import argparse
 import logging
 from pathlib import Path
 
-from app_toolkit.devices import resolve_device
 from app_toolkit.files import check_output_dir, write_csv, write_json
 from traffic_signs.cli.common import COMMON, DEVICE
 
@@ -94,6 +93,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
     from traffic_signs.context import evaluate_context, load_context
 
     result = evaluate_context(
@@ -111,6 +111,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
     from app_toolkit.media import MediaError, discover, read_image
     from traffic_signs.context import load_context, predict_context
     from traffic_signs.signs import MISSING_CLASSES

@@ -6,32 +6,14 @@ import argparse
 import logging
 from pathlib import Path
 
-import torch
-
 from app_toolkit.cli import COMMON, add_device_option
-from app_toolkit.devices import resolve_device
 from app_toolkit.files import write_json
-from core_flows.benchmark import (
-    SAMPLING_PRESETS,
-    bench_conv,
-    bench_sampling,
-    bench_train,
-    format_sampling_table,
-    format_table,
-    format_train_table,
-    plot_sampling,
-)
-from core_flows.models import PAPER_CONFIGS
-from core_flows.ops.causal_inverse import SOLVERS
+from core_flows.constants import PAPER_CONFIGS, SAMPLING_PRESETS, SOLVER_NAMES
 
 log = logging.getLogger(__name__)
 
-DTYPES = {
-    "float32": torch.float32,
-    "float64": torch.float64,
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-}
+# tensor dtypes by their torch attribute name (torch itself is imported when a benchmark runs)
+DTYPES = ("float32", "float64", "float16", "bfloat16")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,10 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     conv.add_argument("--kernel-size", type=int, default=3, help="kernel size k")
     conv.add_argument(
         "--backends",
-        help=f"comma-separated inverse backends from {list(SOLVERS)} (default: all that run on "
-        "the device; triton and published need CUDA)",
+        help=f"comma-separated inverse backends from {list(SOLVER_NAMES)} (default: all that run "
+        "on the device; triton and published need CUDA)",
     )
-    conv.add_argument("--dtype", choices=list(DTYPES), default="float32", help="tensor dtype")
+    conv.add_argument("--dtype", choices=DTYPES, default="float32", help="tensor dtype")
     add_device_option(conv)
     conv.add_argument("--repeats", type=int, default=20, help="timed repeats per entry")
     conv.add_argument("--warmup", type=int, default=3, help="untimed warm-up calls per entry")
@@ -122,6 +104,9 @@ def _split(text: str) -> list[str]:
 
 
 def run_sampling(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
+    from core_flows.benchmark import bench_sampling, format_sampling_table, plot_sampling
+
     try:
         batches = [int(b) for b in _split(args.batches)]
     except ValueError:
@@ -151,6 +136,9 @@ def run_sampling(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from app_toolkit.devices import resolve_device
+    from core_flows.benchmark import bench_train, format_train_table
+
     if args.batch < 1 or args.width < 1 or args.repeats < 1:
         raise ValueError("--batch, --width and --repeats must be >= 1")
     presets = _split(args.presets)
@@ -174,6 +162,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_conv(args: argparse.Namespace) -> int:
+    import torch
+
+    from app_toolkit.devices import resolve_device
+    from core_flows.benchmark import bench_conv, format_table
+
     for name in ("batch", "channels", "size", "kernel_size", "repeats"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -187,7 +180,7 @@ def run_conv(args: argparse.Namespace) -> int:
         backends=_split(args.backends) if args.backends else None,
         repeats=args.repeats,
         warmup=args.warmup,
-        dtype=DTYPES[args.dtype],
+        dtype=getattr(torch, args.dtype),
     )
     print(format_table(result))
     if args.json:

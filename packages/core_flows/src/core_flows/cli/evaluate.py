@@ -11,8 +11,6 @@ from app_toolkit.cli import COMMON
 from app_toolkit.files import write_json
 from core_flows.cli.sample import add_model_argument
 from core_flows.cli.train import add_data_arguments, load_data
-from core_flows.pretrained_models import load_flow
-from core_flows.training import evaluate_bits_per_dim
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core_flows.pretrained_models import load_flow
+    from core_flows.training import evaluate_bits_per_dim
+
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     flow = load_flow(args.model, args.device)

@@ -8,7 +8,6 @@ from collections import Counter
 
 from app_toolkit.cli import COMMON
 from core_flows.cli.sample import add_model_argument
-from core_flows.pretrained_models import count_parameters, load_flow
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core_flows.pretrained_models import count_parameters, load_flow
+
     flow = load_flow(args.model, args.device)
     parts = {
         "steps": sum(count_parameters(b) for b in flow.blocks),

@@ -6,14 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
-import torch
-
 from app_toolkit.cli import COMMON
-from app_toolkit.plots import save_grid
 from core_flows.cli.sample import add_model_argument
 from core_flows.cli.train import add_data_arguments, load_data
-from core_flows.pretrained_models import load_flow
-from core_flows.sampling import interpolate
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from app_toolkit.plots import save_grid
+    from core_flows.pretrained_models import load_flow
+    from core_flows.sampling import interpolate
+
     if args.out.exists() and not args.overwrite:
         raise ValueError(f"{args.out} exists; pass --overwrite to replace it")
     if args.pairs < 1 or args.points < 2 or args.upscale < 1:

@@ -7,12 +7,8 @@ import logging
 import math
 from pathlib import Path
 
-import torch
-
 from app_toolkit.cli import COMMON, add_device_option
 from app_toolkit.files import write_json
-from app_toolkit.plots import save_grid
-from core_flows.pretrained_models import load_flow
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +44,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from app_toolkit.plots import save_grid
+    from core_flows.pretrained_models import load_flow
+
     if args.num_samples < 1:
         raise ValueError(f"--num-samples must be >= 1, got {args.num_samples}")
     if (args.nrow is not None and args.nrow < 1) or args.upscale < 1:

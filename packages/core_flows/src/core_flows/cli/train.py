@@ -8,10 +8,7 @@ from pathlib import Path
 
 from app_toolkit.cli import COMMON, add_device_option
 from app_toolkit.files import check_output_dir
-from core_flows.data import load_images
-from core_flows.models import PAPER_CONFIGS, PRESETS, build_flow
-from core_flows.pretrained_models import count_parameters
-from core_flows.training import LR_SCHEDULES, MODEL_DIR, TrainConfig, train
+from core_flows.constants import COUPLINGS, LR_SCHEDULES, MODEL_DIR, PAPER_CONFIGS, PRESETS
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +29,8 @@ def add_data_arguments(parser: argparse.ArgumentParser, default: str | None = "d
 
 
 def load_data(args: argparse.Namespace):
+    from core_flows.data import load_images
+
     return load_images(args.data, args.image_size, args.channels, args.n_bits)
 
 
@@ -59,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, help="flow steps per scale K")
     p.add_argument("--width", type=int, help="hidden channels of the coupling networks")
     p.add_argument("--kernel-size", type=int, default=3, help="k of the k×k convolutions")
-    p.add_argument("--coupling", choices=("affine", "quad"), default="affine", help="coupling")
+    p.add_argument("--coupling", choices=COUPLINGS, default="affine", help="coupling")
     p.add_argument("--logit-alpha", type=float, help="logit preprocessing with this α (e.g. 1e-6)")
     p.add_argument("--epochs", type=int, default=10, help="epochs")
     p.add_argument("--batch-size", type=int, default=64, help="batch size per device")
@@ -85,6 +84,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core_flows.models import build_flow
+    from core_flows.pretrained_models import count_parameters
+    from core_flows.training import TrainConfig, train
+
     name, _, path = args.data.partition(":")
     if path and name.lower() in ("folder", "npz"):
         check_output_dir(args.out, [path])

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from app_toolkit.checkpoint import PretrainedMixin, register_to_config
+from core_flows.constants import COUPLINGS, PAPER_CONFIGS, PRESETS
 from core_flows.layers import (
     ActNorm,
     AffineCoupling,
@@ -49,17 +50,6 @@ from core_flows.layers import (
 )
 
 __all__ = ["PAPER_CONFIGS", "PRESETS", "MultiScaleFlow", "build_flow", "flow_step"]
-
-PRESETS = ("glow", "cinc", "finc", "inverse_flow", "emerging")
-COUPLINGS = ("affine", "quad")
-
-# The papers' configurations (FInC / Glow): image shape, levels L, steps per level K, width 512.
-PAPER_CONFIGS = {
-    "mnist": {"image_shape": (1, 28, 28), "levels": 2, "steps": 16, "width": 512},
-    "cifar10": {"image_shape": (3, 32, 32), "levels": 3, "steps": 32, "width": 512},
-    "imagenet32": {"image_shape": (3, 32, 32), "levels": 3, "steps": 48, "width": 512},
-    "imagenet64": {"image_shape": (3, 64, 64), "levels": 4, "steps": 48, "width": 512},
-}
 
 LOG_2PI = math.log(2 * math.pi)
 

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from core_flows.constants import SOLVER_NAMES
 from core_flows.errors import NotInvertibleError
 
 __all__ = [
@@ -205,13 +206,14 @@ def published_solve(y: Tensor, weight: Tensor) -> Tensor:
     return triton_wavefront.published_solve(y, weight)
 
 
-SOLVERS: dict[str, Solver] = {
-    "wavefront": wavefront_solve,
-    "sequential": sequential_solve,
-    "dense": dense_solve,
-    "triton": triton_solve,
-    "published": published_solve,
-}
+# the names live in core_flows.constants so that the command line lists them without torch
+SOLVERS: dict[str, Solver] = dict(
+    zip(
+        SOLVER_NAMES,
+        (wavefront_solve, sequential_solve, dense_solve, triton_solve, published_solve),
+        strict=True,
+    )
+)
 
 
 def resolve_backend(backend: str, x: Tensor) -> str:

@@ -1,4 +1,9 @@
-"""``affine-sr``: one command with subcommands; each subcommand module has add_parser() and run()."""
+"""``affine-sr``: one command with subcommands; each subcommand module has add_parser() and run().
+
+The parsers are built from light modules only (choices and defaults from
+:mod:`affine_sr.constants`); torch and the model code are imported inside each ``run``, so that
+``--help`` and ``--version`` start fast and a subcommand loads only what it uses.
+"""
 
 from affine_sr import __version__
 from affine_sr.cli import evaluate, train, upscale

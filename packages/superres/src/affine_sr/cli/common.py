@@ -2,8 +2,7 @@
 
 import argparse
 
-from affine_sr.color import COLOR_FIXES
-from affine_sr.pipeline import DEFAULTS
+from affine_sr.constants import COLOR_FIXES, DEFAULTS
 from app_toolkit.cli import COMMON, add_device_option
 
 __all__ = ["COMMON", "DEVICE", "SAMPLING", "sampling_options", "sampling_parser"]

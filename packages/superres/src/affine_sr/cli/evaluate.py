@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 
 from affine_sr.cli.common import COMMON, DEVICE, SAMPLING, sampling_options
-from affine_sr.evaluate import LR_KINDS
-from app_toolkit.devices import resolve_device
+from affine_sr.constants import LR_KINDS
 
 EPILOG = """\
 outputs in DIR:
@@ -85,6 +84,7 @@ def _quality(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from affine_sr.checkpoint import load_model
     from affine_sr.evaluate import COLUMNS, METHODS, evaluate, side_by_side
+    from app_toolkit.devices import resolve_device
     from app_toolkit.files import check_output_dir, write_csv, write_json
 
     check_output_dir(args.out, args.references)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from affine_sr.cli.common import COMMON
 from app_toolkit.cli import add_device_option
-from app_toolkit.devices import resolve_device
 
 log = logging.getLogger("affine_sr")
 
@@ -192,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
         train_prior,
         train_refiner,
     )
+    from app_toolkit.devices import resolve_device
     from app_toolkit.files import check_output_dir, write_json
 
     stages = ("autoencoder", "prior", "refiner") if args.stage == "all" else (args.stage,)

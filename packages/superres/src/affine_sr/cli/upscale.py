@@ -6,7 +6,6 @@ import argparse
 import logging
 
 from affine_sr.cli.common import COMMON, DEVICE, SAMPLING, sampling_options
-from app_toolkit.devices import resolve_device
 
 log = logging.getLogger("affine_sr")
 
@@ -49,6 +48,7 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from affine_sr.checkpoint import load_model
+    from app_toolkit.devices import resolve_device
 
     options = sampling_options(args)
     model = load_model(args.model, str(resolve_device(args.device)), args.prior)
