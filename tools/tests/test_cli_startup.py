@@ -141,3 +141,26 @@ def test_quick_start_prints_only_our_lines_and_builds_caches_once(command, tmp_p
     assert not rebuilt, f"{command} rebuilt {rebuilt} on its second run"
     strays = [p for p in home.rglob("*") if not (p == cache or cache in p.parents)]
     assert all(p in (home / ".cache",) for p in strays), f"wrote outside the cache: {strays}"
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_numeric_default_passes_its_own_range_check(command):
+    """The range checks (app_toolkit.cli.FLOAT_RANGES, INT_RANGES) never refuse a default."""
+    import argparse
+    import importlib
+
+    def numeric_defaults(parser, path=()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from numeric_defaults(sub, (*path, name))
+            elif getattr(action.type, "__name__", None) in ("int", "float"):
+                if isinstance(action.default, int | float):
+                    yield " ".join(path), action
+
+    main = importlib.import_module(f"{COMMANDS[command]}.cli").main
+    for where, action in numeric_defaults(main.parser()):
+        try:
+            action.type(str(action.default))
+        except argparse.ArgumentTypeError as err:
+            raise AssertionError(f"{command} {where} {action.option_strings}: {err}") from None

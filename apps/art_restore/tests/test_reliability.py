@@ -2,6 +2,7 @@
 the inputs, bad files listed and the rest restored."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,23 @@ def test_file_names_that_are_not_utf8_reach_the_csv_reports(tmp_path):
     argv = ["evaluate", str(scans), "--out", str(tmp_path / "eval"), "--kinds", "noise"]
     assert main([*argv, "--crop", "32", "--no-detector", "-q"]) == 0
     assert b"sc\xe9ne" in (tmp_path / "eval" / "results.csv").read_bytes()
+
+
+def test_a_model_with_nan_weights_is_refused_not_run(tmp_path, capsys):
+    """Weights of NaN would turn every output black: the folder is refused on load."""
+    from safetensors.torch import load_file, save_file
+
+    import art_restore
+
+    shipped = Path(art_restore.__file__).parent / "pretrained" / "default"
+    broken = tmp_path / "model"
+    shutil.copytree(shipped, broken)
+    state = load_file(broken / "model.safetensors")
+    name = next(k for k, v in state.items() if v.is_floating_point())
+    state[name] = state[name] * float("nan")
+    save_file(state, broken / "model.safetensors")
+    write_image_file(tmp_path / "scans" / "a.png", (24, 32))
+    argv = ["restore", str(tmp_path / "scans"), "--out", str(tmp_path / "out"), "-q"]
+    code = main([*argv, "--model", str(broken)])
+    assert_one_line_error(code, capsys.readouterr().err, 2, "NaN or infinite weights")
+    assert not (tmp_path / "out" / "a.png").exists()

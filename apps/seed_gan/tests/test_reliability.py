@@ -10,6 +10,10 @@ from seed_gan.cli import main
     "argv",
     [
         ["gan", "train", "seeds", "--out", "g", "--ema-decay=nan"],
+        ["gan", "train", "seeds", "--out", "g", "--ema-decay=2"],
+        ["gan", "train", "seeds", "--out", "g", "--ema-decay=1"],
+        ["grade", "lot", "--out", "r", "--review-below=1.5"],
+        ["bench", "seeds", "--min-confidence=-0.1"],
         ["gan", "train", "seeds", "--out", "g", "--steps=0"],
         ["gan", "train", "seeds", "--out", "g", "--batch-size=100000"],
         ["classify", "train", "seeds", "--out", "c", "--epochs=0"],

@@ -134,6 +134,11 @@ def test_bounded_range():
     for bad in ("0", "11", "x"):
         with pytest.raises(Exception, match="must be in|expected int"):
             parse(bad)
+    decay = bounded(float, 0, 1, open_high=True)
+    assert decay("0") == 0 and decay("0.999") == 0.999
+    for bad in ("1", "2", "-0.1"):
+        with pytest.raises(Exception, match=r"must be in \[0, 1\)"):
+            decay(bad)
 
 
 def test_interrupt_is_one_line_and_exit_130(capsys):

@@ -26,6 +26,7 @@ from app_toolkit.thirdparty import private_state_dirs
 __all__ = [
     "COMMON",
     "DEVICE",
+    "FLOAT_RANGES",
     "INT_RANGES",
     "add_device_option",
     "build_parser",
@@ -57,11 +58,23 @@ DEVICE = argparse.ArgumentParser(add_help=False)
 add_device_option(DEVICE)
 
 
-def bounded(kind: type, low: float | None = None, high: float | None = None) -> Callable:
+def bounded(
+    kind: type,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> Callable:
     """An argparse ``type`` for ``int`` or ``float`` options within ``[low, high]`` (either end
-    open when None); floats must be finite. Bad values end in argparse's one-line usage error."""
+    unbounded when None, excluded with ``open_low`` / ``open_high``); floats must be finite.
+    Bad values end in argparse's one-line usage error."""
     if kind not in (int, float):
         raise ValueError(f"kind must be int or float, got {kind!r}")
+    span = (
+        f"{'(' if open_low or low is None else '['}{'-inf' if low is None else low}, "
+        f"{'inf' if high is None else high}{')' if open_high or high is None else ']'}"
+    )
 
     def parse(text: str):
         try:
@@ -70,13 +83,26 @@ def bounded(kind: type, low: float | None = None, high: float | None = None) -> 
             raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-        if (low is not None and value < low) or (high is not None and value > high):
-            span = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+        below = low is not None and (value <= low if open_low else value < low)
+        above = high is not None and (value >= high if open_high else value > high)
+        if below or above:
             raise argparse.ArgumentTypeError(f"must be in {span}, got {text}")
         return value
 
     parse.__name__ = kind.__name__  # argparse names the type in its messages
     return parse
+
+
+def _interval(text: str) -> dict:
+    """``"[0, 1)"`` → the keyword arguments of :func:`bounded` (``inf`` for no bound)."""
+    left, right = text.strip()[0], text.strip()[-1]
+    low, high = (v.strip() for v in text.strip()[1:-1].split(","))
+    return {
+        "low": None if low == "-inf" else float(low),
+        "high": None if high == "inf" else float(high),
+        "open_low": left == "(",
+        "open_high": right == ")",
+    }
 
 
 # Ranges of the integer options that size or count work, by option name, for every command: a
@@ -99,13 +125,45 @@ INT_RANGES: dict[str, tuple[int | None, int | None]] = {
 }
 
 
+# Ranges of the float options whose values have a meaning only there (probabilities, fractions,
+# decays, rates), by option name, for every command.
+FLOAT_RANGES: dict[str, str] = {
+    "alert_threshold": "[0, 1]",
+    "clean": "[0, 1]",
+    "clouds": "[0, 1)",
+    "conf": "(0, 1)",
+    "ema_decay": "[0, 1)",
+    "face_grow": "(-0.5, inf)",
+    "face_threshold": "(0, 1)",
+    "fidelity": "[0, 1]",
+    "grad_clip": "(0, inf)",
+    "guidance": "[0, inf)",
+    "level": "(0, 1)",
+    "logit_alpha": "(0, 0.5)",
+    "min_confidence": "[0, 1]",
+    "noise": "[0, inf)",
+    "pixel_size": "(0, inf)",
+    "plate_grow": "(-0.5, inf)",
+    "plate_max_width": "(0, 1]",
+    "plate_threshold": "(0, 1)",
+    "resolution": "(0, inf)",
+    "review_below": "[0, 1]",
+    "sample_temperature": "[0, inf)",
+    "severity": "(0, 1]",
+    "temperature": "[0, inf)",
+    "budget": "(0, inf)",
+    **{name: "(0, 1)" for name in ("lr", "ae_lr", "prior_lr", "refiner_lr")},
+}
+
+
 def _guard_numbers(parser: argparse.ArgumentParser) -> None:
     """Every plain ``type=float`` option of ``parser`` and its subcommands refuses NaN and
-    infinities (no option value can silently turn a model into NaNs), and the integer options
-    named in :data:`INT_RANGES` are range-checked; both at parse time."""
+    infinities (no option value can silently turn a model into NaNs); those named in
+    :data:`FLOAT_RANGES` and the integer options named in :data:`INT_RANGES` are range-checked;
+    all at parse time."""
     for action in parser._actions:
         if action.type is float:
-            action.type = bounded(float)
+            action.type = bounded(float, **_interval(FLOAT_RANGES.get(action.dest, "(-inf, inf)")))
         elif action.type is int and action.dest in INT_RANGES:
             action.type = bounded(int, *INT_RANGES[action.dest])
         if isinstance(action, argparse._SubParsersAction):

@@ -41,7 +41,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--crop",
         type=int,
-        default=0,
         metavar="N",
         help="score the central N×N of each reference only, for speed (default: whole images)",
     )
