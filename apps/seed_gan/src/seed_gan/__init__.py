@@ -4,7 +4,7 @@ The public names below are imported on first use, so that ``import seed_gan`` (a
 line's ``--help``) does not load torch.
 """
 
-import importlib
+from app_toolkit.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -18,15 +18,5 @@ _WHERE = {
 }
 
 __all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)
 
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'seed_gan' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *_WHERE])

@@ -8,7 +8,7 @@ The public names below are imported on first use, so that ``import core_flows`` 
 line's ``--help``) does not load torch.
 """
 
-import importlib
+from app_toolkit.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -36,16 +36,5 @@ _WHERE = {
 }
 
 __all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)
 
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        module = importlib.import_module(_WHERE[name])
-        value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'core_flows' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *_WHERE])
