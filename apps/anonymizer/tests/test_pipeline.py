@@ -278,8 +278,13 @@ def test_bad_review_files_are_one_line_errors(dataset, tmp_path, capsys, edit, m
 
 def test_bad_detector_options_fail_before_workers_start(dataset, tmp_path, capsys):
     argv = ["run", str(dataset), "--out", str(tmp_path / "o"), "--workers", "2"]
-    assert main([*argv, "--face-threshold", "2", *CPU]) == 2
-    assert "face_threshold must be in (0, 1)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # out of its range: refused at parse time
+        main([*argv, "--face-threshold", "2", *CPU])
+    assert refused.value.code == 2
+    assert "--face-threshold: must be in (0.0, 1.0)" in capsys.readouterr().err
+    # values the parser cannot judge alone are checked before the workers start, too
+    assert main([*argv, "--classes", "cars", *CPU]) == 2
+    assert "--classes must list face and/or plate" in capsys.readouterr().err
 
 
 def test_a_failed_background_write_fails_that_file_alone(dataset, tmp_path, monkeypatch):

@@ -121,4 +121,6 @@ def test_bench_compares_the_recipes(seeds, gan_dir, tmp_path, capsys):
     result = json.loads(out.read_text())
     assert result["rare_count"] == 2 and result["rare_classes"]
     assert all(result["train_counts"][c] <= 2 for c in result["rare_classes"])
-    assert main([*argv, "--min-confidence", "1.5", "-q"]) == 2
+    with pytest.raises(SystemExit) as refused:  # out of its range: refused at parse time
+        main([*argv, "--min-confidence", "1.5", "-q"])
+    assert refused.value.code == 2

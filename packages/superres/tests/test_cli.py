@@ -81,12 +81,14 @@ def test_bad_input_is_one_line_not_a_traceback(tmp_path, tiny_model_dir, capsys)
     with pytest.raises(SystemExit) as done:  # argparse's own one-line error
         main(["evaluate", "--heldout", "--out", str(tmp_path / "q"), "--jpeg-quality", "500"])
     assert done.value.code == 2 and "1..100" in capsys.readouterr().err
-    assert main(["upscale", str(tmp_path), "--out", str(tmp_path / "o"), "--fidelity", "2"]) == 2
+    with pytest.raises(SystemExit) as done:  # refused by its range, before any work
+        main(["upscale", str(tmp_path), "--out", str(tmp_path / "o"), "--fidelity", "2"])
+    assert done.value.code == 2 and "must be in [0.0, 1.0]" in capsys.readouterr().err
     assert main(["evaluate", "--out", str(tmp_path / "e"), "--model", str(tiny_model_dir)]) == 2
     assert (
         main(["upscale", str(tmp_path), "--out", str(tmp_path / "o"), "--model", str(tmp_path)])
         == 2
     )
     err = capsys.readouterr().err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 3
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 2
     assert main(["train", "--out", str(tmp_path / "r")]) == 2
