@@ -63,11 +63,14 @@ def test_a_few_steps_train_both_networks_and_the_ema():
         Generator(2, size=48)
 
 
-def test_train_gan_runs_and_returns_an_eval_generator():
+@pytest.mark.parametrize("augment", ["", "translation,cutout,color"])
+def test_train_gan_runs_and_returns_an_eval_generator(augment):
     from seed_gan.gan import train_gan
 
     data = torch.utils.data.TensorDataset(torch.rand(12, 3, 32, 32) * 2 - 1, torch.arange(12) % 3)
-    gen, history = train_gan(data, 3, size=32, width=8, steps=4, batch_size=4, progress=False)
+    gen, history = train_gan(
+        data, 3, size=32, width=8, steps=4, batch_size=4, progress=False, augment=augment
+    )
     assert not gen.training and history[-1]["step"] == 4
     assert gen.sample(torch.tensor([0, 2])).shape == (2, 3, 32, 32)
 

@@ -21,6 +21,7 @@ from torch.optim.swa_utils import AveragedModel
 from app_toolkit.checkpoint import PretrainedMixin, register_to_config
 from app_toolkit.files import atomic_write
 from app_toolkit.training import check_finite_loss, checkpoint_on_interrupt
+from seed_gan.diffaugment import diff_augment, parse_policy
 
 __all__ = [
     "ConditionalBatchNorm2d",
@@ -190,6 +191,7 @@ def train_gan(
     checkpoint_every: int = 500,
     resume: bool = False,
     progress: bool = True,
+    augment: str = "",
 ) -> tuple[Generator, list[dict]]:
     """Train the conditional GAN on ``(image [-1, 1], class)`` pairs with the hinge loss and Adam
     (β = (0, 0.9), one discriminator step per generator step) under ``accelerate``; returns the EMA
@@ -197,7 +199,9 @@ def train_gan(
     uniformly for the fakes, so rare classes get as many generated examples as common ones.
 
     With ``out_dir``, a checkpoint is written every ``checkpoint_every`` steps and at the end
-    (``generator/`` and ``gan_state.pt``); ``resume=True`` continues from it."""
+    (``generator/`` and ``gan_state.pt``); ``resume=True`` continues from it. ``augment``: the
+    differentiable augmentations the discriminator sees every image through
+    (:mod:`seed_gan.diffaugment`, e.g. ``"translation,cutout"``), for few training images."""
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
@@ -205,6 +209,7 @@ def train_gan(
         raise ValueError(f"steps must be >= 1 and batch size >= 2, got {steps} and {batch_size}")
     if resume and out_dir is None:
         raise ValueError("resume needs the output folder of the run to continue")
+    policy = parse_policy(augment)
     torch.manual_seed(seed)
     accelerator = Accelerator(cpu=device == "cpu")
     gen = Generator(num_classes, size, width=width, classes=classes)
@@ -260,12 +265,15 @@ def train_gan(
             for real, y in loader:
                 fake_y = torch.randint(0, num_classes, (len(y),), device=y.device)
                 fake = accelerator.unwrap_model(gen).sample(fake_y)
-                d_loss = discriminator_hinge_loss(disc(real, y), disc(fake.detach(), fake_y))
+                d_loss = discriminator_hinge_loss(
+                    disc(diff_augment(real, policy), y),
+                    disc(diff_augment(fake.detach(), policy), fake_y),
+                )
                 check_finite_loss(d_loss, step + 1, "GAN discriminator")
                 opt_d.zero_grad()
                 accelerator.backward(d_loss)
                 opt_d.step()
-                g_loss = generator_hinge_loss(disc(fake, fake_y))
+                g_loss = generator_hinge_loss(disc(diff_augment(fake, policy), fake_y))
                 check_finite_loss(g_loss, step + 1, "GAN generator")
                 opt_g.zero_grad()
                 accelerator.backward(g_loss)

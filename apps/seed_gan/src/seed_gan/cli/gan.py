@@ -62,6 +62,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--checkpoint-every", type=int, default=500, help="steps between checkpoints"
     )
+    train.add_argument(
+        "--diffaugment",
+        default="",
+        metavar="POLICY",
+        help="differentiable augmentations the discriminator sees every image through, for few "
+        "images: comma-separated translation, cutout, color (default: none)",
+    )
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument(
         "--rare-count",
@@ -91,7 +98,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from app_toolkit.devices import resolve_device
     from seed_gan.data import SeedImages
+    from seed_gan.diffaugment import parse_policy
     from seed_gan.gan import STATE_FILE, train_gan
+
+    parse_policy(args.diffaugment)  # a misspelt augmentation fails before the data is read
 
     out = check_output_dir(args.out, [args.data])
     if args.resume and not (out / STATE_FILE).is_file():
@@ -119,6 +129,7 @@ def run_train(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         resume=args.resume,
         progress=not args.quiet,
+        augment=args.diffaugment,
     )
     write_json(out / "history.json", history)
     _plot_losses(history, out / "losses.png")
