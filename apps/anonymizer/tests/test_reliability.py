@@ -185,3 +185,25 @@ def test_evaluate_and_verify_on_unreadable_data_exit_1_with_one_line(tmp_path, c
     write_bad_files(tmp_path / "anonymized", ["truncated", "corrupt"])
     code = main(["verify", str(tmp_path / "anonymized"), "-q"])
     assert_one_line_error(code, capsys.readouterr().err, 1, "nothing checked")
+
+
+def test_an_interrupted_run_keeps_the_record_of_what_it_finished(tmp_path, monkeypatch):
+    from anonymizer import pipeline
+    from anonymizer.pipeline import AnonymizerConfig, anonymize_files
+
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    for name in ("a.png", "b.png"):
+        write_image_file(photos / name, (48, 64), seed=len(name))
+    process_file = pipeline.process_file
+
+    def ctrl_c_on_b(anon, item, *args, **kwargs):
+        if item.path.name == "b.png":
+            raise KeyboardInterrupt
+        return process_file(anon, item, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "process_file", ctrl_c_on_b)
+    with pytest.raises(KeyboardInterrupt):
+        anonymize_files([str(photos)], out, AnonymizerConfig(method="blur"), progress=False)
+    monkeypatch.setattr(pipeline, "process_file", process_file)
+    again = anonymize_files([str(photos)], out, AnonymizerConfig(method="blur"), progress=False)
+    assert again["status"] == {"exists": 1, "done": 1}

@@ -380,10 +380,14 @@ def anonymize_files(
         def note(item: MediaFile) -> None:
             manifest.record(output_paths(item, out_dir)[0], item.path, digests[item.path])
 
-        entries = _run_items(
-            mine, todo, note if state.num_processes == 1 else None, out_dir, config, preview,
-            workers, progress and state.is_local_main_process,
-        )  # fmt: skip
+        try:
+            entries = _run_items(
+                mine, todo, note if state.num_processes == 1 else None, out_dir, config, preview,
+                workers, progress and state.is_local_main_process,
+            )  # fmt: skip
+        finally:  # an interrupted run keeps the record of what it finished
+            if state.num_processes == 1:
+                manifest.save()
         for entry in entries:
             entry["sha256"] = digests.get(Path(entry["input"]))
     if state.num_processes > 1:

@@ -180,23 +180,25 @@ def upscale_files(
         raise ValueError("no images found in " + ", ".join(map(str, inputs)))
     settings = {"model": module_fingerprint(model), "suffix": suffix, **options}
     manifest = RunManifest(out_dir, settings, overwrite=overwrite)
-    for item in tqdm(items, desc=desc, unit="image", disable=not progress):
-        target = (out_dir / item.rel).with_suffix(suffix)
-        if manifest.done(target, item.path):
-            report["skipped"].append(str(target))
-            continue
-        try:
-            image, _ = read_image(item.path)
-            result = process(image) if process else upscale_image(model, image, **options)
-        except MediaError as err:
-            log.warning("skipped %s: %s", item.path, err)
-            report["failed"].append(str(item.path))
-            continue
-        if isinstance(result, tuple):
-            result, info = result
-            write_json(target.with_suffix(".json"), info)
-        write_image(target, result)
-        manifest.record(target, item.path)
-        report["written"].append(str(target))
-    manifest.save()
+    try:  # an interrupted run keeps the record of what it finished
+        for item in tqdm(items, desc=desc, unit="image", disable=not progress):
+            target = (out_dir / item.rel).with_suffix(suffix)
+            if manifest.done(target, item.path):
+                report["skipped"].append(str(target))
+                continue
+            try:
+                image, _ = read_image(item.path)
+                result = process(image) if process else upscale_image(model, image, **options)
+            except MediaError as err:
+                log.warning("skipped %s: %s", item.path, err)
+                report["failed"].append(str(item.path))
+                continue
+            if isinstance(result, tuple):
+                result, info = result
+                write_json(target.with_suffix(".json"), info)
+            write_image(target, result)
+            manifest.record(target, item.path)
+            report["written"].append(str(target))
+    finally:
+        manifest.save()
     return report
