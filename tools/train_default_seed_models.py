@@ -68,6 +68,12 @@ discriminator with spectral norm, hinge loss) that draws {size}×{size} maize ke
 {train_counts}), {steps} steps at batch {batch}, width {width}, seed 0, {minutes:.1f} min on
 {threads} CPU threads. Rows of `samples.png` are the classes in the order above.
 
+What it is good for: colour defects (discolored) it draws well; the 1-2 px cracks of silkcut it
+does not draw, and classifiers trained with its images added did not beat a class-weighted loss
+(docs/benchmarks.md, seed-gan). Trained without differentiable augmentation: with `--diffaugment
+translation` the generated images helped no more (N = 10 and 30 rare images), so it was not
+retrained.
+
 Recipe: `.venv/bin/python tools/train_default_seed_models.py` (the figures above come from that
 run).
 """
