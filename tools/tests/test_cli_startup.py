@@ -164,3 +164,14 @@ def test_every_numeric_default_passes_its_own_range_check(command):
             action.type(str(action.default))
         except argparse.ArgumentTypeError as err:
             raise AssertionError(f"{command} {where} {action.option_strings}: {err}") from None
+
+
+def test_lazy_package_names_and_submodules_load_on_first_use():
+    code = (
+        "import sys, anonymizer; assert 'torch' not in sys.modules and 'cv2' not in sys.modules; "
+        "anonymizer.pipeline.anonymize_files; anonymizer.Detection; print(sorted(dir(anonymizer))[:3])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-400:]
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        getattr(__import__("geomap"), "nothing")  # noqa: B009

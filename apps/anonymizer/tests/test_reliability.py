@@ -97,7 +97,7 @@ def test_a_killed_runs_temporary_files_are_swept_and_resumed(tmp_path):
     photos, out = tmp_path / "photos", tmp_path / "out"
     write_image_file(photos / "a.png", (48, 64))
     anonymize_files([str(photos)], out, AnonymizerConfig(method="blur"), progress=False)
-    stale = out / ".a.png.k3j_9xq2.tmp.png"  # what SIGKILL during a write leaves
+    stale = out / ".a.png.k3j_9xq2.incomplete.png"  # what SIGKILL during a write leaves
     stale.write_bytes(b"half")
     again = anonymize_files([str(photos)], out, AnonymizerConfig(method="blur"), progress=False)
     assert again["status"] == {"exists": 1} and not stale.exists()
@@ -150,6 +150,7 @@ def scored(tmp_path):
         ({"street.png": [{"box": [100, 1, 120, 9], "label": "face"}]}, "outside the 64×48 image"),
         ({"street.png": [{"box": [-30, 1, -2, 9], "label": "plate"}]}, "outside the 64×48 image"),
         ({"street.png": {"box": [1, 1, 9, 9]}}, "street.png: expected a list of boxes"),
+        ({"street.png": [[{"box": [1, 1, 9, 9], "label": "face"}]]}, "lists videos only"),
     ],
 )
 def test_evaluate_refuses_malformed_truth_naming_file_image_and_box(
@@ -166,12 +167,18 @@ def test_evaluate_clips_boxes_past_the_edge_and_lists_absent_names(
     scored, tmp_path, capsys, caplog
 ):
     photos, truth = scored
-    entries = {"street.png": [{"box": [-10, 5, 20, 30], "label": "face"}], "gone.png": []}
+    entries = {
+        "street.png": [
+            {"box": [-10, 5, 20, 30], "label": "face"},
+            {"box": [63.6, 1, 64.4, 9], "label": "plate"},  # its last pixel column in the image
+        ],
+        "gone.png": [],
+    }
     code = main(["evaluate", str(photos), "--truth", truth(entries), "--out", str(tmp_path / "o")])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "1 truth entries name files not in" in caplog.text and "gone.png" in caplog.text
-    assert "clipped to it: street.png box 0" in caplog.text
+    assert "2 truth boxes reach past their image" in caplog.text
     assert "faces: " in captured.out and " of 1 replaced" in captured.out
 
 

@@ -188,13 +188,32 @@ def test_stale_temporaries_are_swept_and_only_they(tmp_path):
     from app_toolkit.files import atomic_write, sweep_temporaries
 
     atomic_write(tmp_path / "keep.png", lambda p: open(p, "wb").write(b"x"))
-    stale = [tmp_path / ".a.png.ab12_xyz.tmp", tmp_path / "sub" / ".clip.mp4.q1w2e3r4.tmp.mp4"]
+    stale = [
+        tmp_path / ".a.png.ab12_xyz.incomplete",
+        tmp_path / "sub" / ".clip.mp4.q1w2e3r4.incomplete.mp4",
+    ]
     for path in stale:
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(b"half")
-    (tmp_path / ".hidden.tmp").write_bytes(b"not ours")
+    users = [".hidden.tmp", ".notes.20240101.tmp", ".backup.document.tmp.txt"]  # not ours
+    for name in users:
+        (tmp_path / name).write_bytes(b"a user's file")
     assert sorted(sweep_temporaries(tmp_path)) == sorted(stale)
-    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [".hidden.tmp", "keep.png"]
+    left = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert left == sorted([*users, "keep.png"])
+
+
+def test_a_manifest_sweeps_only_a_folder_of_its_own(tmp_path):
+    from app_toolkit.manifest import RunManifest
+
+    stale = tmp_path / ".a.png.ab12_xyz.incomplete.png"
+    stale.write_bytes(b"half")
+    with pytest.raises(ValueError, match="other settings"):
+        RunManifest(tmp_path, {"a": 1})  # not our folder (no manifest): nothing removed
+    assert stale.exists()
+    RunManifest(tmp_path, {"a": 1}, overwrite=True).save()
+    RunManifest(tmp_path, {"a": 1})
+    assert not stale.exists()
 
 
 @pytest.mark.parametrize(

@@ -234,27 +234,22 @@ def uses_torch(config: DetectorConfig) -> bool:
     )
 
 
-def resolve_detection_device(config: DetectorConfig) -> str:
-    """``config.device`` made concrete. With PyTorch detectors as torch sees the machine
-    (:func:`app_toolkit.devices.resolve_device`); with the onnxruntime and OpenCV ones (the
-    defaults) as onnxruntime does, so that torch is never imported for them."""
-    if uses_torch(config):
+def resolve_detection_device(config: DetectorConfig, torch_models: bool = False) -> str:
+    """``config.device`` made concrete, as torch sees the machine
+    (:func:`app_toolkit.devices.resolve_device`) when a PyTorch model runs (MTCNN, YOLO weights,
+    or ``torch_models``: Stable Diffusion) or a CUDA device is asked for by name. ``cpu``, and
+    ``auto`` with only the onnxruntime and OpenCV detectors (the defaults), never import torch:
+    ``auto`` is then CUDA when onnxruntime has its CUDA provider."""
+    if torch_models or uses_torch(config) or config.device not in ("auto", "cpu"):
         from app_toolkit.devices import resolve_device
 
         return str(resolve_device(config.device))
-    name = config.device
-    if name == "cpu":
-        return name
-    if name != "auto" and not (name == "cuda" or name.startswith("cuda:")):
-        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {name!r}")
+    if config.device == "cpu":
+        return "cpu"
     from app_toolkit.thirdparty import import_onnxruntime
 
     cuda = "CUDAExecutionProvider" in import_onnxruntime().get_available_providers()
-    if name == "auto":
-        return "cuda" if cuda else "cpu"
-    if not cuda:
-        raise ValueError(f"device {name!r} asked for, but onnxruntime has no CUDA provider here")
-    return name
+    return "cuda" if cuda else "cpu"
 
 
 def build_detectors(config: DetectorConfig) -> list[Detector]:

@@ -9,6 +9,7 @@ reads only the input and output images, so any tool's outputs can be scored the 
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def score_image(before: np.ndarray, after: np.ndarray, truth: list[dict]) -> dic
     result = {label: {"true": 0, "replaced": 0} for label in LABELS}
     clipped = []
     for index, region in enumerate(truth):
-        box = [round(v) for v in region["box"]]
+        x0, y0, x1, y1 = region["box"]  # whole pixels, outwards (as check_truth judges them)
+        box = [math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1)]
         x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(width, box[2]), min(height, box[3])
         if x1 <= x0 or y1 <= y0:
             raise ValueError(f"truth box {index} {box} lies outside the {width}×{height} image")
@@ -59,6 +61,8 @@ def check_truth(data_dir: str | os.PathLike, truth: dict) -> dict:
     absent from DATA, "clipped": ["image box i", ...] for boxes reaching past their image}``."""
     from PIL import Image, UnidentifiedImageError
 
+    if truth and all(boxes and isinstance(boxes[0], list) for boxes in truth.values()):
+        raise ValueError("lists videos only; score videos with `anonymize verify OUT --truth`")
     missing, clipped = [], []
     for rel, boxes in truth.items():
         path = Path(data_dir) / rel

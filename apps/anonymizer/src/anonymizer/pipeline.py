@@ -69,7 +69,7 @@ class Anonymizer:
     @classmethod
     def from_config(cls, config: AnonymizerConfig, detect: bool = True) -> Anonymizer:
         """Load the detectors (unless ``detect`` is false) and the replacement method."""
-        device = resolve_detection_device(config.detection)
+        device = resolve_detection_device(config.detection, config.method == "sd-inpaint")
         config = replace(config, detection=replace(config.detection, device=device))
         detectors = build_detectors(config.detection) if detect else []
         return cls(detectors, _build_replacer(config, config.method), config.method, config)
@@ -357,7 +357,8 @@ def anonymize_files(
     items = discover(inputs, skip=(REPORT_DIR,))
     # A folder of another run (other detectors, thresholds or method) is refused unless
     # overwrite: its outputs would otherwise be skipped as done.
-    manifest = RunManifest(out_dir, run_settings(config), overwrite=overwrite)
+    single = int(os.environ.get("WORLD_SIZE", "1")) <= 1  # else another process may be writing
+    manifest = RunManifest(out_dir, run_settings(config), overwrite=overwrite, sweep=single)
     state = process_state(config)
     if state.num_processes > 1 and config.detection.device == "auto":
         # One GPU per process under `accelerate launch`.
@@ -367,18 +368,20 @@ def anonymize_files(
     start = time.perf_counter()
     with state.split_between_processes(items) as mine:
         # Done: made by these settings from the input's present bytes (a replaced photo is redone).
-        digests = {item.path: file_digest(item.path) for item in mine if item.kind != "other"}
+        digests = {item.path: _digest(item.path) for item in mine if item.kind != "other"}
         todo = {
             item.path
             for item in mine
             if overwrite
             or item.kind == "other"
+            or not digests[item.path]
             or not manifest.done(output_paths(item, out_dir)[0], item.path, digests[item.path])
         }
 
         # One process records each output as it lands, so a killed run resumes where it was.
         def note(item: MediaFile) -> None:
-            manifest.record(output_paths(item, out_dir)[0], item.path, digests[item.path])
+            if digests.get(item.path):
+                manifest.record(output_paths(item, out_dir)[0], item.path, digests[item.path])
 
         try:
             entries = _run_items(
@@ -397,11 +400,20 @@ def anonymize_files(
     report = _summarise(entries, config, time.perf_counter() - start, state.num_processes)
     if state.is_main_process:
         for entry in entries:
-            if entry["status"] == "done":
+            if entry["status"] == "done" and entry["sha256"]:
                 manifest.record(entry["output"], entry["input"], entry["sha256"])
         manifest.save()
         write_json(out_dir / REPORT_DIR / "report.json", report)
     return report
+
+
+def _digest(path: Path) -> str | None:
+    """The input's SHA-256, or None when it cannot be read (then it is processed, and fails
+    alone with the reason, like any unreadable file)."""
+    try:
+        return file_digest(path)
+    except OSError:
+        return None
 
 
 class _OneProcess:
@@ -427,7 +439,9 @@ def process_state(config: AnonymizerConfig | None = None):
     processes share the files), else a single-process stand-in."""
     config = config or AnonymizerConfig()
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return _OneProcess(resolve_detection_device(config.detection))
+        return _OneProcess(
+            resolve_detection_device(config.detection, config.method == "sd-inpaint")
+        )
     from accelerate import PartialState
 
     from app_toolkit.devices import resolve_device

@@ -128,7 +128,7 @@ INT_RANGES: dict[str, tuple[int | None, int | None]] = {
 # Ranges of the float options whose values have a meaning only there (probabilities, fractions,
 # decays, rates), by option name, for every command.
 FLOAT_RANGES: dict[str, str] = {
-    "alert_threshold": "[0, 1]",
+    "alert_threshold": "(0, 1)",
     "clean": "[0, 1]",
     "clouds": "[0, 1)",
     "conf": "(0, 1)",
@@ -139,7 +139,7 @@ FLOAT_RANGES: dict[str, str] = {
     "grad_clip": "(0, inf)",
     "guidance": "[0, inf)",
     "level": "(0, 1)",
-    "logit_alpha": "(0, 0.5)",
+    "logit_alpha": "[0, 0.5)",
     "min_confidence": "[0, 1]",
     "noise": "[0, inf)",
     "pixel_size": "(0, inf)",
@@ -151,7 +151,7 @@ FLOAT_RANGES: dict[str, str] = {
     "sample_temperature": "[0, inf)",
     "severity": "(0, 1]",
     "temperature": "[0, inf)",
-    "budget": "(0, inf)",
+    "budget": "[0, inf)",
     **{name: "(0, 1)" for name in ("lr", "ae_lr", "prior_lr", "refiner_lr")},
 }
 
@@ -198,9 +198,9 @@ def build_parser(
 
 def _setup_output(own: set[str], quiet: bool, verbose: bool) -> None:
     """Our loggers (``own`` packages) print INFO lines (WARNING with ``--quiet``); other
-    libraries' loggers and Python warnings stay silent unless ``--verbose``."""
+    libraries' log lines below ERROR and Python warnings stay silent unless ``--verbose``."""
     logging.basicConfig(format="%(message)s")
-    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.ERROR)
     for name in own:
         logging.getLogger(name).setLevel(
             logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO

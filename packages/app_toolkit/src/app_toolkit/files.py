@@ -21,9 +21,10 @@ __all__ = [
 ]
 
 
-TMP_MARK = ".tmp"
-# Temporary names of atomic_write: ".NAME." + mkstemp's 8 characters + ".tmp" (+ a suffix).
-_TMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[A-Za-z0-9]+)?$")
+TMP_MARK = ".incomplete"
+# Temporary names of atomic_write: ".NAME." + mkstemp's 8 characters + ".incomplete" (+ the
+# suffix a writer needs), a name no user file is likely to have.
+_TMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.incomplete(\.[A-Za-z0-9]+)?$")
 
 
 def atomic_write(
@@ -59,11 +60,12 @@ def atomic_write(
 
 def sweep_temporaries(folder: str | os.PathLike) -> list[Path]:
     """Remove the temporary files :func:`atomic_write` left below ``folder`` when its process
-    was killed (``.NAME.XXXXXXXX.tmp``); returns them. Call before a rerun writes there."""
+    was killed (``.NAME.XXXXXXXX.incomplete``); returns them. Call before a rerun writes there,
+    and only in a folder this tool owns."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    stale = [p for p in folder.rglob(".*.tmp*") if p.is_file() and _TMP_NAME.match(p.name)]
+    stale = [p for p in folder.rglob(".*.incomplete*") if p.is_file() and _TMP_NAME.match(p.name)]
     for path in stale:
         path.unlink(missing_ok=True)
     return stale

@@ -16,11 +16,20 @@ __all__ = ["lazy_names"]
 
 def lazy_names(package: str, where: dict[str, str]) -> tuple[Callable, Callable]:
     """The ``__getattr__`` and ``__dir__`` of ``package`` whose name → module table is ``where``.
-    A name that is the module's own last part (a submodule) stands for the module itself."""
+    A name that is the module's own last part (a submodule) stands for the module itself; any
+    other submodule is imported when first named (``package.pipeline``), as an eager
+    ``__init__`` would have made it available."""
 
     def __getattr__(name: str):
         if name not in where:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+            try:
+                module = importlib.import_module(f"{package}.{name}")
+            except ModuleNotFoundError as err:
+                if err.name != f"{package}.{name}":
+                    raise
+                raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+            setattr(sys.modules[package], name, module)
+            return module
         module = importlib.import_module(where[name])
         value = module if module.__name__ == f"{package}.{name}" else getattr(module, name)
         setattr(sys.modules[package], name, value)  # later lookups skip this function

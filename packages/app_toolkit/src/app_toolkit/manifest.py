@@ -64,16 +64,25 @@ def _manifest_problem(data: object) -> str | None:
 class RunManifest:
     """The manifest of ``out_dir`` for a run with ``settings`` (JSON-serialisable)."""
 
-    def __init__(self, out_dir: str | os.PathLike, settings: dict, overwrite: bool = False):
+    def __init__(
+        self,
+        out_dir: str | os.PathLike,
+        settings: dict,
+        overwrite: bool = False,
+        sweep: bool = True,
+    ):
         self.out_dir = Path(out_dir)
         self.path = self.out_dir / MANIFEST_NAME
         self.settings = json.loads(json.dumps(settings))
         self.outputs: dict[str, str] = {}
         self._saved = -float("inf")
         self._lock = threading.Lock()
-        sweep_temporaries(self.out_dir)  # partial files of a killed run
         previous = self._load(overwrite)
+        # only in a folder of ours, rerun as it was (or redone): a killed run's partial files
+        sweep = sweep and self.path.is_file()
         if previous is None or overwrite:
+            if sweep and overwrite:
+                sweep_temporaries(self.out_dir)
             return
         if previous.get("settings") != self.settings:
             changed = sorted(
@@ -85,6 +94,8 @@ class RunManifest:
                 f"{self.out_dir} holds outputs of a run with other settings ({', '.join(changed)}); "
                 "pass --overwrite to redo them, or choose another --out"
             )
+        if sweep:
+            sweep_temporaries(self.out_dir)
         self.outputs = dict(previous.get("outputs", {}))
 
     def _load(self, overwrite: bool) -> dict | None:

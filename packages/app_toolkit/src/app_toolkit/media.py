@@ -259,9 +259,10 @@ def _probe(path: str) -> None:
 
 
 def _missing_frames(stated: int, decoded: int) -> bool:
-    """Whether fewer frames decode than the header states, beyond the one or two (or 1%) that
-    containers commonly miscount: the file was cut short or is damaged."""
-    return stated > 0 and stated - decoded > max(2, stated // 100)
+    """Whether fewer frames decode than the header states, beyond what containers miscount (the
+    header's count is an estimate from duration × fps in some, variable frame rates move it):
+    more than 10% (and two frames) missing means the file was cut short or is damaged."""
+    return stated > 0 and stated - decoded > max(2, stated // 10)
 
 
 def video_info(path: str | os.PathLike, timeout: float = 600.0) -> VideoInfo:
