@@ -5,14 +5,14 @@ banners, warnings or cache rebuilds."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+
+from app_toolkit.testing import assert_home_clean, run_cli
 
 # command → package whose ``cli.main`` it runs
 COMMANDS = {
@@ -55,13 +55,6 @@ print(json.dumps(heavy))
 """
 
 
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "YOLO_CONFIG_DIR")}
-    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), PYTHONUNBUFFERED="1")
-    env.pop("APP_TOOLKIT_CACHE", None)
-    return env
-
-
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_parsing_imports_no_heavy_library(command):
     code = PARSE_ALL.format(package=COMMANDS[command], heavy=HEAVY)
@@ -73,11 +66,10 @@ def test_parsing_imports_no_heavy_library(command):
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_version_starts_within_half_a_second(command, tmp_path):
-    argv = [sys.executable, "-m", COMMANDS[command], "--version"]
     times = []
     for _ in range(3):  # best of three: a busy machine only ever adds time
         start = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, env=_env(tmp_path))
+        done = run_cli(COMMANDS[command], ["--version"], tmp_path)
         times.append(time.perf_counter() - start)
         assert done.returncode == 0 and command in done.stdout, done.stderr[-400:]
     assert min(times) <= STARTUP_LIMIT, f"{command} --version: {min(times):.2f} s"
@@ -114,13 +106,7 @@ def test_quick_start_prints_only_our_lines_and_builds_caches_once(command, tmp_p
 
     def run(argv, out):
         argv = [a.format(d=data, o=out) for a in argv]
-        done = subprocess.run(
-            [sys.executable, "-m", *argv],
-            capture_output=True,
-            text=True,
-            env=_env(home),
-            timeout=300,
-        )
+        done = run_cli(argv[0], argv[1:], home)
         assert done.returncode == 0, done.stderr[-800:]
         stray = THIRD_PARTY.findall(done.stdout + done.stderr)
         assert not stray, f"{' '.join(argv)} printed {stray}: {(done.stdout + done.stderr)[-800:]}"
@@ -139,8 +125,7 @@ def test_quick_start_prints_only_our_lines_and_builds_caches_once(command, tmp_p
     run(main, tmp_path / "out2")
     rebuilt = [p.name for p, t in built.items() if p.stat().st_mtime_ns != t]
     assert not rebuilt, f"{command} rebuilt {rebuilt} on its second run"
-    strays = [p for p in home.rglob("*") if not (p == cache or cache in p.parents)]
-    assert all(p in (home / ".cache",) for p in strays), f"wrote outside the cache: {strays}"
+    assert_home_clean(home)
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

@@ -112,7 +112,11 @@ def run_cli(module: str, argv: list[str], home: Path) -> subprocess.CompletedPro
     """Run ``python -m module *argv`` as a user would, in a fresh process whose ``$HOME`` is the
     empty folder ``home`` (so a test can prove nothing was written there)."""
     home.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "YOLO_CONFIG_DIR")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MPLCONFIGDIR", "YOLO_CONFIG_DIR", "APP_TOOLKIT_CACHE")
+    }
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), PYTHONUNBUFFERED="1")
     env.update(XDG_CACHE_HOME=str(home / ".cache"))
     return subprocess.run(
