@@ -42,7 +42,9 @@ def test_the_shipped_restorer_beats_the_damaged_input_on_a_held_out_pair(model, 
     assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 0.5
 
 
-@pytest.mark.parametrize("kind", ["blur", "rain", "scratches", "cracks", "water_damage"])
+@pytest.mark.parametrize(
+    "kind", ["blur", "rain", "scratches", "cracks", "water_damage", "radial_blur"]
+)
 def test_the_shipped_restorer_never_makes_a_held_out_pair_worse(model, held_out, kind):
     damaged = apply(held_out, kind, 0.5, seed=1)
     out = restore_image(model, damaged)

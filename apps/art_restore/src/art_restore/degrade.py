@@ -24,6 +24,7 @@ __all__ = [
     "compose",
     "motion_kernel",
     "random_recipe",
+    "zoom_blur",
 ]
 
 
@@ -83,17 +84,29 @@ def _pixelate(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
+def zoom_blur(
+    img: np.ndarray, cx: float, cy: float, zoom: float, copies: int = 12, adjoint: bool = False
+) -> np.ndarray:
+    """``img`` (float32 ``[H, W, C]``) averaged with copies of itself scaled about ``(cx, cy)``
+    (pixels) by factors spaced evenly from 1 to ``1 + zoom``: a zoom (radial) blur whose length
+    grows with the distance from the centre. With ``adjoint``, the copies are scaled by the
+    inverse factors: the blur's adjoint (up to interpolation, and a Jacobian within
+    ``(1 + zoom)²`` of 1), which deblurring needs."""
+    h, w = img.shape[:2]
+    out = np.zeros_like(img)
+    for k in range(copies):
+        z = 1 + zoom * k / (copies - 1)
+        z = 1 / z if adjoint else z
+        m = np.float32([[z, 0, cx * (1 - z)], [0, z, cy * (1 - z)]])
+        out += cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REFLECT).reshape(out.shape)
+    return out / copies
+
+
 def _radial_blur(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
     """Zoom blur about a point near the centre: copies scaled up to 1 + 8% · severity, averaged."""
     h, w = img.shape[:2]
     cx, cy = w * rng.uniform(0.35, 0.65), h * rng.uniform(0.35, 0.65)
-    out = np.zeros_like(img)
-    n = 12
-    for k in range(n):
-        zoom = 1 + 0.08 * severity * k / (n - 1)
-        m = np.float32([[zoom, 0, cx * (1 - zoom)], [0, zoom, cy * (1 - zoom)]])
-        out += cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REFLECT)
-    return out / n
+    return zoom_blur(img, cx, cy, 0.08 * severity)
 
 
 def _rain(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
