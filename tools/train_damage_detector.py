@@ -7,7 +7,7 @@ multi-label perceptron on :func:`art_restore.detect.damage_features`, each kind'
 above (nearly) every clean crop as scored by a model that never saw its source image, so that a
 clean image is left untouched. Then the detection rates on the held-out artworks and photographs
 (256-px crops, severity 0.5) are printed and written to ``detector.md`` beside the detector.
-About eleven minutes on two CPU cores (nine of them measuring the statistics):
+About ten minutes on two CPU cores (eight of them measuring the statistics):
 
     .venv/bin/python tools/train_damage_detector.py
 """
@@ -48,10 +48,11 @@ artworks and 256-px centre crops of the held-out photographs, severity 0.5):
 - clean images flagged: {flagged}
 - damaged images found, by kind: {rates}
 
-Limits: kinds it misses are left unrepaired rather than risked; it has seen only the damage
+Limits: kinds it misses are left unrepaired rather than risked; a kind it reports that has no
+expert (dullness, water stains) leaves the image as it came; it has seen only the damage
 generator's kinds, one at a time.
 
-Recipe: `.venv/bin/python tools/train_damage_detector.py` (about eleven minutes on two CPU threads).
+Recipe: `.venv/bin/python tools/train_damage_detector.py` (about ten minutes on two CPU threads).
 """
 
 

@@ -23,7 +23,13 @@ from art_restore.detect import (
     noise_sigma,
     zoom_blur_estimate,
 )
-from art_restore.experts import deblur_zoom, depixelate, restore_guarded, wiener_deconvolve
+from art_restore.experts import (
+    ZOOM_ACCEPT,
+    deblur_zoom,
+    depixelate,
+    restore_guarded,
+    wiener_deconvolve,
+)
 from art_restore.restorer import load_restorer, restore_image
 
 
@@ -133,6 +139,15 @@ def test_radial_blur_goes_to_the_zoom_deblurring(model):
     (expert,) = report["experts"]
     assert expert["expert"] == "zoom_deblur" and report["unrepaired"] == []
     assert psnr(out, photo, False) > psnr(damaged, photo, False) + 1
+
+
+def test_zoom_deblurring_is_declined_where_it_would_only_sharpen_texture(model):
+    photo = centre(sample_images()["coffee"], 256)  # clean: its detail after would be +0.09
+    out, report = restore_guarded(model, only(model.detector, "radial_blur"), photo)
+    assert report["experts"] == [] and np.array_equal(out, photo)
+    (declined,) = report["declined"]
+    assert declined["expert"] == "zoom_deblur" and declined["detail_after"] >= ZOOM_ACCEPT
+    assert report["unrepaired"] == ["radial_blur"]
 
 
 @pytest.mark.parametrize("severity", [0.2, 0.5, 1.0])
