@@ -133,6 +133,24 @@ def test_restore_with_and_without_the_detector(tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_a_rerun_with_another_detector_is_another_run(tmp_path, capsys):
+    import json
+    import shutil
+
+    from art_restore.restorer import shipped_restorer
+
+    write_image(tmp_path / "in" / "a.png", np.full((32, 32, 3), 128, np.uint8))
+    other = tmp_path / "other_model"
+    shutil.copytree(shipped_restorer(), other)
+    detector = json.loads((other / "detector.json").read_text())
+    detector["thresholds"] = [min(1.0, t + 0.01) for t in detector["thresholds"]]
+    (other / "detector.json").write_text(json.dumps(detector))
+    argv = ["restore", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "-q"]
+    assert main(argv) == 0
+    assert main([*argv, "--model", str(other)]) == 2  # same network, other routing: refused
+    assert "other settings" in capsys.readouterr().err
+
+
 def test_restore_explains_what_it_found_and_did(tmp_path, capsys):
     from affine_sr.data import sample_images
     from art_restore.artworks import stylise

@@ -31,6 +31,7 @@ The model is plain numbers in JSON: nothing executable is loaded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -496,20 +497,26 @@ class DamageDetector:
                 )
         return probs
 
-    def save(self, path: str | os.PathLike) -> None:
-        Path(path).write_text(
-            json.dumps(
-                {
-                    "features": list(FEATURES),
-                    "kinds": self.kinds,
-                    "mean": self.mean.tolist(),
-                    "scale": self.scale.tolist(),
-                    "weights": [w.tolist() for w in self.weights],
-                    "biases": [b.tolist() for b in self.biases],
-                    "thresholds": self.thresholds.tolist(),
-                }
-            )
+    def _content(self) -> str:
+        return json.dumps(
+            {
+                "features": list(FEATURES),
+                "kinds": self.kinds,
+                "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(),
+                "weights": [w.tolist() for w in self.weights],
+                "biases": [b.tolist() for b in self.biases],
+                "thresholds": self.thresholds.tolist(),
+            }
         )
+
+    def save(self, path: str | os.PathLike) -> None:
+        Path(path).write_text(self._content())
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the detector's features and numbers: a restorer's identity includes it,
+        since another detector routes images to other experts."""
+        return hashlib.sha256(self._content().encode()).hexdigest()
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> DamageDetector:

@@ -57,10 +57,13 @@ def run(args: argparse.Namespace) -> int:
             return restore_guarded(model, model.detector, image)
         return restore_image(model, image, args.seed, **options)
 
-    # the run's settings, recorded in the output folder: a rerun with other ones is refused
+    # the run's settings, recorded in the output folder: a rerun with other ones is refused (the
+    # network's weights are part of them already; the detector, which routes images to experts,
+    # by its own fingerprint)
+    detector = getattr(model, "detector", None)
     settings = {
         **options,
-        "detector": getattr(model, "detector", None) is not None,
+        "detector": detector.fingerprint() if detector is not None else None,
         "explain": args.explain,
     }
     return run_batch(model, args, settings, scale=1, desc="restore", process=restore)
