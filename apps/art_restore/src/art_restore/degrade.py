@@ -87,13 +87,15 @@ def _pixelate(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.
 def zoom_blur(
     img: np.ndarray, cx: float, cy: float, zoom: float, copies: int = 12, adjoint: bool = False
 ) -> np.ndarray:
-    """``img`` (float32 ``[H, W, C]``) averaged with copies of itself scaled about ``(cx, cy)``
+    """``img`` (``[H, W, C]``; float32 out) averaged with copies of itself scaled about ``(cx, cy)``
     (pixels) by factors spaced evenly from 1 to ``1 + zoom``: a zoom (radial) blur whose length
     grows with the distance from the centre. With ``adjoint``, the copies are scaled by the
     inverse factors: the blur's adjoint (up to interpolation, and a Jacobian within
     ``(1 + zoom)²`` of 1), which deblurring needs."""
+    if copies < 2:
+        raise ValueError(f"a zoom blur needs at least 2 copies, got {copies}")
     h, w = img.shape[:2]
-    out = np.zeros_like(img)
+    out = np.zeros(img.shape, np.float32)
     for k in range(copies):
         z = 1 + zoom * k / (copies - 1)
         z = 1 / z if adjoint else z

@@ -114,8 +114,8 @@ def wiener_deconvolve(
 # image: 0.015 gained a median +6.8, +2.4 and +1.1 dB at severities 0.2, 0.5 and 1 (zooms of
 # 0.016, 0.04 and 0.08); 0.025 gained more on the stronger blurs (+4.2, +1.8) and lost on the
 # weak ones (median −0.1, worst −7.0 dB); 30 steps instead of 15 changed nothing. The blur is
-# modelled with 6 copies (the damage generator averages 12): on the held-out images as good
-# (+2.47 vs +2.43 dB mean at severity 0.5) in half the time (1.2 s for 1024×1024 on one thread).
+# modelled with 6 copies (the damage generator averages 12), chosen on the held-out images: as
+# good there (+2.47 vs +2.43 dB mean at severity 0.5) in half the time (1.2 s for 1024×1024).
 ZOOM_STRENGTH, ZOOM_SMOOTHNESS, ZOOM_STEPS, ZOOM_COPIES = 0.015, 0.002, 15, 6
 # The zoom deblurring is kept only if the image still lacks fine detail across the rays from the
 # centre afterwards (:attr:`~art_restore.detect.ZoomEstimate.score` below this): a real zoom
@@ -125,6 +125,7 @@ ZOOM_STRENGTH, ZOOM_SMOOTHNESS, ZOOM_STEPS, ZOOM_COPIES = 0.015, 0.002, 15, 6
 # zoom-blurred ones (severities 0.2, 0.5, 1) and on 12-21% of those that were clean, dull,
 # stained or Gaussian-blurred, on which deblurring loses a median 0.2 to 1.2 dB.
 ZOOM_ACCEPT = 0.0
+ZOOM_MAX_SIDE = 32767  # pixels: OpenCV's geometric warps take smaller images only
 
 
 def deblur_zoom(
@@ -141,6 +142,8 @@ def deblur_zoom(
     blur of :func:`art_restore.degrade.zoom_blur` with ``copies`` copies, by ``steps`` of Nesterov-accelerated gradient
     descent from the image itself (few steps also regularise: the finest detail, which the blur
     removed most, comes back last). One channel at a time, to bound memory on large scans."""
+    if image.ndim != 3:
+        raise ValueError(f"expected an image [H, W, C], got shape {list(image.shape)}")
     return np.stack([_deblur_zoom_channel(c, cx, cy, zoom, smoothness, steps, copies)
                      for c in np.moveaxis(image, -1, 0)], -1)  # fmt: skip
 
@@ -252,18 +255,22 @@ def restore_guarded(
             experts.append({"expert": "wiener", "kinds": ["blur"], "sigma": round(sigma, 2),
                             "share": 1.0})  # fmt: skip
     if "radial_blur" in found:
-        zoom = zoom_blur_estimate(_luma(_at_most(out, MAX_SIDE)))
         h, w = out.shape[:2]
-        deblurred = deblur_zoom(out, zoom.cx * w, zoom.cy * h)
-        after = zoom_blur_estimate(_luma(_at_most(deblurred, MAX_SIDE)), (zoom.cx, zoom.cy))
+        zoom = zoom_blur_estimate(_luma(_at_most(out, MAX_SIDE)))
         entry = {"expert": "zoom_deblur", "kinds": ["radial_blur"],
                  "centre": [round(zoom.cx, 3), round(zoom.cy, 3)], "zoom": ZOOM_STRENGTH,
-                 "detail_before": round(zoom.score, 3), "detail_after": round(after.score, 3)}  # fmt: skip
-        if after.score < ZOOM_ACCEPT:
-            out = deblurred
-            experts.append({**entry, "share": 1.0})
+                 "detail_before": round(zoom.score, 3)}  # fmt: skip
+        if max(h, w) >= ZOOM_MAX_SIDE:  # OpenCV's warps stop there
+            report["declined"] = [{**entry, "reason": f"a side of {ZOOM_MAX_SIDE} px or more"}]
         else:
-            report["declined"] = [entry]
+            deblurred = deblur_zoom(out, zoom.cx * w, zoom.cy * h)
+            after = zoom_blur_estimate(_luma(_at_most(deblurred, MAX_SIDE)), (zoom.cx, zoom.cy))
+            entry["detail_after"] = round(after.score, 3)
+            if after.score < ZOOM_ACCEPT:
+                out = deblurred
+                experts.append({**entry, "share": 1.0})
+            else:
+                report["declined"] = [{**entry, "reason": "detail across the rays afterwards"}]
     repaired = {k for e in experts for k in e["kinds"]}
     report["unrepaired"] = sorted(set(found) - repaired)
     return (out.copy() if out is image else out), report

@@ -34,7 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--explain",
         action="store_true",
         help="also write NAME.json beside each output: the kinds of damage found (with their "
-        "probabilities), the experts that ran and their estimates, the kinds left unrepaired",
+        "probabilities), the experts that ran and their estimates, those declined and why, "
+        "the kinds left unrepaired",
     )
     parser.set_defaults(run=run)
 
