@@ -312,7 +312,8 @@ def zoom_blur_estimate(grey: np.ndarray, centre: tuple[float, float] | None = No
     in its own direction, so the log ratio of the two cancels it, while a blur of a few pixels
     removes the 1-px differences along the rays and far less of the 4-px ones. The centre whose
     rays have the lowest ratio wins (chosen by comparing both on the 11 held-out images: within
-    0.08 of the side on all, where the finest detail's direction alone missed by up to half).
+    0.08 of the side on 10 and 0.19 on the last, ``tools/tune_zoom_expert.py --heldout``,
+    where the finest detail's direction alone, an earlier version, missed by up to half).
     With ``centre`` (fractions of the sides), the evidence at that centre only (``depth`` 0).
     An image of fewer than 16 patches gives no evidence (``score`` and ``depth`` 0)."""
     h, w = grey.shape

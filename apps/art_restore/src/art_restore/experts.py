@@ -111,17 +111,18 @@ def wiener_deconvolve(
 # The zoom deblurring's strength (the zoom spanned by the copies averaged), its smoothness
 # penalty and steps. No statistic tried measured the strength, so it is fixed, chosen on 68
 # 256-px crops of the training images per severity, zoom-blurred, each centre found from the
-# image: 0.015 gained a median +6.8, +2.4 and +1.1 dB at severities 0.2, 0.5 and 1 (zooms of
-# 0.016, 0.04 and 0.08); 0.025 gained more on the stronger blurs (+4.2, +1.8) and lost on the
-# weak ones (median −0.1, worst −7.0 dB); 30 steps instead of 15 changed nothing. The blur is
-# modelled with 6 copies (the damage generator averages 12), chosen on the held-out images: as
-# good there (+2.47 vs +2.43 dB mean at severity 0.5) in half the time (1.2 s for 1024×1024).
+# image (`tools/tune_zoom_expert.py`): 0.015 gains a median +6.6, +2.4 and +1.1 dB at
+# severities 0.2, 0.5 and 1 (zooms of 0.016, 0.04 and 0.08); 0.025 gains more on the stronger
+# blurs (+4.3, +1.9) and loses on the weak ones (median −0.5, worst −7.3 dB); 30 steps instead
+# of 15 changed nothing. The blur is modelled with 6 copies (the damage generator averages 12),
+# chosen on the held-out images: as good there (+2.47 vs +2.43 dB mean at severity 0.5) in half
+# the time (1.1 s for 1024×1024 on one thread).
 ZOOM_STRENGTH, ZOOM_SMOOTHNESS, ZOOM_STEPS, ZOOM_COPIES = 0.015, 0.002, 15, 6
 # The zoom deblurring is kept only if the image still lacks fine detail across the rays from the
 # centre afterwards (:attr:`~art_restore.detect.ZoomEstimate.score` below this): a real zoom
 # blur, deblurred at the conservative strength, keeps some of its deficit, while an image whose
 # own texture merely runs along the rays comes out with more fine detail across them than a
-# natural image has. On the same training crops it kept the deblurring on 82%, 94% and 91% of
+# natural image has. On the same training crops (the same tool) it kept the deblurring on 82%, 94% and 91% of
 # zoom-blurred ones (severities 0.2, 0.5, 1) and on 12-21% of those that were clean, dull,
 # stained or Gaussian-blurred, on which deblurring loses a median 0.2 to 1.2 dB.
 ZOOM_ACCEPT = 0.0
