@@ -35,7 +35,8 @@ CARD = """# art-restore damage detector
 
 `detector.json` decides, per image, which kinds of damage are present and so which expert of
 `art_restore.experts.restore_guarded` runs; an image with none is returned exactly as it came.
-A perceptron ({hidden} hidden units, one logistic output per kind) on {features} measured statistics
+A perceptron ({members} of {hidden} hidden units each, averaged in logits into one of
+{total}; one logistic output per kind) on {features} measured statistics
 (`art_restore.detect.FEATURES`), fitted on {crops:,} crops of the built-in training images
 ({clean:,} of them clean, under exposure, gamma, contrast and saturation changes; the others each
 damaged by one kind at a random severity in [0.2, 1]). Each kind's threshold is the {quantile}
@@ -71,7 +72,8 @@ def retone(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     mean = x.mean()
     x = mean + (x - mean) * rng.uniform(0.85, 1.5)  # contrast
     grey = x.mean(-1, keepdims=True)
-    x = grey + (x - grey) * rng.uniform(0.7, 1.6)  # saturation
+    # saturation; one in eight grey (black-and-white photographs of works)
+    x = grey + (x - grey) * (0.0 if rng.random() < 0.125 else rng.uniform(0.7, 1.6))
     if rng.random() < 0.3:  # high key: blacks lifted towards white (a neutral veil is no fade)
         lift = rng.uniform(0.1, 0.35)
         x = lift + (1 - lift) * x
@@ -107,8 +109,9 @@ def collect(images, crops_per_image, rng):
 
 
 def fit(features, labels, groups, hidden: int, quantile: float, seed: int,
-        folds: int = 4) -> DamageDetector:  # fmt: skip
-    """A multi-label perceptron fitted on every crop. Each kind's threshold is the ``quantile``
+        folds: int = 4, members: int = 5) -> DamageDetector:  # fmt: skip
+    """A multi-label perceptron fitted on every crop (``members`` of them from different starts,
+    averaged in logits: one refit to the next moves fewer decisions). Each kind's threshold is the ``quantile``
     of its probability over the clean crops, each scored by a model fitted without its source
     image (``folds``-fold cross-validation by image; kinds that need their own evidence gated as
     in use), and at least one half."""
@@ -122,9 +125,23 @@ def fit(features, labels, groups, hidden: int, quantile: float, seed: int,
     z = (features - mean) / scale
 
     def detector(rows, thresholds):
-        model = MLPClassifier((hidden,), alpha=1e-2, max_iter=1500, random_state=seed)
-        model.fit(z[rows], targets[rows])
-        return DamageDetector(kinds, mean, scale, model.coefs_, model.intercepts_, thresholds)
+        # an ensemble averaged in logits is one perceptron with every member's hidden units
+        # side by side and their output weights averaged: same file format, steadier decisions
+        models = [
+            MLPClassifier((hidden,), alpha=1e-2, max_iter=1500, random_state=seed + m).fit(
+                z[rows], targets[rows]
+            )
+            for m in range(members)
+        ]
+        weights = [
+            np.hstack([m.coefs_[0] for m in models]),
+            np.vstack([m.coefs_[1] for m in models]) / members,
+        ]
+        biases = [
+            np.concatenate([m.intercepts_[0] for m in models]),
+            np.mean([m.intercepts_[1] for m in models], axis=0),
+        ]
+        return DamageDetector(kinds, mean, scale, weights, biases, thresholds)
 
     fold = np.random.default_rng(seed).permutation(groups.max() + 1)[groups] % folds
     clean_probs = []
@@ -164,7 +181,10 @@ def cached_collect(path, images, crops, rng):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--crops", type=int, default=6, help="crops per training image")
-    parser.add_argument("--hidden", type=int, default=128, help="hidden units")
+    parser.add_argument("--hidden", type=int, default=128, help="hidden units of each member")
+    parser.add_argument(
+        "--members", type=int, default=5, help="perceptrons averaged (in logits) into one"
+    )
     parser.add_argument(
         "--quantile", type=float, default=0.99, help="of clean crops' cross-validated probabilities"
     )
@@ -176,7 +196,9 @@ def main() -> int:
     features, labels, groups = cached_collect(
         args.features, training_images(args.seed), args.crops, rng
     )
-    detector = fit(features, labels, groups, args.hidden, args.quantile, args.seed)
+    detector = fit(
+        features, labels, groups, args.hidden, args.quantile, args.seed, members=args.members
+    )
     detector.save(args.target)
     report = heldout_report(detector, args.seed)
     print(json.dumps(report, indent=1))
@@ -185,6 +207,7 @@ def main() -> int:
     args.target.with_suffix(".md").write_text(CARD.format(
         crops=len(labels), clean=int((labels == -1).sum()), images=report["images"],
         rates=rates, flagged=flagged or "none", hidden=args.hidden, quantile=args.quantile,
+        members=args.members, total=args.hidden * args.members,
         features=len(FEATURES),
     ))  # fmt: skip
     print(f"saved {args.target}")

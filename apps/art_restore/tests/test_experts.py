@@ -21,6 +21,7 @@ from art_restore.detect import (
     gaussian_blur_estimate,
     motion_blur_estimate,
     noise_sigma,
+    rain_mask,
     zoom_blur_estimate,
 )
 from art_restore.experts import (
@@ -221,10 +222,11 @@ def test_cracks_alone_are_repaired_on_their_own_pixels_only(model, held_out):
     damaged = apply(held_out, "cracks", 0.5, seed=1)
     out, report = restore_guarded(model, only(model.detector, "cracks"), damaged)
     (expert,) = report["experts"]
-    assert expert["expert"] == "network_on_cracks" and 0 < expert["share"] < 0.3
+    assert expert["expert"] == "network_on_lines" and 0 < expert["share"] < 0.3
     changed = (out != damaged).any(-1)
     assert changed.mean() <= expert["share"]
     assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 1
+    assert (out[changed] >= damaged[changed]).all()  # a crack's pixels are only lightened
     # with noise as well, the whole-image network repairs both
     both = DamageDetector(*[getattr(model.detector, a) for a in
                             ("kinds", "mean", "scale", "weights", "biases")],
@@ -342,3 +344,26 @@ def test_evaluate_reports_experts_and_the_worst_case(model, held_out):
     assert summary["per_expert"]["network"]["mean_gain_db"] > 2
     worst = summary["worst_case"]
     assert worst["degradation"] == "pixelate" and worst["gain_db"] > 0.5
+
+
+def test_rain_is_found_and_repaired_on_its_streaks_only(model, held_out):
+    damaged, truth = apply(held_out, "rain", 0.5, seed=1, with_mask=True)
+    found = rain_mask(grey(damaged))
+    assert rain_mask(grey(held_out)).mean() < 0.5 * found.mean()
+    assert truth[found].mean() > 0.6  # mostly the streaks
+    irregular = FEATURES.index("rain_irregular")
+    assert damage_features(damaged)[irregular] > 0.1 > damage_features(held_out)[irregular]
+    out, report = restore_guarded(model, only(model.detector, "rain"), damaged)
+    (expert,) = report["experts"]
+    assert expert["expert"] == "network_on_lines" and expert["kinds"] == ["rain"]
+    changed = (out != damaged).any(-1)
+    assert 0 < changed.mean() <= expert["share"] < 0.5
+    assert (out[changed] <= damaged[changed]).all()  # a streak's pixels are only darkened
+    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 0.5
+
+
+def test_a_brick_wall_is_not_rain():
+    brick = sample_images()["brick"][:256, :256]
+    regular = damage_features(brick)[FEATURES.index("rain_regular")]
+    rained = damage_features(apply(brick, "rain", 0.5, seed=0))[FEATURES.index("rain_regular")]
+    assert regular > 0.1 > rained  # its joints repeat across their direction, rain does not

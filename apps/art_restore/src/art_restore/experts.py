@@ -6,12 +6,14 @@ and an image (or region) without measured damage is returned exactly as it came.
 - ``pixelate``: the block grid is found, each block's colour taken as one sample at the block's
   centre, and the image rebuilt by bicubic interpolation between the centres;
 - ``fade``: the pale veil's strength from the image's darkest pixels, then the veil divided out;
-- ``noise``, ``gaussian_noise``, ``rain``, ``scratches``: the residual network over the whole
-  image (without its tone stage, which follows the training set's colours, not the image's);
-- ``cracks`` alone: the same network, its output kept only on the craquelure's own pixels (the
-  thin dark valleys of :func:`art_restore.detect.crack_mask`, grown by a pixel): everywhere
-  else the image stays exact. On the held-out images this gains +4.2 dB where the whole-image
-  network gained +2.2 and lost 1 dB on a grey photograph of fine grass;
+- ``noise``, ``gaussian_noise``, ``scratches``: the residual network over the whole image
+  (without its tone stage, which follows the training set's colours, not the image's);
+- ``cracks`` and ``rain`` alone: the same network, its output kept only on their own lines (the
+  thin dark valleys of :func:`art_restore.detect.crack_mask`, the short bright lines at the
+  rain's angle of :func:`art_restore.detect.rain_mask`, grown by a pixel), and there only
+  lightening a crack's pixels and darkening a streak's: everywhere else the image stays exact.
+  On the held-out images the whole-image network gained +2.2 dB on cracks and lost 1 dB on a
+  grey photograph of fine grass; on the cracks' pixels +4.2, and only lightening them +5.4;
 - ``motion_blur``: the motion's length and angle from the image's cepstrum
   (:func:`art_restore.detect.motion_blur_estimate`), then Wiener deconvolution with that kernel;
 - ``blur``: the Gaussian's width from the fall of the power spectrum
@@ -44,24 +46,28 @@ from art_restore.detect import (
     crack_mask,
     gaussian_blur_estimate,
     motion_blur_estimate,
+    rain_mask,
     veil_strength,
     zoom_blur_estimate,
 )
 from art_restore.residual import ResidualRestorer, restore_residual
 
 __all__ = [
+    "LINE_KINDS",
     "NETWORK_KINDS",
     "VEIL",
     "deblur_zoom",
     "depixelate",
     "remove_veil",
-    "repair_cracks",
+    "repair_lines",
     "restore_guarded",
     "wiener_deconvolve",
 ]
 
 # kinds the residual network repairs over the whole image (measured gains on held-out images)
-NETWORK_KINDS = ("noise", "gaussian_noise", "rain", "scratches")
+NETWORK_KINDS = ("noise", "gaussian_noise", "scratches")
+# kinds it repairs on their own lines only, the rest of the image kept exact
+LINE_KINDS = ("rain", "cracks")
 
 
 # Wiener's noise-to-signal balance, and the share of the estimated Gaussian width deconvolved
@@ -201,16 +207,31 @@ def depixelate(image: np.ndarray) -> np.ndarray:
     return np.clip(out, 0, 255).round().astype(np.uint8)
 
 
-def repair_cracks(model: ResidualRestorer, image: np.ndarray) -> tuple[np.ndarray, float]:
-    """The network's output on the pixels of :func:`~art_restore.detect.crack_mask` (grown by
-    one pixel, to take the lines' anti-aliased rims), the input everywhere else. Returns the
-    image and the share of pixels repaired."""
+# how each kind of line changed the paint: cracks darken it, rain's streaks lighten it, so a
+# repair may only lighten a crack's pixels and darken a streak's
+LINES = {"cracks": (crack_mask, np.maximum), "rain": (rain_mask, np.minimum)}
+
+
+def repair_lines(
+    model: ResidualRestorer, image: np.ndarray, kinds: tuple[str, ...] = ("cracks",)
+) -> tuple[np.ndarray, float]:
+    """The network's output on the pixels of the thin lines of ``kinds`` (``cracks``:
+    :func:`~art_restore.detect.crack_mask`; ``rain``: :func:`~art_restore.detect.rain_mask`),
+    grown by one pixel to take the lines' anti-aliased rims, and only in the direction that
+    undoes the kind (:data:`LINES`); the input everywhere else. Returns the image and the share
+    of pixels repaired."""
     grey = _luma(image)
-    mask = cv2.dilate(crack_mask(grey).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    out = image.copy()
-    if mask.any():
-        out[mask] = restore_residual(model, image, tone=False)[mask]
-    return out, float(mask.mean())
+    out, repaired = image.copy(), np.zeros(grey.shape, bool)
+    network = None
+    for kind in kinds:
+        find, undo = LINES[kind]
+        mask = cv2.dilate(find(grey).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        if mask.any():
+            if network is None:
+                network = restore_residual(model, image, tone=False)
+            out[mask] = undo(network[mask], image[mask])
+            repaired |= mask
+    return out, float(repaired.mean())
 
 
 def restore_guarded(
@@ -230,16 +251,14 @@ def restore_guarded(
         if strength > 0:
             experts.append({"expert": "remove_veil", "kinds": ["fade"],
                             "veil": round(strength, 3), "share": 1.0})  # fmt: skip
-    kinds = [k for k in (*NETWORK_KINDS, "cracks") if k in found]
-    if kinds != [] and kinds != ["cracks"]:  # the whole-image network repairs cracks too
+    kinds = [k for k in (*NETWORK_KINDS, *LINE_KINDS) if k in found]
+    if set(kinds) - set(LINE_KINDS):  # the whole-image network repairs the lines too
         out = restore_residual(model, out, tone=False)
         experts.append({"expert": "network", "kinds": kinds, "share": 1.0})
     elif kinds:
-        out, share = repair_cracks(model, out)
+        out, share = repair_lines(model, out, tuple(kinds))
         if share > 0:
-            experts.append(
-                {"expert": "network_on_cracks", "kinds": kinds, "share": round(share, 4)}
-            )
+            experts.append({"expert": "network_on_lines", "kinds": kinds, "share": round(share, 4)})
     if "motion_blur" in found:  # after the network, so that noise is not amplified
         grey = _luma(centre(out, MAX_SIDE))
         motion = motion_blur_estimate(grey)
