@@ -35,10 +35,11 @@ CARD = """# art-restore damage detector
 
 `detector.json` decides, per image, which kinds of damage are present and so which expert of
 `art_restore.experts.restore_guarded` runs; an image with none is returned exactly as it came.
-A perceptron ({members} of {hidden} hidden units each, averaged in logits into one of
-{total}; one logistic output per kind) on {features} measured statistics
+A perceptron ({members} perceptrons of {hidden} hidden units each, averaged in logits into one of
+{total} hidden units; one logistic output per kind) on {features} measured statistics
 (`art_restore.detect.FEATURES`), fitted on {crops:,} crops of the built-in training images
-({clean:,} of them clean, under exposure, gamma, contrast and saturation changes; the others each
+({clean:,} of them clean, under exposure, gamma, contrast and saturation changes, one in eight
+grey; the others each
 damaged by one kind at a random severity in [0.2, 1]). Each kind's threshold is the {quantile}
 quantile of its probability over the clean crops, each scored by a model fitted without that
 crop's source image.
@@ -64,16 +65,18 @@ def random_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return image[y : y + side, x : x + side]
 
 
-def retone(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A clean image of another tone profile: exposure, gamma, contrast, saturation, high key."""
+def retone(image: np.ndarray, rng: np.random.Generator, grey: float = 0.125) -> np.ndarray:
+    """A clean image of another tone profile: exposure, gamma, contrast, saturation, high key;
+    with probability ``grey``, without colour (0 draws the same numbers as before this option)."""
     x = image.astype(np.float32) / 255
     x = x ** rng.uniform(0.5, 2.2)  # gamma: dark, low-key ... bright, high-key
     x = x * rng.uniform(0.6, 1.3)  # exposure
     mean = x.mean()
     x = mean + (x - mean) * rng.uniform(0.85, 1.5)  # contrast
-    grey = x.mean(-1, keepdims=True)
-    # saturation; one in eight grey (black-and-white photographs of works)
-    x = grey + (x - grey) * (0.0 if rng.random() < 0.125 else rng.uniform(0.7, 1.6))
+    mean_rgb = x.mean(-1, keepdims=True)
+    # saturation; some grey (black-and-white photographs of works)
+    colour = 0.0 if grey and rng.random() < grey else rng.uniform(0.7, 1.6)
+    x = mean_rgb + (x - mean_rgb) * colour
     if rng.random() < 0.3:  # high key: blacks lifted towards white (a neutral veil is no fade)
         lift = rng.uniform(0.1, 0.35)
         x = lift + (1 - lift) * x
@@ -171,10 +174,12 @@ def cached_collect(path, images, crops, rng):
     """:func:`collect`, or what an earlier run saved at ``path`` (an ``.npz``)."""
     if path and Path(path).is_file():
         data = np.load(path)
+        if "names" not in data or list(data["names"]) != list(FEATURES):
+            raise SystemExit(f"{path} holds other statistics than FEATURES: delete it")
         return data["features"], data["labels"], data["groups"]
     out = collect(images, crops, rng)
     if path:
-        np.savez(path, features=out[0], labels=out[1], groups=out[2])
+        np.savez(path, features=out[0], labels=out[1], groups=out[2], names=np.array(FEATURES))
     return out
 
 

@@ -74,7 +74,7 @@ def check_rates() -> None:
     kept, gains = {}, {}
     for crop in crops(rng, 1):
         cases = {f"zoom {s}": (apply(crop, "radial_blur", s, rng), crop) for s in SEVERITIES}
-        clean = retone(crop, rng)
+        clean = retone(crop, rng, grey=0)  # the stream its figures were measured with
         cases["clean"] = (clean, clean)
         for kind in ("dull", "water_damage", "blur"):
             cases[kind] = (apply(crop, kind, float(rng.uniform(0.2, 1)), rng), crop)

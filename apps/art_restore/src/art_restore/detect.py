@@ -451,8 +451,8 @@ def _rain_streaks(grey: np.ndarray) -> tuple[float, float, float]:
     ratio of the share of such pixels at the best steep direction to the median over all
     directions; (b) how evenly that direction's excess spreads: the lower quartile of its excess
     share over a 4×4 grid of cells, relative to its share; (c) how regularly its lines repeat
-    across their direction: the highest autocorrelation of their map at 4 to 64 px along the
-    normal. Upright structures (a rocket) give (a) but sit in a few cells; the joints of a brick
+    across their direction: the highest autocorrelation of their map at 4 to 63 px (at most a
+    third of the side) along the normal. Upright structures (a rocket) give (a) but sit in a few cells; the joints of a brick
     wall give (a) and (b) but repeat (c ≥ 0.10, rain ≤ 0.09 on nine in ten training crops); rain
     gives (a) and (b) at random places."""
     h, w = grey.shape
@@ -572,7 +572,7 @@ class DamageDetector:
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """``[..., kinds]`` probabilities for features ``[..., len(FEATURES)]``: the perceptron's,
-        and 0 for a kind whose own evidence (:data:`EVIDENCE`) is absent."""
+        and 0 for a kind whose own evidence (:data:`EVIDENCE`) is not above its minimum."""
         features = np.asarray(features, np.float64)
         probs = self.perceptron(features)
         for kind, (feature, minimum) in EVIDENCE.items():

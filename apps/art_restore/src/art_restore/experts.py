@@ -218,8 +218,8 @@ def repair_lines(
     """The network's output on the pixels of the thin lines of ``kinds`` (``cracks``:
     :func:`~art_restore.detect.crack_mask`; ``rain``: :func:`~art_restore.detect.rain_mask`),
     grown by one pixel to take the lines' anti-aliased rims, and only in the direction that
-    undoes the kind (:data:`LINES`); the input everywhere else. Returns the image and the share
-    of pixels repaired."""
+    undoes the kind (:data:`LINES`; where both kinds' lines cross, the last kind's rule holds);
+    the input everywhere else. Returns the image and the share of pixels repaired."""
     grey = _luma(image)
     out, repaired = image.copy(), np.zeros(grey.shape, bool)
     network = None
