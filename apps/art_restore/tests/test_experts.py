@@ -25,6 +25,7 @@ from art_restore.detect import (
     zoom_blur_estimate,
 )
 from art_restore.experts import (
+    TIDE_EVIDENCE,
     ZOOM_ACCEPT,
     deblur_zoom,
     depixelate,
@@ -95,12 +96,30 @@ def only(detector: DamageDetector, kind: str) -> DamageDetector:
                           detector.biases, thresholds)  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", ["dull", "water_damage"])
-def test_kinds_without_an_expert_are_reported_and_left_alone(model, held_out, kind):
-    damaged = apply(held_out, kind, 0.8, seed=1)
-    out, report = restore_guarded(model, only(model.detector, kind), damaged)
-    assert list(report["detected"]) == [kind] and report["unrepaired"] == [kind]
+def test_kinds_without_an_expert_are_reported_and_left_alone(model, held_out):
+    damaged = apply(held_out, "dull", 0.8, seed=1)
+    out, report = restore_guarded(model, only(model.detector, "dull"), damaged)
+    assert list(report["detected"]) == ["dull"] and report["unrepaired"] == ["dull"]
     assert report["experts"] == [] and np.array_equal(out, damaged)
+
+
+def test_water_stains_are_divided_out(model):
+    photo = centre(sample_images()["camera"], 256)  # a held-out photograph
+    damaged = apply(photo, "water_damage", 0.5, seed=1)
+    out, report = restore_guarded(model, only(model.detector, "water_damage"), damaged)
+    (expert,) = report["experts"]
+    assert expert["expert"] == "stain_removal" and expert["tide"] >= TIDE_EVIDENCE
+    assert report["unrepaired"] == []
+    assert psnr(out, photo, False) > psnr(damaged, photo, False) + 1
+
+
+def test_stain_removal_is_declined_without_a_tide_line(model):
+    clean = centre(sample_images()["camera"], 256)
+    out, report = restore_guarded(model, only(model.detector, "water_damage"), clean)
+    assert report["experts"] == [] and np.array_equal(out, clean)
+    (declined,) = report["declined"]
+    assert declined["expert"] == "stain_removal" and declined["tide"] < TIDE_EVIDENCE
+    assert report["unrepaired"] == ["water_damage"]
 
 
 def zoom_case():

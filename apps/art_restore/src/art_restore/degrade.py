@@ -24,6 +24,7 @@ __all__ = [
     "compose",
     "motion_kernel",
     "random_recipe",
+    "water_stain",
     "zoom_blur",
 ]
 
@@ -134,18 +135,34 @@ def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], scale: float
     return (field - field.mean()) / (field.std() + 1e-6)
 
 
-def _water_damage(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
-    """Stains: blotches where the colour went brown and soft, edged by darker tide lines."""
-    h, w = img.shape[:2]
+# a water stain: the paint pulled towards brown by up to STAIN_OPACITY (and softened), its edge
+# darkened by up to TIDE_DARKENING
+STAIN_BROWN = np.array([150, 115, 70], np.float32)
+STAIN_OPACITY, TIDE_DARKENING = 0.45, 0.35
+
+
+def water_stain(
+    shape: tuple[int, int], severity: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``float32 [H, W]`` maps of a random water stain: its extent in [0, 1] (blotches of a smooth
+    random field above a level that falls with ``severity``) and its tide line in [0, 1] (a band
+    along the blotches' edge)."""
+    h, w = shape
     field = _smooth_field(rng, (h, w), max(h, w) / rng.uniform(3, 6))
     level = 1.2 - 1.4 * severity
     stain = np.clip((field - level) * 3, 0, 1).astype(np.float32)
-    band = np.exp(-(((field - level) / 0.06) ** 2)).astype(np.float32)  # the tide line
+    band = np.exp(-(((field - level) / 0.06) ** 2)).astype(np.float32)
+    return stain, band
+
+
+def _water_damage(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """Stains: blotches where the colour went brown and soft, edged by darker tide lines."""
+    stain, band = water_stain(img.shape[:2], severity, rng)
     soft = cv2.GaussianBlur(img, (0, 0), 1.5)
-    brown = np.array([150, 115, 70], np.float32)
-    stained = soft * 0.55 + brown * 0.45
+    stained = soft * (1 - STAIN_OPACITY) + STAIN_BROWN * STAIN_OPACITY
     out = img * (1 - stain[..., None]) + stained * stain[..., None]
-    return out * (1 - 0.35 * band[..., None]), np.maximum(stain, 0.35 * band)
+    tide = TIDE_DARKENING * band
+    return out * (1 - tide[..., None]), np.maximum(stain, tide)
 
 
 def _curve(rng: np.random.Generator, h: int, w: int, steps: int, wiggle: float) -> np.ndarray:

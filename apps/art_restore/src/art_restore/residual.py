@@ -188,15 +188,22 @@ class ResidualRestorer(nn.Module, PretrainedMixin):
     # the calibrated damage detector that ships beside the weights (``detector.json``), if any:
     # with it, :func:`art_restore.restorer.restore_image` leaves undamaged images untouched
     detector = None
+    # the water-stain expert's model (``stains/`` beside the weights), if any
+    stains = None
 
     @classmethod
     def load(cls, directory: str | os.PathLike, device: str = "cpu") -> ResidualRestorer:
         from art_restore.detect import DamageDetector
+        from art_restore.stains import StainNet
 
         model = cls.from_pretrained(Path(directory), device).float().eval()
         path = Path(directory) / "detector.json"
         if path.is_file():
             model.detector = DamageDetector.load(path)
+        if (Path(directory) / "stains").is_dir():
+            # not a submodule: the restorer's state dict (its weights, its fingerprint) stays
+            # the network's own
+            object.__setattr__(model, "stains", StainNet.load(Path(directory) / "stains", device))
         return model
 
 

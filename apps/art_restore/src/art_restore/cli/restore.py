@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from affine_sr.cli.upscale import run_batch
     from app_toolkit.devices import resolve_device
+    from app_toolkit.manifest import module_fingerprint
     from art_restore.restorer import load_restorer, restore_image
 
     options = sampling_options(args)
@@ -60,11 +61,13 @@ def run(args: argparse.Namespace) -> int:
 
     # the run's settings, recorded in the output folder: a rerun with other ones is refused (the
     # network's weights are part of them already; the detector, which routes images to experts,
-    # by its own fingerprint)
+    # by its own fingerprint, and so the water-stain model)
     detector = getattr(model, "detector", None)
+    stains = getattr(model, "stains", None)
     settings = {
         **options,
         "detector": detector.fingerprint() if detector is not None else None,
+        "stains": module_fingerprint(stains) if stains is not None else None,
         "explain": args.explain,
     }
     return run_batch(model, args, settings, scale=1, desc="restore", process=restore)
