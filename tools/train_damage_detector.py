@@ -51,7 +51,9 @@ artworks and 256-px centre crops of the held-out photographs, severity 0.5):
 - damaged images found, by kind: {rates}
 
 Limits: kinds it misses are left unrepaired rather than risked; a kind it reports that has no
-expert (dullness, water stains) leaves the image as it came; it has seen only the damage
+expert (dullness) leaves the image as it came, and water stains are divided out only where
+the stain model finds a tide line (a clean image reported as stained is otherwise left as it
+came); it has seen only the damage
 generator's kinds, one at a time.
 
 Recipe: `.venv/bin/python tools/train_damage_detector.py` (about ten minutes on two CPU threads).
