@@ -22,17 +22,9 @@ from torch import nn
 
 from app_toolkit.checkpoint import PretrainedMixin, register_to_config
 from art_restore.degrade import STAIN_BROWN, STAIN_OPACITY, TIDE_DARKENING
+from art_restore.residual import _block  # the restorer's two-convolution block
 
 __all__ = ["StainNet", "predict_stain", "remove_stains", "tide_share"]
-
-
-def _block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1),
-        nn.LeakyReLU(0.1),
-        nn.Conv2d(cout, cout, 3, padding=1),
-        nn.LeakyReLU(0.1),
-    )
 
 
 class StainNet(nn.Module, PretrainedMixin):
