@@ -452,9 +452,9 @@ def _rain_streaks(grey: np.ndarray) -> tuple[float, float, float]:
     directions; (b) how evenly that direction's excess spreads: the lower quartile of its excess
     share over a 4×4 grid of cells, relative to its share; (c) how regularly its lines repeat
     across their direction: the highest autocorrelation of their map at 4 to 63 px (at most a
-    third of the side) along the normal. Upright structures (a rocket) give (a) but sit in a few cells; the joints of a brick
-    wall give (a) and (b) but repeat (c ≥ 0.10, rain ≤ 0.09 on nine in ten training crops); rain
-    gives (a) and (b) at random places."""
+    third of the side) along the normal. Upright structures (a rocket) give (a) but sit in a few
+    cells; the joints of a brick wall give (a) and (b) but repeat (c ≥ 0.10, rain ≤ 0.09 on nine
+    in ten training crops); rain gives (a) and (b) at random places."""
     h, w = grey.shape
     on = _short_lines(grey, LINE_ANGLES).astype(np.float32)
     shares = on.mean((1, 2))

@@ -62,11 +62,17 @@ class StainNet(nn.Module, PretrainedMixin):
 
 
 @torch.inference_mode()
-def predict_stain(net: StainNet, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def predict_stain(
+    net: StainNet, image: np.ndarray, tile: int = 1024, overlap: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
     """``float32 [H, W]`` opacity ``a`` and tide-line darkening ``d`` of ``image`` (``uint8
-    [H, W, 3]``)."""
+    [H, W, 3]``); images larger than ``tile`` in overlapping, blended tiles (memory depends on
+    the tile size only)."""
+    from affine_sr.tiling import tiled_apply
+
     x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255
-    fields = net(x.to(next(net.parameters()).device))[0].cpu().numpy()
+    fields = tiled_apply(net, x.to(next(net.parameters()).device), 1, tile, overlap)
+    fields = fields[0].cpu().numpy()
     return fields[0] * STAIN_OPACITY, fields[1] * TIDE_DARKENING
 
 
