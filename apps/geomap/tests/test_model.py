@@ -51,6 +51,27 @@ def test_every_criterion_finds_k_on_separated_clusters(method):
         GeoMapModel(5, k_method="guess")
 
 
+def test_demp_merges_the_components_of_a_unit_that_is_not_one_gaussian():
+    from geomap.kselect import DEMP_THRESHOLD, choose_k, demp_merge
+
+    rng = np.random.default_rng(0)
+
+    def unit(centre):  # heavy-tailed, so BIC gives it a narrow and a wide component
+        return np.concatenate([centre + 0.3 * rng.normal(size=(420, 2)),
+                               centre + 1.2 * rng.normal(size=(180, 2))])  # fmt: skip
+
+    x = np.concatenate([unit(np.array(c, float)) for c in ((0, 0), (8, 0), (0, 8))])
+    bic, demp = choose_k(x, 8, 0, "bic"), choose_k(x, 8, 0, "demp")
+    assert bic["k"] == 6 and demp["k"] == 3 and demp["runner_up"] in (2, 4)
+    known = [p for p in demp["curve"] if p is not None]
+    assert len(known) == bic["k"] - 1  # one value per number of clusters, up to the mixture's
+    # among four clusters two are one unit (merged); among three, no pair is (kept)
+    assert demp["curve"][1] < DEMP_THRESHOLD <= demp["curve"][2]
+    # two identical components are one cluster: everything misclassified, merged first
+    assert demp_merge(np.full((10, 2), 0.5)) == pytest.approx([1.0])
+    assert demp_merge(np.eye(3)[[0, 1, 2, 2]]) == [0.0, 0.0]
+
+
 def test_the_raw_reducer_is_the_scaled_bands():
     x = np.random.default_rng(0).uniform(0, 1, (400, 3)).astype(np.float32)
     model = GeoMapModel(3, "raw", k=3).fit(x, progress=False)
@@ -144,9 +165,40 @@ def test_k_judged_on_a_window_is_recorded(pixels):
     x, _ = pixels
     side = int(np.sqrt(len(x)))
     window = (x[: side * side], np.ones((side, side), bool))
-    model = GeoMapModel(10, "raw", k_max=6, k_method="silhouette").fit(x, False, window=window)
+    model = GeoMapModel(10, "raw", k_max=6, k_method="silhouette", thin_units="keep")
+    model.fit(x, False, window=window, k_on="segments")
     assert model.k_choice["judged"] == "segments" and 2 <= model.k <= 6
+    assert "interior" not in model.k_choice
     assert GeoMapModel(10, "raw", k_max=6).fit(x, False).k_choice["judged"] == "pixels"
+    with pytest.raises(ValueError, match="window"):
+        GeoMapModel(10, "raw").fit(x, False, k_on="segments")
+    with pytest.raises(ValueError, match="thin units"):
+        GeoMapModel(10, "raw", thin_units="drop")
+
+
+def test_interior_shares_tell_a_unit_from_a_contact():
+    from geomap.kselect import interior_shares
+
+    labels = np.ones((40, 40), np.uint8)
+    labels[:, 20:] = 2
+    labels[:, 19] = 3  # a one-pixel seam between the two units, as mixed pixels leave
+    shares = interior_shares(labels, 4)
+    assert shares[0] > 0.7 and shares[1] > 0.7 and shares[2] == 0 and shares[3] == 0
+
+
+def test_units_without_an_interior_are_merged_away():
+    scene = make_scene((96, 96), units=3, seed=1, mixing=2.5)
+    x = scene.image.reshape(10, -1).T
+    window = (x, np.ones((96, 96), bool))
+    model = GeoMapModel(10, "raw", k=3).fit(x, progress=False)
+    features = model.features(x)
+    k, centers, rounds = model.merge_thin_units(features, window, 5)
+    assert k == 3 and centers.shape == (3, 10) and [r["k"] for r in rounds] == [5, 4, 3]
+    assert min(rounds[0]["interior_shares"]) < 0.1 <= min(rounds[-1]["interior_shares"])
+    assert model.merge_thin_units(features, window, 3)[0] == 3  # true units stay
+    # the whole fit records the criterion's k beside the one kept
+    chosen = GeoMapModel(10, "raw", k_max=8).fit(x, False, window=window).k_choice
+    assert chosen["k"] == chosen["interior"][-1]["k"] and "k_criterion" in chosen
 
 
 def test_models_saved_before_the_transform_load_as_linear(tmp_path, pixels):

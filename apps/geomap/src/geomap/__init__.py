@@ -12,4 +12,3 @@ _WHERE = {"GeoMapModel": "geomap.model", "map_raster": "geomap.pipeline"}
 
 __all__ = sorted(_WHERE)
 __getattr__, __dir__ = lazy_names(__name__, _WHERE)
-

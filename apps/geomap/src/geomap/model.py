@@ -20,8 +20,17 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from torch import nn
 
-from geomap.kselect import K_METHODS, choose_k, segment_means
-from geomap.options import DEFAULT_REDUCER, DEFAULT_TRANSFORM, REDUCERS, TRANSFORMS
+from geomap.kselect import MIN_INTERIOR, choose_k, interior_shares, segment_means
+from geomap.options import (
+    DEFAULT_K_METHOD,
+    DEFAULT_REDUCER,
+    DEFAULT_TRANSFORM,
+    K_METHODS,
+    K_ON,
+    REDUCERS,
+    THIN_UNITS,
+    TRANSFORMS,
+)
 
 __all__ = [
     "DEFAULT_REDUCER",
@@ -150,13 +159,18 @@ class GeoMapModel:
         lr: float = 3e-2,
         seed: int = 0,
         device: str = "cpu",
-        k_method: str = "elbow",
+        k_method: str = DEFAULT_K_METHOD,
         transform: str = DEFAULT_TRANSFORM,
+        thin_units: str = "merge",
     ):
         if transform not in TRANSFORMS:
             raise ValueError(f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}")
         if k_method not in K_METHODS:
             raise ValueError(f"k method must be one of {', '.join(K_METHODS)}, got {k_method!r}")
+        if thin_units not in THIN_UNITS:
+            raise ValueError(
+                f"thin units must be one of {', '.join(THIN_UNITS)}, got {thin_units!r}"
+            )
         if reducer not in REDUCERS:
             raise ValueError(f"reducer must be one of {REDUCERS}, got {reducer!r}")
         if bands < 2:
@@ -174,6 +188,7 @@ class GeoMapModel:
             "k": k,
             "k_max": k_max,
             "k_method": k_method,
+            "thin_units": thin_units,
             "epochs": epochs,
             "l1": l1,
             "lr": lr,
@@ -223,12 +238,22 @@ class GeoMapModel:
     # -- fitting --------------------------------------------------------------------------------
 
     def fit(
-        self, pixels: np.ndarray, progress: bool = True, window: tuple | None = None
+        self,
+        pixels: np.ndarray,
+        progress: bool = True,
+        window: tuple | None = None,
+        k_on: str = "pixels",
     ) -> GeoMapModel:
         """Fit scaling, reducer and k-means on a sample of valid pixels ``[N, bands]``. When k is
-        to be chosen and ``window = (pixels [h*w, bands], valid [h, w])``, a contiguous part of
-        the raster, is given, the criterion judges the mean features of its segments
-        (:func:`geomap.kselect.segment_means`) instead of single pixels."""
+        to be chosen, ``window = (pixels [h*w, bands], valid [h, w])``, a contiguous part of the
+        raster, gives spatial evidence: with ``k_on="segments"`` the criterion judges the mean
+        features of its superpixels (:func:`geomap.kselect.segment_means`) instead of single
+        pixels, and with the config's ``thin_units="merge"`` units that have no interior in its
+        cleaned map are merged away (:meth:`merge_thin_units`)."""
+        if k_on not in K_ON:
+            raise ValueError(f"k must be judged on one of {', '.join(K_ON)}, got {k_on!r}")
+        if k_on == "segments" and window is None:
+            raise ValueError("judging k on segments needs a window of the raster")
         if pixels.ndim != 2 or pixels.shape[1] != self.config["bands"]:
             raise ValueError(f"pixels must be [N, {self.config['bands']}], got {pixels.shape}")
         if len(pixels) < 100:
@@ -274,15 +299,49 @@ class GeoMapModel:
         k = self.config["k"]
         if k is not None and k > len(pixels):
             raise ValueError(f"k = {k} is more than the {len(pixels)} valid pixels sampled")
+        centers = None
         if k is None:
             judged = features
-            if window is not None:
+            if k_on == "segments":
                 judged = segment_means(self.features(window[0]), window[1])
             self.k_choice = choose_k(judged, self.config["k_max"], seed, self.config["k_method"])
-            self.k_choice["judged"] = "segments" if window is not None else "pixels"
+            self.k_choice["judged"] = k_on
             k = self.k_choice["k"]
-        self.centers = _kmeans(features, k, seed).cluster_centers_.astype(np.float32)
+            if window is not None and self.config.get("thin_units", "merge") == "merge":
+                k, centers, rounds = self.merge_thin_units(features, window, k)
+                self.k_choice.update(k_criterion=self.k_choice["k"], k=k, interior=rounds)
+        if centers is None:
+            centers = _kmeans(features, k, seed).cluster_centers_
+        self.centers = centers.astype(np.float32)
         return self
+
+    def merge_thin_units(
+        self, features: np.ndarray, window: tuple, k: int, rounds: int = 6
+    ) -> tuple[int, np.ndarray, list[dict]]:
+        """Lower ``k`` by the units that have no interior (:func:`geomap.kselect.interior_shares`
+        below :data:`geomap.kselect.MIN_INTERIOR`) in the window's map as ``geomap run`` cleans
+        it (the Markov random field, then the 7×7 majority filter), and cluster again, until every
+        unit has one. Such units are the mixed pixels along contacts, which a criterion on single
+        pixels may count as a unit. Returns (k, centres, each round's k and shares)."""
+        from geomap.metrics import majority_filter, spatial_kmeans
+
+        pixels, valid = window
+        grid = self.features(pixels).reshape(*valid.shape, -1)
+        history = []
+        for round_ in range(rounds):
+            centers = _kmeans(features, k, self.config["seed"]).cluster_centers_
+            labels = spatial_kmeans(grid, centers, valid)[0]
+            labels = majority_filter(np.where(valid, labels + 1, 0).astype(np.uint8), 7, k)
+            shares = interior_shares(labels, k)
+            history.append({"k": k, "interior_shares": [round(float(v), 3) for v in shares]})
+            thin = int((shares < MIN_INTERIOR).sum())
+            if thin == 0 or k - thin < 2 or round_ == rounds - 1:
+                break
+            log.debug(
+                "%d of %d units have no interior (contact mixtures): k = %d", thin, k, k - thin
+            )
+            k -= thin
+        return k, centers, history
 
     def predict(self, pixels: np.ndarray) -> np.ndarray:
         """Unit labels ``uint8 [N]`` in 1..k (0 is left for nodata)."""

@@ -4,6 +4,7 @@ that implement each choice import them from here."""
 
 __all__ = [
     "CLEANINGS",
+    "DEFAULT_K_METHOD",
     "DEFAULT_REDUCER",
     "DEFAULT_TRANSFORM",
     "K_METHODS",
@@ -13,10 +14,11 @@ __all__ = [
     "RESAMPLING",
     "SCENE_SETS",
     "SOURCES",
+    "THIN_UNITS",
     "TRANSFORMS",
 ]
 
-K_METHODS = ("elbow", "silhouette", "bic", "gap")  # criteria that choose k (geomap.kselect)
+K_METHODS = ("elbow", "silhouette", "bic", "gap", "demp")  # criteria that choose k (geomap.kselect)
 REDUCERS = ("sae", "ae", "pca", "raw")
 # "log": topographic shading multiplies every band by one factor, so in log reflectance it is one
 # shift along the diagonal, the same for bright and dark rocks (measured: +0.05-0.08 accuracy over
@@ -28,7 +30,11 @@ TRANSFORMS = ("log", "linear", "deshaded")
 # the defaults measured best over the separable and the hard scene sets (docs/benchmarks.md):
 # the deshaded bands themselves beat the stacked autoencoder's 2-D code under every criterion
 DEFAULT_REDUCER, DEFAULT_TRANSFORM = "raw", "deshaded"
+DEFAULT_K_METHOD = "demp"  # measured best over both scene sets (docs/benchmarks.md)
 K_ON = ("pixels", "segments")  # what the k criterion judges
+# after k is chosen: units without an interior in the cleaned map of the central window are
+# merged away (the mixed pixels of contacts), or kept (geomap.kselect.interior_shares)
+THIN_UNITS = ("merge", "keep")
 CLEANINGS = ("majority", "mrf")  # before the majority filter: nothing, or the random field
 SCENE_SETS = ("hard", "separable")  # geomap bench --scenes
 MIN_ANGLE = 8.0  # degrees between any two units' spectra in the separable set

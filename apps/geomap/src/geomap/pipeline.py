@@ -14,7 +14,7 @@ from app_toolkit.files import write_json
 from geomap.kselect import SEGMENT_PIXELS
 from geomap.metrics import agreement_from_table, internal_indices
 from geomap.model import GeoMapModel
-from geomap.options import CLEANINGS, DEFAULT_REDUCER, DEFAULT_TRANSFORM, K_ON
+from geomap.options import CLEANINGS, DEFAULT_K_METHOD, DEFAULT_REDUCER, DEFAULT_TRANSFORM, K_ON
 from geomap.plots import plot_confusion, plot_k_choice, plot_map
 from geomap.raster import (
     MRF_MAX_PIXELS,
@@ -42,8 +42,9 @@ def map_raster(
     reducer: str = DEFAULT_REDUCER,
     k: int | None = None,
     k_max: int = 20,
-    k_method: str = "elbow",
+    k_method: str = DEFAULT_K_METHOD,
     k_on: str = "pixels",
+    thin_units: str = "merge",
     transform: str = DEFAULT_TRANSFORM,
     filter_size: int = 7,
     cleaning: str = "mrf",
@@ -66,7 +67,9 @@ def map_raster(
     filtering), ``map.png``, ``k_choice.png`` (when k was chosen, by ``k_method``),
     ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``. With
     ``k_on="segments"`` the criterion judges the superpixels of the central
-    :data:`K_WINDOW`-pixel window rather than single pixels (:func:`geomap.kselect.segment_means`).
+    :data:`K_WINDOW`-pixel window rather than single pixels (:func:`geomap.kselect.segment_means`);
+    with ``thin_units="merge"`` units without an interior in that window's cleaned map are merged
+    away (``GeoMapModel.fit``).
     ``cleaning="mrf"`` labels with k-means under a Potts prior (:func:`geomap.raster.mrf_raster`)
     before the majority filter; ``units_raw.tif`` is then the random field's map. An ``out_dir``
     holding a map of an earlier run is refused unless ``overwrite``, which first removes that run's
@@ -107,7 +110,7 @@ def map_raster(
         else:
             fitted = GeoMapModel(
                 len(src.bands), reducer, k, k_max, epochs, seed=seed, device=device,
-                k_method=k_method, transform=transform,
+                k_method=k_method, transform=transform, thin_units=thin_units,
             )  # fmt: skip
         if reference is not None:
             contingency_raster_check(reference, src.src)
@@ -120,9 +123,11 @@ def map_raster(
         start = time.perf_counter()
         if model is None:
             context = None
-            if k is None and k_on == "segments":
+            if k is None and (k_on == "segments" or thin_units == "merge"):
                 context = central_window(src, K_WINDOW)
-            fitted.fit(pixels, progress, window=context)
+            if context is None:
+                k_on = "pixels"  # the window had too few valid pixels
+            fitted.fit(pixels, progress, window=context, k_on=k_on)
         timings["fit_s"] = time.perf_counter() - start
         if not PartialState().is_main_process:
             return {}  # under `accelerate launch` the other processes only helped to train
@@ -184,19 +189,19 @@ def map_raster(
     return metrics
 
 
-K_WINDOW = 512  # side of the window whose superpixels judge k
+K_WINDOW = 512  # side of the window whose superpixels or map give k spatial evidence
 
 
 def central_window(src: RasterInput, size: int) -> tuple | None:
     """(pixels, valid) of the central ``size``×``size`` window, or ``None`` when it holds too few
-    valid pixels to segment (then k is judged on pixels)."""
+    valid pixels to segment (then k is judged on pixels, without spatial evidence)."""
     from rasterio.windows import Window
 
     height, width = src.shape
     h, w = min(size, height), min(size, width)
     pixels, valid = src.read(Window((width - w) // 2, (height - h) // 2, w, h))
     if valid.sum() < 2 * SEGMENT_PIXELS:
-        log.warning("the central window has too few valid pixels; k is judged on pixels")
+        log.warning("the central window has too few valid pixels; k is judged on pixels alone")
         return None
     return pixels, valid
 

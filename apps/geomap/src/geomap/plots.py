@@ -65,8 +65,14 @@ def plot_k_choice(choice: dict, path: str | os.PathLike) -> None:
         (left, choice["curve"], choice["curve_label"]),
         (right, choice["inertia"], "k-means inertia"),
     ):
-        ax.plot(choice["ks"], values, "o-")
-        ax.axvline(choice["k"], color="C3", ls="--", label=f"{choice['method']}: k = {choice['k']}")
+        # None: no value at that k (demp's curve stops at the mixture's number of components)
+        ax.plot(choice["ks"], [np.nan if v is None else v for v in values], "o-")
+        criterion_k = choice.get("k_criterion", choice["k"])
+        ax.axvline(criterion_k, color="C3", ls="--", label=f"{choice['method']}: k = {criterion_k}")
+        if criterion_k != choice["k"]:
+            ax.axvline(
+                choice["k"], color="C2", ls="-", label=f"without thin units: k = {choice['k']}"
+            )
         ax.axvline(
             choice["runner_up"], color="C7", ls=":", label=f"runner-up: {choice['runner_up']}"
         )

@@ -9,11 +9,13 @@ from app_toolkit.cli import add_device_option, bounded
 from geomap.cli.common import COMMON, int_list
 from geomap.options import (
     CLEANINGS,
+    DEFAULT_K_METHOD,
     DEFAULT_REDUCER,
     DEFAULT_TRANSFORM,
     K_METHODS,
     K_ON,
     REDUCERS,
+    THIN_UNITS,
     TRANSFORMS,
 )
 
@@ -83,9 +85,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--k-method",
         choices=K_METHODS,
-        default="elbow",
+        default=DEFAULT_K_METHOD,
         help="how k is chosen over 2..--k-max: silhouette width, Gaussian-mixture BIC, gap "
-        "statistic or the elbow of the k-means inertia (default: %(default)s)",
+        "statistic, the elbow of the k-means inertia, or demp: the mixture of lowest BIC with "
+        "components merged while they misclassify each other's pixels (default: %(default)s)",
     )
     parser.add_argument(
         "--k-on",
@@ -93,6 +96,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="pixels",
         help="what the criterion judges: single pixels, or the mean features of superpixels "
         "(SLIC) of the central 512×512 window, which average noise out (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--thin-units",
+        choices=THIN_UNITS,
+        default="merge",
+        help="after k is chosen, units with no interior in the cleaned map of the central "
+        "512×512 window (the mixed pixels of contacts) are merged away and k lowered, or kept "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--k-max",
@@ -161,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         k_max=args.k_max,
         k_method=args.k_method,
         k_on=args.k_on,
+        thin_units=args.thin_units,
         cleaning=args.cleaning,
         transform=args.transform,
         filter_size=args.filter_size,
@@ -174,15 +186,15 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         overwrite=args.overwrite,
     )
-    internal = metrics["internal"]
+    internal, choice = metrics["internal"], metrics.get("k_choice") or {}
+    how = ""
+    if metrics["k_chosen_by"]:
+        how = f" (by {metrics['k_chosen_by']}; runner-up {choice['runner_up']}"
+        if choice.get("k_criterion", metrics["k"]) != metrics["k"]:
+            how += f"; {choice['k_criterion'] - metrics['k']} thin contact units merged"
+        how += ")"
     print(
-        f"{metrics['reducer']}: k = {metrics['k']}"
-        + (
-            f" (by {metrics['k_chosen_by']}; runner-up {metrics['k_choice']['runner_up']})"
-            if metrics["k_chosen_by"]
-            else ""
-        )
-        + ", "
+        f"{metrics['reducer']}: k = {metrics['k']}{how}" + ", "
         f"{metrics['valid_pixels']} valid pixels, Calinski-Harabasz "
         f"{internal['calinski_harabasz'] or float('nan'):.0f}, Davies-Bouldin "
         f"{internal['davies_bouldin'] or float('nan'):.3f}"
