@@ -182,8 +182,16 @@ def test_interior_shares_tell_a_unit_from_a_contact():
     labels = np.ones((40, 40), np.uint8)
     labels[:, 20:] = 2
     labels[:, 19] = 3  # a one-pixel seam between the two units, as mixed pixels leave
-    shares = interior_shares(labels, 4)
-    assert shares[0] > 0.7 and shares[1] > 0.7 and shares[2] == 0 and shares[3] == 0
+    labels[:, :4] = 4  # a unit cut by the window's edge, 4 pixels deep
+    labels[:10, 30:] = 0  # nodata (clouds) beside unit 2
+    shares = interior_shares(labels, labels, 6)
+    assert shares[0] > 0.5 and shares[1] > 0.7 and shares[2] == 0
+    assert shares[3] == 0.5  # the two columns at the edge are interior: the edge does not count
+    assert np.isnan(shares[4]) and np.isnan(shares[5])  # absent: not judged
+    # shares count the pixels before the filter: a unit the filter wiped out has none inside
+    cleaned = labels.copy()
+    cleaned[cleaned == 3] = 1
+    assert interior_shares(cleaned, labels, 6)[2] == 0
 
 
 def test_units_without_an_interior_are_merged_away():
@@ -194,7 +202,8 @@ def test_units_without_an_interior_are_merged_away():
     features = model.features(x)
     k, centers, rounds = model.merge_thin_units(features, window, 5)
     assert k == 3 and centers.shape == (3, 10) and [r["k"] for r in rounds] == [5, 4, 3]
-    assert min(rounds[0]["interior_shares"]) < 0.1 <= min(rounds[-1]["interior_shares"])
+    judged = [[v for v in r["interior_shares"] if v is not None] for r in rounds]
+    assert min(judged[0]) < 0.1 <= min(judged[-1])
     assert model.merge_thin_units(features, window, 3)[0] == 3  # true units stay
     # the whole fit records the criterion's k beside the one kept
     chosen = GeoMapModel(10, "raw", k_max=8).fit(x, False, window=window).k_choice

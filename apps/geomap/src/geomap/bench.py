@@ -95,7 +95,7 @@ def bench(
 
 def format_bench(result: dict) -> str:
     h, w = result["size"]
-    k = result["k"] or "elbow"
+    k = result["k"] or "chosen"
     lines = [
         f"synthetic scene {h}×{w}, {result['units']} units, k = {k}",
         f"{'reducer':<8} {'k':>3} {'accuracy':>9} {'(raw)':>7} {'ARI':>6} {'CH':>10} {'DB':>6} "

@@ -21,7 +21,8 @@ unit.
 Rock units are spatially coherent; the mixed pixels along contacts are not a unit, but a
 criterion on single pixels may count them as one. :func:`interior_shares` measures it on a map:
 the share of each unit's pixels that keep an interior (a full 5×5 neighbourhood of the same unit)
-after the Markov random field and the majority filter. ``GeoMapModel.fit`` lowers k by the units
+after the Markov random field and the majority filter; units absent from the window are not
+judged. ``GeoMapModel.fit`` lowers k by the units
 without one (:data:`MIN_INTERIOR`) and clusters again, until every unit has one.
 
 Every criterion returns the same record: the chosen k, the runner-up, the curve it decided on
@@ -61,6 +62,7 @@ GAP_REFERENCES = 5
 # it leaves) and an interior share of 0.1 (contact clusters: 0-0.14; units: 0.2-0.9)
 DEMP_THRESHOLD = 0.15
 MIN_INTERIOR = 0.1
+MIN_PRESENCE = 0.005  # a unit with fewer of the window's pixels is not judged there
 INTERIOR_SIZE = 5  # the neighbourhood that makes a pixel interior
 SEGMENT_PIXELS = 40  # mean superpixel size of segment_means
 
@@ -97,18 +99,27 @@ def segment_means(
     return (sums[present] / count[present, None]).astype(np.float32)
 
 
-def interior_shares(labels: np.ndarray, k: int, size: int = INTERIOR_SIZE) -> np.ndarray:
-    """For a map ``labels [H, W]`` (1..k, 0 = nodata), the share of each unit's pixels whose whole
-    ``size``×``size`` neighbourhood is that unit: ``[k]``, 0 for a unit absent from the map."""
+def interior_shares(
+    cleaned: np.ndarray, raw: np.ndarray, k: int, size: int = INTERIOR_SIZE
+) -> np.ndarray:
+    """For each unit of a map, the share of its pixels in ``raw`` (the map before the majority
+    filter, ``[H, W]``, 1..k, 0 = nodata) that are interior in ``cleaned`` (after it): their whole
+    ``size``×``size`` neighbourhood is that unit, nodata or outside the map (a unit cut by the
+    window's edge or by clouds is not thin for that). ``[k]``; NaN for a unit holding less than
+    :data:`MIN_PRESENCE` of the valid pixels of ``raw``: absent from this part of the raster, so
+    not judged."""
     from scipy import ndimage
 
     structure = np.ones((size, size), bool)
-    shares = np.zeros(k)
+    valid = max(int((raw > 0).sum()), 1)
+    shares = np.full(k, np.nan)
     for unit in range(1, k + 1):
-        member = labels == unit
-        count = member.sum()
-        if count:
-            shares[unit - 1] = ndimage.binary_erosion(member, structure).sum() / count
+        count = int((raw == unit).sum())
+        if count < MIN_PRESENCE * valid:
+            continue
+        member = cleaned == unit
+        inside = ndimage.binary_erosion(member | (cleaned == 0), structure, border_value=1)
+        shares[unit - 1] = (inside & member).sum() / count
     return shares
 
 

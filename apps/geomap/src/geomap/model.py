@@ -330,11 +330,15 @@ class GeoMapModel:
         history = []
         for round_ in range(rounds):
             centers = _kmeans(features, k, self.config["seed"]).cluster_centers_
-            labels = spatial_kmeans(grid, centers, valid)[0]
-            labels = majority_filter(np.where(valid, labels + 1, 0).astype(np.uint8), 7, k)
-            shares = interior_shares(labels, k)
-            history.append({"k": k, "interior_shares": [round(float(v), 3) for v in shares]})
-            thin = int((shares < MIN_INTERIOR).sum())
+            raw = np.where(valid, spatial_kmeans(grid, centers, valid)[0] + 1, 0).astype(np.uint8)
+            shares = interior_shares(majority_filter(raw, 7, k), raw, k)
+            history.append(
+                {
+                    "k": k,
+                    "interior_shares": [None if v != v else round(float(v), 3) for v in shares],
+                }
+            )  # None: the unit is (nearly) absent from the window, not judged
+            thin = int((shares < MIN_INTERIOR).sum())  # NaN is never below
             if thin == 0 or k - thin < 2 or round_ == rounds - 1:
                 break
             log.debug(
