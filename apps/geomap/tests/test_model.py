@@ -165,15 +165,15 @@ def test_k_judged_on_a_window_is_recorded(pixels):
     x, _ = pixels
     side = int(np.sqrt(len(x)))
     window = (x[: side * side], np.ones((side, side), bool))
-    model = GeoMapModel(10, "raw", k_max=6, k_method="silhouette", thin_units="keep")
+    model = GeoMapModel(10, "raw", k_max=6, k_method="silhouette", k_check="none")
     model.fit(x, False, window=window, k_on="segments")
     assert model.k_choice["judged"] == "segments" and 2 <= model.k <= 6
-    assert "interior" not in model.k_choice
+    assert "checks" not in model.k_choice
     assert GeoMapModel(10, "raw", k_max=6).fit(x, False).k_choice["judged"] == "pixels"
     with pytest.raises(ValueError, match="window"):
         GeoMapModel(10, "raw").fit(x, False, k_on="segments")
-    with pytest.raises(ValueError, match="thin units"):
-        GeoMapModel(10, "raw", thin_units="drop")
+    with pytest.raises(ValueError, match="k check"):
+        GeoMapModel(10, "raw", k_check="drop")
 
 
 def test_interior_shares_tell_a_unit_from_a_contact():
@@ -194,20 +194,40 @@ def test_interior_shares_tell_a_unit_from_a_contact():
     assert interior_shares(cleaned, labels, 6)[2] == 0
 
 
+def test_a_unit_split_by_uneven_light_is_one_unit_but_a_contact_is_not():
+    from geomap.kselect import edge_contrast
+
+    rng = np.random.default_rng(0)
+    h, w = 64, 96
+    reflectance = np.empty((h, w, 4))
+    reflectance[:, :48] = [0.2, 0.3, 0.4, 0.5]  # unit 1
+    reflectance[:, 48:] = [0.5, 0.4, 0.3, 0.2]  # unit 2: another spectrum
+    light = np.linspace(0.75, 1.25, h)[:, None, None]  # shading from top to bottom
+    pixels = (reflectance * light + rng.normal(0, 0.004, (h, w, 4))).reshape(-1, 4)
+    model = GeoMapModel(4, "raw", k=3).fit(pixels.astype(np.float32), progress=False)
+    # three clusters: unit 2, and unit 1 cut into a dark top and a bright bottom
+    cleaned = np.where(np.arange(w) < 48, np.where(np.arange(h)[:, None] < 32, 1, 2), 3)
+    grid = model.features(pixels.astype(np.float32)).reshape(h, w, -1)
+    contrast = edge_contrast(cleaned.astype(np.uint8), grid, 3)
+    assert contrast[(1, 2)] < 3 < min(contrast[(1, 3)], contrast[(2, 3)])
+    shaded = model._shaded_pairs(cleaned, grid, pixels.astype(np.float32), 3)
+    assert [pair[:2] for pair in shaded] == [[1, 2]]
+
+
 def test_units_without_an_interior_are_merged_away():
     scene = make_scene((96, 96), units=3, seed=1, mixing=2.5)
     x = scene.image.reshape(10, -1).T
     window = (x, np.ones((96, 96), bool))
     model = GeoMapModel(10, "raw", k=3).fit(x, progress=False)
     features = model.features(x)
-    k, centers, rounds = model.merge_thin_units(features, window, 5)
+    k, centers, rounds = model.check_k(features, window, 5)
     assert k == 3 and centers.shape == (3, 10) and [r["k"] for r in rounds] == [5, 4, 3]
     judged = [[v for v in r["interior_shares"] if v is not None] for r in rounds]
     assert min(judged[0]) < 0.1 <= min(judged[-1])
-    assert model.merge_thin_units(features, window, 3)[0] == 3  # true units stay
+    assert model.check_k(features, window, 3)[0] == 3  # true units stay
     # the whole fit records the criterion's k beside the one kept
     chosen = GeoMapModel(10, "raw", k_max=8).fit(x, False, window=window).k_choice
-    assert chosen["k"] == chosen["interior"][-1]["k"] and "k_criterion" in chosen
+    assert chosen["k"] == chosen["checks"][-1]["k"] and "k_criterion" in chosen
 
 
 def test_models_saved_before_the_transform_load_as_linear(tmp_path, pixels):

@@ -178,13 +178,13 @@ def test_the_k_selection_bench_reports_criteria_and_the_supervised_ceiling(tmp_p
     out = json.loads(result.read_text())
     assert out["transform"] == "deshaded"
     assert out["k_methods"] == [
-        *("elbow", "elbow@segments", "elbow+interior"),
-        *("gap", "gap@segments", "gap+interior"),
+        *("elbow", "elbow@segments", "elbow+spatial"),
+        *("gap", "gap@segments", "gap+spatial"),
     ]
     assert [r["units"] for r in out["rows"]] == [3, 4]
     for row in out["rows"]:
         assert 2 <= row["k_elbow"] <= 20 and 0 < row["accuracy_elbow"] <= 1
-        assert 2 <= row["k_elbow+interior"] <= row["k_elbow"]
+        assert 2 <= row["k_elbow+spatial"] <= row["k_elbow"]
         assert 0 < row["accuracy_elbow_mrf"] <= 1 and 0 < row["accuracy_true_k_mrf"] <= 1
         # three or four distinct library units on a clean scene: nearly separable
         assert 0.85 < row["accuracy_supervised"] <= 1
@@ -219,7 +219,7 @@ def test_separable_scene_set_keeps_units_apart_and_judges_k_on_segments(tmp_path
     )
     out = json.loads(result.read_text())
     assert out["set"] == "separable"
-    assert out["k_methods"] == ["elbow", "elbow@segments", "elbow+interior"]
+    assert out["k_methods"] == ["elbow", "elbow@segments", "elbow+spatial"]
     assert all(2 <= r["k_elbow@segments"] <= 20 for r in out["rows"])
 
 

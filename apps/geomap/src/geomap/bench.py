@@ -196,9 +196,9 @@ def scenes_bench(
     scene's supervised ceiling (:func:`supervised_accuracy`). Returns the rows and per reducer
     the share of scenes where each criterion found the true k and the mean accuracies. Each
     criterion judges single pixels (``elbow``) and the means of superpixels of the whole scene
-    (``elbow@segments``, :func:`geomap.kselect.segment_means`); ``elbow+interior`` is the
-    pixels' k after the units without an interior are merged away
-    (``GeoMapModel.merge_thin_units``), as ``geomap run`` does by default."""
+    (``elbow@segments``, :func:`geomap.kselect.segment_means`); ``elbow+spatial`` is the
+    pixels' k after the window's map has checked it
+    (``GeoMapModel.check_k``), as ``geomap run`` does by default."""
     from tqdm.auto import tqdm
 
     rows, ceilings = [], {}
@@ -233,16 +233,16 @@ def scenes_bench(
                 k = choose_k(judged, k_max, 0, method)["k"]
                 row[f"k_{name}"] = k
                 row[f"accuracy_{name}"], row[f"accuracy_{name}_mrf"] = mapped(k).values()
-                if name == method:  # then the units without an interior merged away
-                    k = model.merge_thin_units(features, (pixels, valid), k)[0]
-                    row[f"k_{name}+interior"] = k
-                    row[f"accuracy_{name}+interior"], row[f"accuracy_{name}+interior_mrf"] = mapped(
+                if name == method:  # then checked against the map (units' interiors, edges)
+                    k = model.check_k(features, (pixels, valid), k)[0]
+                    row[f"k_{name}+spatial"] = k
+                    row[f"accuracy_{name}+spatial"], row[f"accuracy_{name}+spatial_mrf"] = mapped(
                         k
                     ).values()
         row["seconds"] = time.perf_counter() - start
         rows.append(row)
     summary = {}
-    k_methods = tuple(m + on for m in k_methods for on in ("", "@segments", "+interior"))
+    k_methods = tuple(m + on for m in k_methods for on in ("", "@segments", "+spatial"))
     for reducer in reducers:
         mine = [r for r in rows if r["reducer"] == reducer]
         summary[reducer] = {

@@ -20,15 +20,23 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from torch import nn
 
-from geomap.kselect import MIN_INTERIOR, choose_k, interior_shares, segment_means
+from geomap.kselect import (
+    MIN_EDGE,
+    MIN_INTERIOR,
+    SHADING_COS,
+    choose_k,
+    edge_contrast,
+    interior_shares,
+    segment_means,
+)
 from geomap.options import (
     DEFAULT_K_METHOD,
     DEFAULT_REDUCER,
     DEFAULT_TRANSFORM,
+    K_CHECKS,
     K_METHODS,
     K_ON,
     REDUCERS,
-    THIN_UNITS,
     TRANSFORMS,
 )
 
@@ -161,16 +169,14 @@ class GeoMapModel:
         device: str = "cpu",
         k_method: str = DEFAULT_K_METHOD,
         transform: str = DEFAULT_TRANSFORM,
-        thin_units: str = "merge",
+        k_check: str = "spatial",
     ):
         if transform not in TRANSFORMS:
             raise ValueError(f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}")
         if k_method not in K_METHODS:
             raise ValueError(f"k method must be one of {', '.join(K_METHODS)}, got {k_method!r}")
-        if thin_units not in THIN_UNITS:
-            raise ValueError(
-                f"thin units must be one of {', '.join(THIN_UNITS)}, got {thin_units!r}"
-            )
+        if k_check not in K_CHECKS:
+            raise ValueError(f"k check must be one of {', '.join(K_CHECKS)}, got {k_check!r}")
         if reducer not in REDUCERS:
             raise ValueError(f"reducer must be one of {REDUCERS}, got {reducer!r}")
         if bands < 2:
@@ -188,7 +194,7 @@ class GeoMapModel:
             "k": k,
             "k_max": k_max,
             "k_method": k_method,
-            "thin_units": thin_units,
+            "k_check": k_check,
             "epochs": epochs,
             "l1": l1,
             "lr": lr,
@@ -248,8 +254,8 @@ class GeoMapModel:
         to be chosen, ``window = (pixels [h*w, bands], valid [h, w])``, a contiguous part of the
         raster, gives spatial evidence: with ``k_on="segments"`` the criterion judges the mean
         features of its superpixels (:func:`geomap.kselect.segment_means`) instead of single
-        pixels, and with the config's ``thin_units="merge"`` units that have no interior in its
-        cleaned map are merged away (:meth:`merge_thin_units`)."""
+        pixels, and with the config's ``k_check="spatial"`` k is checked against its cleaned map
+        (:meth:`check_k`)."""
         if k_on not in K_ON:
             raise ValueError(f"k must be judged on one of {', '.join(K_ON)}, got {k_on!r}")
         if k_on == "segments" and window is None:
@@ -307,22 +313,29 @@ class GeoMapModel:
             self.k_choice = choose_k(judged, self.config["k_max"], seed, self.config["k_method"])
             self.k_choice["judged"] = k_on
             k = self.k_choice["k"]
-            if window is not None and self.config.get("thin_units", "merge") == "merge":
-                k, centers, rounds = self.merge_thin_units(features, window, k)
-                self.k_choice.update(k_criterion=self.k_choice["k"], k=k, interior=rounds)
+            if window is not None and self.config.get("k_check", "spatial") == "spatial":
+                k, centers, rounds = self.check_k(features, window, k)
+                self.k_choice.update(k_criterion=self.k_choice["k"], k=k, checks=rounds)
         if centers is None:
             centers = _kmeans(features, k, seed).cluster_centers_
         self.centers = centers.astype(np.float32)
         return self
 
-    def merge_thin_units(
-        self, features: np.ndarray, window: tuple, k: int, rounds: int = 6
+    def check_k(
+        self, features: np.ndarray, window: tuple, k: int, rounds: int = 12
     ) -> tuple[int, np.ndarray, list[dict]]:
-        """Lower ``k`` by the units that have no interior (:func:`geomap.kselect.interior_shares`
-        below :data:`geomap.kselect.MIN_INTERIOR`) in the window's map as ``geomap run`` cleans
-        it (the Markov random field, then the 7×7 majority filter), and cluster again, until every
-        unit has one. Such units are the mixed pixels along contacts, which a criterion on single
-        pixels may count as a unit. Returns (k, centres, each round's k and shares)."""
+        """Check ``k`` against the window's map as ``geomap run`` cleans it (the Markov random
+        field, then the 7×7 majority filter), and cluster again with a lower k until it passes:
+
+        - units without an interior (:func:`geomap.kselect.interior_shares` below
+          :data:`geomap.kselect.MIN_INTERIOR`) are the mixed pixels along contacts, which a
+          criterion on single pixels may count as units: k is lowered by their number;
+        - two units whose mean features differ only along the direction in which shading moves
+          a pixel's features (:data:`geomap.kselect.SHADING_COS`) and that meet without an edge
+          (:func:`geomap.kselect.edge_contrast` below :data:`geomap.kselect.MIN_EDGE`) are one
+          unit under uneven light: k is lowered by one.
+
+        Returns (k, centres, each round's k, interior shares and shaded pairs)."""
         from geomap.metrics import majority_filter, spatial_kmeans
 
         pixels, valid = window
@@ -331,21 +344,41 @@ class GeoMapModel:
         for round_ in range(rounds):
             centers = _kmeans(features, k, self.config["seed"]).cluster_centers_
             raw = np.where(valid, spatial_kmeans(grid, centers, valid)[0] + 1, 0).astype(np.uint8)
-            shares = interior_shares(majority_filter(raw, 7, k), raw, k)
+            cleaned = majority_filter(raw, 7, k)
+            shares = interior_shares(cleaned, raw, k)
+            thin = int((shares < MIN_INTERIOR).sum())  # NaN (not judged) is never below
+            shaded = [] if thin else self._shaded_pairs(cleaned, grid, pixels, k)
             history.append(
                 {
                     "k": k,
                     "interior_shares": [None if v != v else round(float(v), 3) for v in shares],
+                    "shaded_pairs": shaded,
                 }
             )  # None: the unit is (nearly) absent from the window, not judged
-            thin = int((shares < MIN_INTERIOR).sum())  # NaN is never below
-            if thin == 0 or k - thin < 2 or round_ == rounds - 1:
+            lower = thin or (1 if shaded else 0)
+            if not lower or k - lower < 2 or round_ == rounds - 1:
                 break
-            log.debug(
-                "%d of %d units have no interior (contact mixtures): k = %d", thin, k, k - thin
-            )
-            k -= thin
+            log.debug("k = %d: %d thin units, shaded pairs %s", k, thin, shaded)
+            k -= lower
         return k, centers, history
+
+    def _shaded_pairs(self, cleaned, grid, pixels, k) -> list[list]:
+        """Adjacent units ``[i, j, edge, cos]`` that differ only as shading moves a pixel and
+        meet without an edge (see :meth:`check_k`)."""
+        flat = cleaned.ravel()
+        out = []
+        for (i, j), edge in edge_contrast(cleaned, grid, k).items():
+            if edge >= MIN_EDGE:
+                continue
+            difference = grid[cleaned == j].mean(0) - grid[cleaned == i].mean(0)
+            # how the features of the two units' pixels move when their light changes by ±5%
+            sample = pixels[(flat == i) | (flat == j)][::50][:400]
+            shading = (self.features(sample * 1.05) - self.features(sample / 1.05)).mean(0)
+            norm = np.linalg.norm(difference) * np.linalg.norm(shading)
+            cos = abs(float(difference @ shading)) / norm if norm > 0 else 0.0
+            if cos >= SHADING_COS:
+                out.append([i, j, round(edge, 2), round(cos, 3)])
+        return out
 
     def predict(self, pixels: np.ndarray) -> np.ndarray:
         """Unit labels ``uint8 [N]`` in 1..k (0 is left for nodata)."""

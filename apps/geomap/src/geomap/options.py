@@ -7,6 +7,7 @@ __all__ = [
     "DEFAULT_K_METHOD",
     "DEFAULT_REDUCER",
     "DEFAULT_TRANSFORM",
+    "K_CHECKS",
     "K_METHODS",
     "K_ON",
     "MIN_ANGLE",
@@ -14,7 +15,6 @@ __all__ = [
     "RESAMPLING",
     "SCENE_SETS",
     "SOURCES",
-    "THIN_UNITS",
     "TRANSFORMS",
 ]
 
@@ -32,9 +32,9 @@ TRANSFORMS = ("log", "linear", "deshaded")
 DEFAULT_REDUCER, DEFAULT_TRANSFORM = "raw", "deshaded"
 DEFAULT_K_METHOD = "demp"  # measured best over both scene sets (docs/benchmarks.md)
 K_ON = ("pixels", "segments")  # what the k criterion judges
-# after k is chosen: units without an interior in the cleaned map of the central window are
-# merged away (the mixed pixels of contacts), or kept (geomap.kselect.interior_shares)
-THIN_UNITS = ("merge", "keep")
+# after k is chosen: "spatial" checks it against the cleaned map of the central window (units
+# without an interior, units split by uneven light: GeoMapModel.check_k), "none" keeps it
+K_CHECKS = ("spatial", "none")
 CLEANINGS = ("majority", "mrf")  # before the majority filter: nothing, or the random field
 SCENE_SETS = ("hard", "separable")  # geomap bench --scenes
 MIN_ANGLE = 8.0  # degrees between any two units' spectra in the separable set

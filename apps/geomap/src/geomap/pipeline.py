@@ -44,7 +44,7 @@ def map_raster(
     k_max: int = 20,
     k_method: str = DEFAULT_K_METHOD,
     k_on: str = "pixels",
-    thin_units: str = "merge",
+    k_check: str = "spatial",
     transform: str = DEFAULT_TRANSFORM,
     filter_size: int = 7,
     cleaning: str = "mrf",
@@ -68,8 +68,8 @@ def map_raster(
     ``confusion.png`` (with a ``reference`` map), ``metrics.json`` and ``model/``. With
     ``k_on="segments"`` the criterion judges the superpixels of the central
     :data:`K_WINDOW`-pixel window rather than single pixels (:func:`geomap.kselect.segment_means`);
-    with ``thin_units="merge"`` units without an interior in that window's cleaned map are merged
-    away (``GeoMapModel.fit``).
+    with ``k_check="spatial"`` the chosen k is checked against that window's cleaned map
+    (``GeoMapModel.check_k``).
     ``cleaning="mrf"`` labels with k-means under a Potts prior (:func:`geomap.raster.mrf_raster`)
     before the majority filter; ``units_raw.tif`` is then the random field's map. An ``out_dir``
     holding a map of an earlier run is refused unless ``overwrite``, which first removes that run's
@@ -110,7 +110,7 @@ def map_raster(
         else:
             fitted = GeoMapModel(
                 len(src.bands), reducer, k, k_max, epochs, seed=seed, device=device,
-                k_method=k_method, transform=transform, thin_units=thin_units,
+                k_method=k_method, transform=transform, k_check=k_check,
             )  # fmt: skip
         if reference is not None:
             contingency_raster_check(reference, src.src)
@@ -123,7 +123,7 @@ def map_raster(
         start = time.perf_counter()
         if model is None:
             context = None
-            if k is None and (k_on == "segments" or thin_units == "merge"):
+            if k is None and (k_on == "segments" or k_check == "spatial"):
                 context = central_window(src, K_WINDOW)
             if context is None:
                 k_on = "pixels"  # the window had too few valid pixels

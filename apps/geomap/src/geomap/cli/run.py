@@ -12,10 +12,10 @@ from geomap.options import (
     DEFAULT_K_METHOD,
     DEFAULT_REDUCER,
     DEFAULT_TRANSFORM,
+    K_CHECKS,
     K_METHODS,
     K_ON,
     REDUCERS,
-    THIN_UNITS,
     TRANSFORMS,
 )
 
@@ -98,12 +98,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(SLIC) of the central 512×512 window, which average noise out (default: %(default)s)",
     )
     parser.add_argument(
-        "--thin-units",
-        choices=THIN_UNITS,
-        default="merge",
-        help="after k is chosen, units with no interior in the cleaned map of the central "
-        "512×512 window (the mixed pixels of contacts) are merged away and k lowered, or kept "
-        "(default: %(default)s)",
+        "--k-check",
+        choices=K_CHECKS,
+        default="spatial",
+        help="after k is chosen, check it against the cleaned map of the central 512×512 "
+        "window: units with no interior (the mixed pixels of contacts) and units that differ "
+        "only as shading would and meet without an edge are merged, k lowered; none: keep the "
+        "criterion's k (default: %(default)s)",
     )
     parser.add_argument(
         "--k-max",
@@ -172,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         k_max=args.k_max,
         k_method=args.k_method,
         k_on=args.k_on,
-        thin_units=args.thin_units,
+        k_check=args.k_check,
         cleaning=args.cleaning,
         transform=args.transform,
         filter_size=args.filter_size,
@@ -191,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
     if metrics["k_chosen_by"]:
         how = f" (by {metrics['k_chosen_by']}; runner-up {choice['runner_up']}"
         if choice.get("k_criterion", metrics["k"]) != metrics["k"]:
-            how += f"; {choice['k_criterion'] - metrics['k']} thin contact units merged"
+            how += f", lowered from {choice['k_criterion']} by the map check"
         how += ")"
     print(
         f"{metrics['reducer']}: k = {metrics['k']}{how}" + ", "
