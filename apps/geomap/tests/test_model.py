@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ def pixels():
     return scene.image.reshape(10, -1).T, scene.units.ravel()
 
 
-@pytest.mark.parametrize("reducer", ["pca", "ae", "sae"])
+@pytest.mark.parametrize("reducer", ["pca", "ae", "sae", "raw"])
 def test_every_reducer_fits_predicts_and_round_trips(pixels, reducer, tmp_path):
     x, truth = pixels
     model = GeoMapModel(10, reducer, k=3, epochs=3).fit(x, progress=False)
@@ -212,6 +214,10 @@ def test_a_unit_split_by_uneven_light_is_one_unit_but_a_contact_is_not():
     assert contrast[(1, 2)] < 3 < min(contrast[(1, 3)], contrast[(2, 3)])
     shaded = model._shaded_pairs(cleaned, grid, pixels.astype(np.float32), 3)
     assert [pair[:2] for pair in shaded] == [[1, 2]]
+    assert json.loads(json.dumps(shaded)) == shaded  # plain numbers, for metrics.json
+    assert edge_contrast(cleaned[:5].astype(np.uint8), grid[:5], 3).keys() <= {(1, 3), (2, 3)}
+    with pytest.raises(ValueError, match="even"):
+        edge_contrast(cleaned.astype(np.uint8), grid, 3, offset=5)
 
 
 def test_units_without_an_interior_are_merged_away():
@@ -225,9 +231,16 @@ def test_units_without_an_interior_are_merged_away():
     judged = [[v for v in r["interior_shares"] if v is not None] for r in rounds]
     assert min(judged[0]) < 0.1 <= min(judged[-1])
     assert model.check_k(features, window, 3)[0] == 3  # true units stay
-    # the whole fit records the criterion's k beside the one kept
-    chosen = GeoMapModel(10, "raw", k_max=8).fit(x, False, window=window).k_choice
-    assert chosen["k"] == chosen["checks"][-1]["k"] and "k_criterion" in chosen
+    # the whole fit records the criterion's k beside the one kept, as plain JSON (float32 features)
+    for reducer in ("raw", "pca"):
+        fitted = GeoMapModel(10, reducer, k_max=8).fit(x, False, window=window)
+        chosen = fitted.k_choice
+        assert fitted.k == chosen["k"] == chosen["checks"][-1]["k"] == 3
+        assert chosen["k_criterion"] >= 3 and json.loads(json.dumps(chosen)) == chosen
+    # a window with too few valid pixels is not a map to judge k by
+    few = (x, np.zeros((96, 96), bool))
+    few[1][:10, :10] = True
+    assert "checks" not in GeoMapModel(10, "raw", k_max=8).fit(x, False, window=few).k_choice
 
 
 def test_models_saved_before_the_transform_load_as_linear(tmp_path, pixels):

@@ -44,6 +44,7 @@ from geomap.options import K_METHODS
 __all__ = [
     "DEMP_THRESHOLD",
     "K_METHODS",
+    "MIN_CHECK_PIXELS",
     "MIN_INTERIOR",
     "SEGMENT_PIXELS",
     "choose_k",
@@ -76,6 +77,7 @@ MIN_PRESENCE = 0.005  # a unit with fewer of the window's pixels is not judged t
 SHADING_COS = 0.95
 MIN_EDGE = 3.0
 EDGE_OFFSET = 6  # pixels between the two samples of a step (wider than a contact's mixing)
+MIN_CHECK_PIXELS = 1_000  # valid pixels a window needs for k to be checked against its map
 INTERIOR_SIZE = 5  # the neighbourhood that makes a pixel interior
 SEGMENT_PIXELS = 40  # mean superpixel size of segment_means
 
@@ -132,7 +134,8 @@ def interior_shares(
             continue
         member = cleaned == unit
         inside = ndimage.binary_erosion(member | (cleaned == 0), structure, border_value=1)
-        shares[unit - 1] = (inside & member).sum() / count
+        # the filter may grow a unit: a share of the larger of its two sizes stays within 0..1
+        shares[unit - 1] = (inside & member).sum() / max(count, int(member.sum()))
     return shares
 
 
@@ -149,21 +152,25 @@ def edge_contrast(
     pairs with at least 10 such steps."""
     from scipy import ndimage
 
+    if offset < 2 or offset % 2:
+        raise ValueError(f"offset must be even and at least 2, got {offset}")
     h, w = cleaned.shape
     means = np.zeros((k + 1, grid.shape[-1]))
     for unit in range(1, k + 1):
         if (cleaned == unit).any():
             means[unit] = grid[cleaned == unit].mean(0)
     box = np.ones((offset + 1, offset + 1), bool)
-    inner = np.stack([ndimage.binary_erosion(cleaned == u, box) for u in range(k + 1)])
+    inner = [None] + [ndimage.binary_erosion(cleaned == u, box) for u in range(1, k + 1)]
     pairs, signed, inside = [], [], {u: [] for u in range(1, k + 1)}
     half = offset // 2
-    for start, end, middle in (
-        ((slice(0, h - offset), slice(None)), (slice(offset, h), slice(None)),
+    for length, start, end, middle in (
+        (h, (slice(0, h - offset), slice(None)), (slice(offset, h), slice(None)),
          (slice(half, h - offset + half), slice(None))),
-        ((slice(None), slice(0, w - offset)), (slice(None), slice(offset, w)),
+        (w, (slice(None), slice(0, w - offset)), (slice(None), slice(offset, w)),
          (slice(None), slice(half, w - offset + half))),
     ):  # fmt: skip
+        if length <= offset:  # the window is not longer than the offset this way
+            continue
         a, b, step = cleaned[start], cleaned[end], grid[end] - grid[start]
         for unit in range(1, k + 1):
             inside[unit].append(step[inner[unit][middle]])
@@ -171,6 +178,8 @@ def edge_contrast(
         i, j = a[cross].astype(np.int64), b[cross].astype(np.int64)
         pairs.append(np.minimum(i, j) * (k + 1) + np.maximum(i, j))
         signed.append(step[cross] * np.where(i < j, 1.0, -1.0)[:, None])  # from i's end to j's
+    if not pairs:
+        return {}
     pairs, signed = np.concatenate(pairs), np.concatenate(signed)
     out = {}
     for key in np.unique(pairs):
@@ -183,7 +192,8 @@ def edge_contrast(
             continue
         direction /= norm
         noise = max(float(np.median(np.abs(spread @ direction))), 1e-9)
-        out[(i, j)] = float(np.median(values @ direction)) / noise
+        # a step against the direction between the means is no edge between them either
+        out[(i, j)] = max(float(np.median(values @ direction)), 0.0) / noise
     return out
 
 

@@ -21,6 +21,7 @@ from sklearn.decomposition import PCA
 from torch import nn
 
 from geomap.kselect import (
+    MIN_CHECK_PIXELS,
     MIN_EDGE,
     MIN_INTERIOR,
     SHADING_COS,
@@ -314,8 +315,14 @@ class GeoMapModel:
             self.k_choice["judged"] = k_on
             k = self.k_choice["k"]
             if window is not None and self.config.get("k_check", "spatial") == "spatial":
-                k, centers, rounds = self.check_k(features, window, k)
-                self.k_choice.update(k_criterion=self.k_choice["k"], k=k, checks=rounds)
+                if window[1].sum() >= MIN_CHECK_PIXELS:
+                    k, centers, rounds = self.check_k(features, window, k)
+                    self.k_choice.update(k_criterion=self.k_choice["k"], k=k, checks=rounds)
+                else:
+                    log.warning(
+                        "the central window has %d valid pixels (fewer than %d): k is not "
+                        "checked against the map", int(window[1].sum()), MIN_CHECK_PIXELS,
+                    )  # fmt: skip
         if centers is None:
             centers = _kmeans(features, k, seed).cluster_centers_
         self.centers = centers.astype(np.float32)
@@ -324,8 +331,9 @@ class GeoMapModel:
     def check_k(
         self, features: np.ndarray, window: tuple, k: int, rounds: int = 12
     ) -> tuple[int, np.ndarray, list[dict]]:
-        """Check ``k`` against the window's map as ``geomap run`` cleans it (the Markov random
-        field, then the 7×7 majority filter), and cluster again with a lower k until it passes:
+        """Check ``k`` against the window's map as ``geomap run`` cleans it by default (the Markov
+        random field, then the 7×7 majority filter, whatever ``--cleaning`` and ``--filter-size``
+        say), and cluster again with a lower k (at least 2) until it passes:
 
         - units without an interior (:func:`geomap.kselect.interior_shares` below
           :data:`geomap.kselect.MIN_INTERIOR`) are the mixed pixels along contacts, which a
@@ -356,10 +364,10 @@ class GeoMapModel:
                 }
             )  # None: the unit is (nearly) absent from the window, not judged
             lower = thin or (1 if shaded else 0)
-            if not lower or k - lower < 2 or round_ == rounds - 1:
+            if not lower or k == 2 or round_ == rounds - 1:
                 break
             log.debug("k = %d: %d thin units, shaded pairs %s", k, thin, shaded)
-            k -= lower
+            k = max(2, k - lower)
         return k, centers, history
 
     def _shaded_pairs(self, cleaned, grid, pixels, k) -> list[list]:
@@ -375,9 +383,9 @@ class GeoMapModel:
             sample = pixels[(flat == i) | (flat == j)][::50][:400]
             shading = (self.features(sample * 1.05) - self.features(sample / 1.05)).mean(0)
             norm = np.linalg.norm(difference) * np.linalg.norm(shading)
-            cos = abs(float(difference @ shading)) / norm if norm > 0 else 0.0
+            cos = abs(float(difference @ shading)) / float(norm) if norm > 0 else 0.0
             if cos >= SHADING_COS:
-                out.append([i, j, round(edge, 2), round(cos, 3)])
+                out.append([int(i), int(j), round(float(edge), 2), round(float(cos), 3)])
         return out
 
     def predict(self, pixels: np.ndarray) -> np.ndarray:
@@ -453,7 +461,7 @@ class GeoMapModel:
             model.centers = tensors["centers"]
             if config["reducer"] == "pca":
                 model.pca = {"mean": tensors["pca.mean"], "components": tensors["pca.components"]}
-            else:
+            elif config["reducer"] in ("ae", "sae"):  # "raw" has no network
                 bands = config["bands"]
                 sae = config["reducer"] == "sae"
                 net = StackedAutoencoder(bands) if sae else Autoencoder(bands, 4)

@@ -71,7 +71,7 @@ def plot_k_choice(choice: dict, path: str | os.PathLike) -> None:
         ax.axvline(criterion_k, color="C3", ls="--", label=f"{choice['method']}: k = {criterion_k}")
         if criterion_k != choice["k"]:
             ax.axvline(
-                choice["k"], color="C2", ls="-", label=f"without thin units: k = {choice['k']}"
+                choice["k"], color="C2", ls="-", label=f"after the map check: k = {choice['k']}"
             )
         ax.axvline(
             choice["runner_up"], color="C7", ls=":", label=f"runner-up: {choice['runner_up']}"
