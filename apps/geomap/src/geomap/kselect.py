@@ -181,11 +181,12 @@ def edge_contrast(
     if not pairs:
         return {}
     pairs, signed = np.concatenate(pairs), np.concatenate(signed)
+    inside = {u: np.concatenate(v) for u, v in inside.items()}  # once per unit, not per pair
     out = {}
     for key in np.unique(pairs):
         i, j = divmod(int(key), k + 1)
         values = signed[pairs == key]
-        spread = np.concatenate(inside[i] + inside[j])
+        spread = np.concatenate([inside[i], inside[j]])
         direction = means[j] - means[i]
         norm = np.linalg.norm(direction)
         if len(values) < 10 or len(spread) < 10 or norm == 0:
