@@ -10,7 +10,7 @@ import pytest
 from affine_sr.data import sample_images
 from affine_sr.metrics import psnr
 from art_restore.artworks import stylise
-from art_restore.degrade import apply, motion_kernel, zoom_blur
+from art_restore.degrade import apply, dull, motion_kernel, undull, zoom_blur
 from art_restore.detect import (
     FEATURES,
     DamageDetector,
@@ -18,6 +18,7 @@ from art_restore.detect import (
     centre,
     crack_mask,
     damage_features,
+    dull_strength,
     gaussian_blur_estimate,
     motion_blur_estimate,
     noise_sigma,
@@ -25,10 +26,12 @@ from art_restore.detect import (
     zoom_blur_estimate,
 )
 from art_restore.experts import (
+    DULL_MIN,
     TIDE_EVIDENCE,
     ZOOM_ACCEPT,
     deblur_zoom,
     depixelate,
+    remove_dullness,
     restore_guarded,
     wiener_deconvolve,
 )
@@ -96,11 +99,37 @@ def only(detector: DamageDetector, kind: str) -> DamageDetector:
                           detector.biases, thresholds)  # fmt: skip
 
 
-def test_kinds_without_an_expert_are_reported_and_left_alone(model, held_out):
-    damaged = apply(held_out, "dull", 0.8, seed=1)
+def test_a_kind_found_but_not_measured_is_reported_and_left_alone(model, held_out):
+    grey_art = np.repeat(held_out.mean(-1, keepdims=True), 3, -1).round().astype(np.uint8)
+    damaged = apply(grey_art, "dull", 0.8, seed=1)  # grey: no colour to confirm the dulling
     out, report = restore_guarded(model, only(model.detector, "dull"), damaged)
     assert list(report["detected"]) == ["dull"] and report["unrepaired"] == ["dull"]
     assert report["experts"] == [] and np.array_equal(out, damaged)
+
+
+def test_undull_inverts_dull():
+    x = np.random.default_rng(0).uniform(0, 255, (16, 24, 3))
+    for a in (0.1, 0.5, 0.9):
+        assert np.allclose(undull(dull(x, a), a), x)
+
+
+@pytest.mark.parametrize("severity", [0.2, 0.5, 1.0])
+def test_dull_strength_is_measured_from_the_gamut(held_out, severity):
+    photo = sample_images()["chelsea"][30:286, 100:356]
+    for clean in (held_out, photo):
+        measured = dull_strength(apply(clean, "dull", severity, seed=1))
+        assert 0.25 + 0.5 * severity - 0.01 < measured < 0.25 + 0.5 * severity + 0.06
+        assert dull_strength(clean) < DULL_MIN
+
+
+def test_dullness_is_undone_on_colour_images_only(model, held_out):
+    damaged = apply(held_out, "dull", 0.5, seed=1)
+    out, report = restore_guarded(model, model.detector, damaged)
+    assert [e["expert"] for e in report["experts"]] == ["remove_dullness"]
+    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 10
+    grey_art = np.repeat(damaged.mean(-1, keepdims=True), 3, -1).round().astype(np.uint8)
+    out, strength = remove_dullness(grey_art)
+    assert strength == 0.0 and out is grey_art
 
 
 def test_water_stains_are_divided_out(model):

@@ -22,8 +22,10 @@ __all__ = [
     "FAMILY",
     "apply",
     "compose",
+    "dull",
     "motion_kernel",
     "random_recipe",
+    "undull",
     "water_stain",
     "zoom_blur",
 ]
@@ -34,12 +36,29 @@ def _gaussian_blur(img: np.ndarray, severity: float, rng: np.random.Generator) -
     return cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
 
 
-def _dull(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
-    """Lower contrast and saturation: a flat, grey-looking photograph."""
-    a = 0.25 + 0.5 * severity
+DULL_CONTRAST = 0.6  # a dulling of strength a keeps 1 − 0.6·a of the contrast
+
+
+def dull(img: np.ndarray, a: float) -> np.ndarray:
+    """``img`` (float ``[H, W, 3]``) dulled with strength ``a`` in [0, 1): each pixel's colour
+    moved a share ``a`` towards its grey, then every value a share ``DULL_CONTRAST · a`` towards
+    the image's mean (which stays where it was)."""
     grey = img.mean(-1, keepdims=True)
     desaturated = img * (1 - a) + grey * a
-    return desaturated * (1 - 0.6 * a) + desaturated.mean() * 0.6 * a
+    return desaturated * (1 - DULL_CONTRAST * a) + desaturated.mean() * DULL_CONTRAST * a
+
+
+def undull(img: np.ndarray, a: float) -> np.ndarray:
+    """The inverse of :func:`dull` (float, unclipped)."""
+    c = 1 - DULL_CONTRAST * a
+    desaturated = (img - img.mean() * (1 - c)) / c
+    grey = desaturated.mean(-1, keepdims=True)
+    return (desaturated - grey * a) / (1 - a)
+
+
+def _dull(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:
+    """Lower contrast and saturation: a flat, grey-looking photograph."""
+    return dull(img, 0.25 + 0.5 * severity)
 
 
 def _fade(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.ndarray:

@@ -41,7 +41,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from art_restore.degrade import motion_kernel
+from art_restore.degrade import motion_kernel, undull
 
 __all__ = [
     "EVIDENCE",
@@ -55,6 +55,7 @@ __all__ = [
     "centre",
     "crack_mask",
     "damage_features",
+    "dull_strength",
     "gaussian_blur_estimate",
     "motion_blur_estimate",
     "noise_sigma",
@@ -255,6 +256,30 @@ def veil_strength(image: np.ndarray, veil: np.ndarray = VEIL) -> float:
     if a <= 0 or _spread(black / veil) >= _spread(black / 255):
         return 0.0
     return a
+
+
+# Dulling pulls every colour towards grey and the image's mean, so the image stops short of the
+# gamut everywhere, while a photograph or painting reaches it somewhere (its black, its white or
+# its most vivid colour). The dulling measured is the strongest whose inverse keeps all but this
+# share of pixels within the gamut (give or take a couple of levels of rounding).
+GAMUT_SHARE, GAMUT_SLACK = 0.002, 2.0
+MAX_PIXELS = 1 << 18  # pixels sampled (a regular grid over the whole image) to measure dulling
+
+
+def dull_strength(image: np.ndarray, steps: int = 16) -> float:
+    """The strength ``a`` of the strongest dulling (:func:`art_restore.degrade.dull`) that
+    ``image`` (``uint8 [H, W, 3]``) could have undergone: undone, it takes the image just to the
+    gamut's edge. 0 for an image that reaches it already. An upper bound: an image that never
+    reached the gamut (fog, a muted palette, grey texture) measures above its dulling."""
+    step = int(np.ceil(np.sqrt(image.shape[0] * image.shape[1] / MAX_PIXELS)))
+    x = image[::step, ::step].reshape(-1, 3).astype(np.float32)
+    lo, hi = 0.0, 0.95
+    for _ in range(steps):  # bisection: the share outside the gamut grows with a
+        a = (lo + hi) / 2
+        y = undull(x, a)
+        outside = ((y < -GAMUT_SLACK) | (y > 255 + GAMUT_SLACK)).any(-1).mean()
+        lo, hi = (a, hi) if outside <= GAMUT_SHARE else (lo, a)
+    return lo
 
 
 @dataclass(frozen=True)

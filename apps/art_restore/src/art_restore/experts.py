@@ -27,7 +27,11 @@ and an image (or region) without measured damage is returned exactly as it came.
 - ``water_damage``: the stain's opacity towards brown and its tide line predicted by a small
   network (:mod:`art_restore.stains`) and divided out, kept only where a tide line was found
   (else declined, and reported so);
-- dullness: no expert gains on it yet, so it is reported and left as it is.
+- ``dull``: the strongest dulling the image could have undergone, measured by how far its
+  colours stop short of the gamut (:func:`art_restore.detect.dull_strength`), undone where it
+  is strong enough that clean images rarely measure it (decided here, not by the detector,
+  whose dullness output overlaps with clean flat images), and not where another kind found
+  (fade, stains, blur, pixelation) also keeps an image from the gamut's edge.
 
 Every decision is returned in a report (kinds found with their probabilities, experts run, the
 share of the image each one changed).
@@ -38,14 +42,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from art_restore.degrade import motion_kernel, zoom_blur
+from art_restore.degrade import motion_kernel, undull, zoom_blur
 from art_restore.detect import (
     MAX_SIDE,
+    MIN_SIDE,
     VEIL,
     DamageDetector,
     block_grid,
     centre,
     crack_mask,
+    dull_strength,
     gaussian_blur_estimate,
     motion_blur_estimate,
     rain_mask,
@@ -61,6 +67,8 @@ __all__ = [
     "VEIL",
     "deblur_zoom",
     "depixelate",
+    "colourfulness",
+    "remove_dullness",
     "remove_veil",
     "repair_lines",
     "restore_guarded",
@@ -196,6 +204,37 @@ def remove_veil(image: np.ndarray, veil: np.ndarray = VEIL) -> tuple[np.ndarray,
     return np.clip(out, 0, 255).round().astype(np.uint8), a
 
 
+# The dulling undone only from this strength (the damage generator's weakest is 0.25), and only
+# on images with colour left (:func:`colourfulness`): dulling a grey image only lowers its
+# contrast, which a flat original has too. Chosen on crops of the training images
+# (`tools/tune_dull_expert.py`).
+DULL_MIN, COLOUR_MIN = 0.3, 0.05
+# kinds that also keep an image from the gamut's edge: where one is found, dullness is not judged
+NOT_DULL = ("fade", "water_damage", "blur", "motion_blur", "pixelate")
+
+
+def colourfulness(image: np.ndarray) -> float:
+    """The saturation (max − min of R, G, B, in 0..1) that 1% of ``image``'s pixels exceed."""
+    step = max(1, int(np.sqrt(image.shape[0] * image.shape[1] / 65536)))
+    saturation = np.ptp(image[::step, ::step].reshape(-1, 3).astype(np.int16), axis=-1)
+    return float(np.quantile(saturation, 0.99)) / 255
+
+
+def remove_dullness(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """Undo a dulling (:func:`art_restore.degrade.dull`) of the strength
+    :func:`~art_restore.detect.dull_strength` measures, where it reaches ``DULL_MIN`` on an image
+    with colour (``colourfulness`` ≥ ``COLOUR_MIN``). Returns the image and the strength; the
+    image itself and 0 otherwise (and on images under ``MIN_SIDE`` pixels a side, as the
+    detector)."""
+    if min(image.shape[:2]) < MIN_SIDE or colourfulness(image) < COLOUR_MIN:
+        return image, 0.0
+    a = dull_strength(image)
+    if a < DULL_MIN:
+        return image, 0.0
+    out = undull(image.astype(np.float32), a)
+    return np.clip(out, 0, 255).round().astype(np.uint8), a
+
+
 def depixelate(image: np.ndarray) -> np.ndarray:
     """``image`` (``uint8 [H, W, 3]``) with pixelation's blocks replaced by a bicubic surface
     through the blocks' centres (blocks of unequal sizes allowed)."""
@@ -259,6 +298,11 @@ def restore_guarded(
         if strength > 0:
             experts.append({"expert": "remove_veil", "kinds": ["fade"],
                             "veil": round(strength, 3), "share": 1.0})  # fmt: skip
+    if not set(found) & set(NOT_DULL):
+        out, strength = remove_dullness(out)
+        if strength > 0:
+            experts.append({"expert": "remove_dullness", "kinds": ["dull"],
+                            "dulling": round(strength, 3), "share": 1.0})  # fmt: skip
     # water stains where the detector found them and the stain model finds a tide line longer
     # than clean paint holds (run also where the detector found nothing, the same check passed
     # 45% of stained training crops but altered a clean held-out photograph and two dulled ones)
