@@ -50,11 +50,12 @@ artworks and 256-px centre crops of the held-out photographs, severity 0.5):
 - clean images flagged: {flagged}
 - damaged images found, by kind: {rates}
 
-Limits: kinds it misses are left unrepaired rather than risked; a kind it reports that has no
-expert (dullness) leaves the image as it came, and water stains are divided out only where
-the stain model finds a tide line (a clean image reported as stained is otherwise left as it
-came); it has seen only the damage
-generator's kinds, one at a time.
+Limits: kinds it misses are left unrepaired rather than risked; dullness is not decided by it
+(its threshold finds none) but by how far the image's colours stop short of the gamut
+(`art_restore.experts.remove_dullness`); water stains are tried also where its probability is
+0.5 or more, and divided out only where the stain model finds a tide line (a clean image
+reported as stained is otherwise left as it came); it has seen only the damage generator's
+kinds, one at a time.
 
 Recipe: `.venv/bin/python tools/train_damage_detector.py` (about ten minutes on two CPU threads).
 """

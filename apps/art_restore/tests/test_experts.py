@@ -27,6 +27,7 @@ from art_restore.detect import (
 )
 from art_restore.experts import (
     DULL_MIN,
+    STAIN_EVIDENCE,
     TIDE_EVIDENCE,
     ZOOM_ACCEPT,
     deblur_zoom,
@@ -122,11 +123,12 @@ def test_dull_strength_is_measured_from_the_gamut(held_out, severity):
         assert dull_strength(clean) < DULL_MIN
 
 
-def test_dullness_is_undone_on_colour_images_only(model, held_out):
-    damaged = apply(held_out, "dull", 0.5, seed=1)
+def test_dullness_is_undone_on_colour_images_only(model):
+    photo = sample_images()["flower"][50:306, 150:406]  # held out
+    damaged = apply(photo, "dull", 0.5, seed=1)
     out, report = restore_guarded(model, model.detector, damaged)
     assert [e["expert"] for e in report["experts"]] == ["remove_dullness"]
-    assert psnr(out, held_out, False) > psnr(damaged, held_out, False) + 10
+    assert psnr(out, photo, False) > psnr(damaged, photo, False) + 10
     grey_art = np.repeat(damaged.mean(-1, keepdims=True), 3, -1).round().astype(np.uint8)
     out, strength = remove_dullness(grey_art)
     assert strength == 0.0 and out is grey_art
@@ -139,6 +141,19 @@ def test_water_stains_are_divided_out(model):
     (expert,) = report["experts"]
     assert expert["expert"] == "stain_removal" and expert["tide"] >= TIDE_EVIDENCE
     assert report["unrepaired"] == []
+    assert psnr(out, photo, False) > psnr(damaged, photo, False) + 1
+
+
+def test_stains_are_tried_on_half_the_detector_s_certainty(model):
+    photo = centre(sample_images()["camera"], 256)
+    damaged = apply(photo, "water_damage", 0.5, seed=1)
+    evidence = model.detector.evidence(damaged)["water_damage"]
+    assert evidence >= STAIN_EVIDENCE  # the shipped detector's probability for this image
+    never = only(model.detector, "none")  # reports nothing: thresholds above 1
+    out, report = restore_guarded(model, never, damaged)
+    assert report["detected"] == {} and report["unrepaired"] == []
+    assert [e["expert"] for e in report["experts"]] == ["stain_removal"]
+    assert report["experts"][0]["evidence"] == round(evidence, 3)
     assert psnr(out, photo, False) > psnr(damaged, photo, False) + 1
 
 

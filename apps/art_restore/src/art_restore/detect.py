@@ -590,10 +590,19 @@ class DamageDetector:
     def detect(self, image: np.ndarray) -> dict[str, float]:
         """The kinds whose probability reaches their threshold, with that probability (none for
         an image under ``MIN_SIDE`` pixels a side)."""
+        return self.found(self.evidence(image))
+
+    def evidence(self, image: np.ndarray) -> dict[str, float]:
+        """Every kind's probability for ``image`` (none for an image under ``MIN_SIDE`` pixels
+        a side)."""
         if min(image.shape[:2]) < MIN_SIDE:
             return {}
-        probs = self.probabilities(damage_features(image))
-        return {k: float(p) for k, p, t in zip(self.kinds, probs, self.thresholds) if p >= t}
+        return dict(zip(self.kinds, self.probabilities(damage_features(image)).tolist()))
+
+    def found(self, evidence: dict[str, float]) -> dict[str, float]:
+        """The kinds of ``evidence`` whose probability reaches their threshold."""
+        thresholds = dict(zip(self.kinds, self.thresholds))
+        return {k: p for k, p in evidence.items() if p >= thresholds[k]}
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """``[..., kinds]`` probabilities for features ``[..., len(FEATURES)]``: the perceptron's,
