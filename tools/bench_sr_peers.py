@@ -172,6 +172,7 @@ def main() -> int:
 
     from affine_sr.checkpoint import load_model
     from affine_sr.data import heldout_images
+    from affine_sr.deblock import ijg_table
     from affine_sr.degradations import bicubic_upscale, lanczos_upscale
     from affine_sr.evaluate import METRICS, low_resolution, nan_mean, scores, side_by_side
     from affine_sr.niqe import niqe
@@ -202,8 +203,13 @@ def main() -> int:
 
     model = load_model(args.model)
     grid = [(int(n), float(f)) for f in args.fidelities.split(",") for n in args.steps.split(",")]
+    # JPEG inputs are deblocked with their quantisation table, as `upscale` does by default
+    table = ijg_table(args.jpeg_quality) if args.lr == "jpeg" else None
     ours = {grid_label(n, f): {"steps": n, "fidelity": f} for n, f in grid}
     ours["affine-sr (default, no refiner)"] = {"refine": False}
+    ours = {label: {**options, "jpeg_table": table} for label, options in ours.items()}
+    if table is not None:
+        ours["affine-sr (default, --degradation clean)"] = {}
     local = {"bicubic": lambda lr: bicubic_upscale(lr, SCALE)}
     local["lanczos"] = lambda lr: lanczos_upscale(lr, SCALE)
     for label, options in ours.items():
@@ -211,7 +217,7 @@ def main() -> int:
     # sharpening the one-step result: what a user might do instead of sampling more steps
     for amount in UNSHARP:
         local[f"affine-sr (default) + unsharp ×{amount:g}"] = lambda lr, amount=amount: unsharp(
-            upscale_image(model, lr, SCALE), amount=amount
+            upscale_image(model, lr, SCALE, jpeg_table=table), amount=amount
         )
     methods = ["bicubic", "lanczos", "fsrcnn", "realesrgan", *list(local)[2:]]
 

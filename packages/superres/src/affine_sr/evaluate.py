@@ -14,7 +14,8 @@ from statistics import median
 import numpy as np
 from torch import nn
 
-from affine_sr.constants import LR_KINDS
+from affine_sr.constants import DEGRADATIONS, LR_KINDS, REAL_QUALITY
+from affine_sr.deblock import ijg_table
 from affine_sr.degradations import (
     bicubic_downscale,
     bicubic_upscale,
@@ -153,16 +154,28 @@ def evaluate(
     crop_size: int = 128,
     jpeg_quality: int = 70,
     progress: bool = True,
+    degradation: str = "auto",
     **options,
 ) -> tuple[list[dict], dict, list[tuple[str, np.ndarray]]]:
     """Score the model and bicubic on each HR reference (``name -> uint8 [H, W, 3]``).
     Returns the rows (one per image and method, :data:`COLUMNS`), a summary (means, median
     seconds, parameter counts, PSNR gain over bicubic) and the panels for :func:`side_by_side`.
+    ``degradation`` as for `affine-sr upscale`: the JPEG inputs carry the table of
+    ``jpeg_quality`` (deblocked unless ``clean``), the others none (deblocked only if ``real``).
     ``options`` go to :func:`upscale_image`."""
     from tqdm.auto import tqdm
 
     if lr_kind not in LR_KINDS:
         raise ValueError(f"LR kind must be one of {', '.join(LR_KINDS)}, got {lr_kind!r}")
+    if degradation not in DEGRADATIONS:
+        raise ValueError(
+            f"degradation must be one of {', '.join(DEGRADATIONS)}, got {degradation!r}"
+        )
+    table = None
+    if degradation != "clean" and lr_kind == "jpeg":
+        table = ijg_table(jpeg_quality)  # what the JPEG file would carry (libjpeg's scaling)
+    elif degradation == "real":
+        table = ijg_table(REAL_QUALITY)
     rows, panels = [], []
     for k, (name, hr) in enumerate(tqdm(references.items(), desc="evaluate", disable=not progress)):
         h, w = (s - s % scale for s in hr.shape[:2])
@@ -175,7 +188,7 @@ def evaluate(
         lanczos = lanczos_upscale(lr, scale)
         lanczos_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        ours = upscale_image(model, lr, scale, seed=seed, **options)
+        ours = upscale_image(model, lr, scale, seed=seed, jpeg_table=table, **options)
         seconds = time.perf_counter() - start
         for method, out, secs in (
             ("bicubic", bicubic, bicubic_seconds),

@@ -14,13 +14,22 @@ import torch
 import torch.nn.functional as F
 
 from affine_sr.color import color_fix
-from affine_sr.constants import DEFAULTS
+from affine_sr.constants import DEFAULTS, DEGRADATIONS, REAL_QUALITY
 from affine_sr.data import to_tensor
+from affine_sr.deblock import deblock, ijg_table, luminance_table
 from affine_sr.model import AffineSR, _upscale
 from affine_sr.refiner import Refiner
 from affine_sr.tiling import tiled_apply
 
-__all__ = ["DEFAULTS", "denoise", "estimate", "refined", "upscale_files", "upscale_image"]
+__all__ = [
+    "DEFAULTS",
+    "denoise",
+    "estimate",
+    "jpeg_table_for",
+    "refined",
+    "upscale_files",
+    "upscale_image",
+]
 
 log = logging.getLogger("affine_sr")
 
@@ -70,14 +79,19 @@ def upscale_image(
     overlap: int = DEFAULTS["overlap"],
     seed: int = 0,
     refine: bool = True,
+    jpeg_table: np.ndarray | None = None,
 ) -> np.ndarray:
     """``uint8 [h, w, 3]`` → ``uint8 [h·scale, w·scale, 3]``. ``tile`` and ``overlap`` are in
     input pixels (0 disables tiling); tile ``k`` draws its noise from ``seed + k``, so a run
-    repeats exactly. ``refine``: apply the model's refiner, if it has one for this scale."""
+    repeats exactly. ``refine``: apply the model's refiner, if it has one for this scale.
+    ``jpeg_table``: the ``[8, 8]`` luminance quantisation table of the JPEG the image was
+    decoded from; the image is deblocked with it first (:func:`affine_sr.deblock.deblock`)."""
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an RGB image [H, W, 3], got shape {image.shape}")
     if scale < 1:
         raise ValueError(f"scale must be >= 1, got {scale}")
+    if jpeg_table is not None:
+        image = deblock(image, jpeg_table)
     device = next(model.parameters()).device
     # output sides must be multiples of the model's size multiple: pad the input
     multiple = model.size_multiple // math.gcd(model.size_multiple, scale)
@@ -152,6 +166,7 @@ def upscale_files(
     suffix: str = ".png",
     desc: str = "upscale",
     process=None,
+    degradation: str = "clean",
     **options,
 ) -> dict[str, list]:
     """Upscale every image in ``inputs`` (files, folders searched recursively, globs) into
@@ -162,8 +177,13 @@ def upscale_files(
     non-image files are listed in ``failed`` and left out.
     ``options`` go to :func:`upscale_image`; ``process(image) -> image``, when given, replaces
     it (another model family in the same batch job); a ``process`` that returns ``(image, info)``
-    also gets ``info`` written as JSON beside the output (``<name>.json``). Returns
-    ``{"written", "skipped", "failed"}``."""
+    also gets ``info`` written as JSON beside the output (``<name>.json``). ``degradation``
+    (:data:`~affine_sr.constants.DEGRADATIONS`) says which inputs are deblocked first
+    (:func:`jpeg_table_for`). Returns ``{"written", "skipped", "failed"}``."""
+    if degradation not in DEGRADATIONS:
+        raise ValueError(
+            f"degradation must be one of {', '.join(DEGRADATIONS)}, got {degradation!r}"
+        )
     from tqdm.auto import tqdm
 
     from app_toolkit.files import check_output_dir, write_json
@@ -179,6 +199,8 @@ def upscale_files(
     if not items:
         raise ValueError("no images found in " + ", ".join(map(str, inputs)))
     settings = {"model": module_fingerprint(model), "suffix": suffix, **options}
+    if degradation != "clean":  # absent from the records of runs before the option existed
+        settings["degradation"] = degradation
     manifest = RunManifest(out_dir, settings, overwrite=overwrite)
     try:  # an interrupted run keeps the record of what it finished
         for item in tqdm(items, desc=desc, unit="image", disable=not progress):
@@ -188,7 +210,11 @@ def upscale_files(
                 continue
             try:
                 image, _ = read_image(item.path)
-                result = process(image) if process else upscale_image(model, image, **options)
+                if process:
+                    result = process(image)
+                else:
+                    table = jpeg_table_for(item.path, degradation)
+                    result = upscale_image(model, image, jpeg_table=table, **options)
             except MediaError as err:
                 log.warning("skipped %s: %s", item.path, err)
                 report["failed"].append(str(item.path))
@@ -202,3 +228,15 @@ def upscale_files(
     finally:
         manifest.save()
     return report
+
+
+def jpeg_table_for(path: str | os.PathLike, degradation: str) -> np.ndarray | None:
+    """The quantisation table to deblock the image at ``path`` with: under ``auto`` and
+    ``real``, a JPEG file's own; under ``real``, that of quality ``REAL_QUALITY`` for other
+    files; under ``clean``, none."""
+    if degradation == "clean":
+        return None
+    table = luminance_table(path)
+    if table is None and degradation == "real":
+        table = ijg_table(REAL_QUALITY)
+    return table

@@ -2,7 +2,7 @@
 
 import argparse
 
-from affine_sr.constants import COLOR_FIXES, DEFAULTS
+from affine_sr.constants import COLOR_FIXES, DEFAULTS, DEGRADATIONS, REAL_QUALITY
 from app_toolkit.cli import COMMON, add_device_option
 
 __all__ = ["COMMON", "DEVICE", "SAMPLING", "sampling_options", "sampling_parser"]
@@ -86,3 +86,15 @@ def sampling_options(args: argparse.Namespace) -> dict:
         "tile": args.tile,
         "overlap": args.overlap,
     }
+
+
+def add_degradation_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--degradation",
+        choices=DEGRADATIONS,
+        default="auto",
+        help="auto: JPEG inputs are deblocked with their own quantisation table first, others "
+        "taken as clean; clean: nothing is deblocked; real: inputs without a table (e.g. a "
+        f"PNG saved from a JPEG) are deblocked as if saved at quality {REAL_QUALITY} "
+        "(default: %(default)s)",
+    )

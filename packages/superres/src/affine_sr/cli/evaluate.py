@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from affine_sr.cli.common import COMMON, DEVICE, SAMPLING, sampling_options
+from affine_sr.cli.common import (
+    COMMON,
+    DEVICE,
+    SAMPLING,
+    add_degradation_argument,
+    sampling_options,
+)
 from affine_sr.constants import LR_KINDS
 
 EPILOG = """\
@@ -59,6 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=70,
         help="JPEG quality of --lr jpeg inputs (default: %(default)s)",
     )
+    add_degradation_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -98,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         jpeg_quality=args.jpeg_quality,
         progress=not args.quiet,
+        degradation=args.degradation,
         **options,
     )
     out = Path(args.out)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 
-from affine_sr.cli.common import COMMON, DEVICE, SAMPLING, sampling_options
+from affine_sr.cli.common import (
+    COMMON,
+    DEVICE,
+    SAMPLING,
+    add_degradation_argument,
+    sampling_options,
+)
 
 log = logging.getLogger("affine_sr")
 
@@ -15,7 +21,8 @@ kept when the same command runs again, so an interrupted batch resumes; a rerun 
 --model or options into the same --out is refused unless --overwrite (which redoes every output).
 
 examples:
-  affine-sr upscale photo.jpg --out big/
+  affine-sr upscale photo.jpg --out big/                        # a JPEG: deblocked first
+  affine-sr upscale photo.jpg --out big/ --degradation clean    # as it decodes
   affine-sr upscale scans/ --out big/ --steps 1                 # smoothest, most faithful
   affine-sr upscale scans/ --out big/ --steps 20 --fidelity 0.5 # more generated detail
   affine-sr upscale huge.png --out big/ --tile 48 --device cuda
@@ -33,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_batch_arguments(parser)
+    add_degradation_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -52,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = sampling_options(args)
     model = load_model(args.model, str(resolve_device(args.device)), args.prior)
-    return run_batch(model, args, options, args.scale)
+    return run_batch(model, args, {**options, "degradation": args.degradation}, args.scale)
 
 
 def run_batch(
