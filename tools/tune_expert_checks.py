@@ -4,7 +4,7 @@
 clean, re-toned twice (another exposure, gamma, contrast, saturation or high key: still clean)
 and damaged once by every kind at a random severity: the dulling measured
 (:func:`art_restore.detect.dull_strength`), how often the expert would act at each minimum
-(``DULL_MIN``, on images colourful enough: ``COLOUR_MIN``), and what undoing the measured
+(``DULL_MIN``, up to ``DULL_MAX``, on images colourful enough: ``COLOUR_MIN``), and what undoing the measured
 dulling gains over the damaged crop where it acts. Prints one row per candidate minimum; the
 row of the shipped constants is marked.
 
@@ -32,6 +32,7 @@ from art_restore.degrade import DEGRADATIONS, apply, undull
 from art_restore.detect import dull_strength
 from art_restore.experts import (
     COLOUR_MIN,
+    DULL_MAX,
     DULL_MIN,
     NOT_DULL,
     STAIN_EVIDENCE,
@@ -45,7 +46,7 @@ from art_restore.stains import remove_stains, tide_share
 CANDIDATES = [(m, s) for s in (0.05, 0.1, 0.15) for m in (0.25, 0.3, 0.4)]
 
 
-def measure(crops_per_image: int, seed: int) -> list[tuple[str, float, bool, float]]:
+def measure(crops_per_image: int, seed: int) -> list[tuple[str, float, float, float]]:
     """(kind or "clean", measured dulling, saturation, gain in dB of undoing it) per crop."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -72,7 +73,7 @@ def report(rows) -> None:
     for dull_min, saturation_min in CANDIDATES:
         acts = {k: [] for k in kinds}
         for kind, a, saturation, gain in rows:
-            acts[kind].append((a >= dull_min and saturation >= saturation_min, gain))
+            acts[kind].append((dull_min <= a <= DULL_MAX and saturation >= saturation_min, gain))
         shipped = " (shipped)" if (dull_min, saturation_min) == (DULL_MIN, COLOUR_MIN) else ""
         clean = np.mean([act for act, _ in acts["clean"]])
         dull = [g for act, g in acts["dull"] if act]
@@ -85,7 +86,7 @@ def report(rows) -> None:
                   if k not in ("clean", "dull") and k not in NOT_DULL}  # fmt: skip
         print("   other kinds it would act on (those not excluded by NOT_DULL):", others)
     wrong = [(round(a, 2), round(s, 2)) for kind, a, s, _ in rows
-             if kind == "clean" and a >= DULL_MIN and s >= COLOUR_MIN]  # fmt: skip
+             if kind == "clean" and DULL_MIN <= a <= DULL_MAX and s >= COLOUR_MIN]  # fmt: skip
     print("clean crops the shipped expert acts on (dulling, saturation):", sorted(wrong))
     measured = np.array([a for kind, a, _, _ in rows if kind == "dull"])
     print(f"dulled crops measuring 0.2 or more: {np.mean(measured >= 0.2):.0%}")

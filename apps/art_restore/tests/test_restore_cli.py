@@ -151,6 +151,17 @@ def test_a_rerun_with_another_detector_is_another_run(tmp_path, capsys):
     assert "other settings" in capsys.readouterr().err
 
 
+def test_a_rerun_under_other_expert_rules_is_another_run(tmp_path, capsys, monkeypatch):
+    from art_restore import experts
+
+    write_image(tmp_path / "in" / "a.png", np.full((32, 32, 3), 128, np.uint8))
+    argv = ["restore", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "-q"]
+    assert main(argv) == 0
+    monkeypatch.setattr(experts, "DULL_MIN", experts.DULL_MIN + 0.05)
+    assert main(argv) == 2  # same network and detector, other thresholds: refused
+    assert "other settings (rules)" in capsys.readouterr().err
+
+
 def test_restore_explains_what_it_found_and_did(tmp_path, capsys):
     from affine_sr.data import sample_images
     from art_restore.artworks import stylise

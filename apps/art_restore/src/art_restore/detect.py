@@ -41,6 +41,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from affine_sr.metrics import noise_sigma
 from art_restore.degrade import motion_kernel, undull
 
 __all__ = [
@@ -104,19 +105,6 @@ def centre(image: np.ndarray, size: int = 160) -> np.ndarray:
     h, w = image.shape[:2]
     y, x = max(0, (h - size) // 2), max(0, (w - size) // 2)
     return image[y : y + size, x : x + size]
-
-
-_IMMERKAER = np.float32([[1, -2, 1], [-2, 4, -2], [1, -2, 1]])
-
-
-def noise_sigma(grey: np.ndarray) -> float:
-    """Immerkær's estimate of the standard deviation of additive noise in ``grey`` (float):
-    the mean absolute response to a mask that cancels locally planar image structure."""
-    h, w = grey.shape
-    if h < 3 or w < 3:
-        return 0.0
-    response = cv2.filter2D(grey, cv2.CV_32F, _IMMERKAER)[1:-1, 1:-1]
-    return float(np.sqrt(np.pi / 2) * np.abs(response).mean() / 6)
 
 
 def _blur_effect(grey: np.ndarray) -> float:

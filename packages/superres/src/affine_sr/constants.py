@@ -13,7 +13,8 @@ DEFAULTS = {"steps": 1, "fidelity": 1.0, "color": "wavelet", "tile": 64, "overla
 LR_KINDS = ("bicubic", "jpeg", "realesrgan")
 
 # what `upscale --degradation` assumes of an input: ``auto`` deblocks JPEG files with their own
-# quantisation table and takes other files as clean; ``clean`` never deblocks; ``real`` also
-# deblocks files without a table (a PNG saved from a JPEG) as if saved at REAL_QUALITY
+# quantisation table and takes other files as clean; ``clean`` never deblocks; ``real`` denoises
+# every input, then deblocks it, files without a table (a PNG saved from a JPEG) as if saved at
+# REAL_QUALITY
 DEGRADATIONS = ("auto", "clean", "real")
 REAL_QUALITY = 75

@@ -161,7 +161,8 @@ def evaluate(
     Returns the rows (one per image and method, :data:`COLUMNS`), a summary (means, median
     seconds, parameter counts, PSNR gain over bicubic) and the panels for :func:`side_by_side`.
     ``degradation`` as for `affine-sr upscale`: the JPEG inputs carry the table of
-    ``jpeg_quality`` (deblocked unless ``clean``), the others none (deblocked only if ``real``).
+    ``jpeg_quality`` (deblocked unless ``clean``), the others none (deblocked only if ``real``,
+    which also denoises every input first).
     ``options`` go to :func:`upscale_image`."""
     from tqdm.auto import tqdm
 
@@ -188,7 +189,10 @@ def evaluate(
         lanczos = lanczos_upscale(lr, scale)
         lanczos_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        ours = upscale_image(model, lr, scale, seed=seed, jpeg_table=table, **options)
+        noisy = degradation == "real"
+        ours = upscale_image(
+            model, lr, scale, seed=seed, jpeg_table=table, clean_noise=noisy, **options
+        )
         seconds = time.perf_counter() - start
         for method, out, secs in (
             ("bicubic", bicubic, bicubic_seconds),
@@ -215,7 +219,7 @@ def evaluate(
             (f"affine-sr {ours_row['psnr_y']:.2f} dB", _crop(ours, box)),
             ("reference", _crop(hr, box)),
         ]
-    summary = {"images": len(references), "scale": scale, "lr": lr_kind}
+    summary = {"images": len(references), "scale": scale, "lr": lr_kind, "degradation": degradation}
     if lr_kind == "jpeg":
         summary["jpeg_quality"] = jpeg_quality
     for method in METHODS:

@@ -9,7 +9,22 @@ import numpy as np
 
 from affine_sr.niqe import niqe
 
-__all__ = ["DETAIL_SIGMA", "detail_ratio", "gmsd", "niqe", "psnr", "ssim", "to_y"]
+__all__ = ["DETAIL_SIGMA", "detail_ratio", "gmsd", "niqe", "noise_sigma", "psnr", "ssim", "to_y"]
+
+_IMMERKAER = np.float32([[1, -2, 1], [-2, 4, -2], [1, -2, 1]])
+
+
+def noise_sigma(grey: np.ndarray) -> float:
+    """Immerkær's estimate of the standard deviation of additive noise in ``grey`` (float):
+    the mean absolute response to a mask that cancels locally planar image structure."""
+    import cv2
+
+    h, w = grey.shape
+    if h < 3 or w < 3:
+        return 0.0
+    response = cv2.filter2D(grey, cv2.CV_32F, _IMMERKAER)[1:-1, 1:-1]
+    return float(np.sqrt(np.pi / 2) * np.abs(response).mean() / 6)
+
 
 # the high-pass of detail_ratio: Y minus its Gaussian blur of this σ (pixels)
 DETAIL_SIGMA = 1.5

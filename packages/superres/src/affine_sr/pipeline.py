@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from affine_sr.color import color_fix
 from affine_sr.constants import DEFAULTS, DEGRADATIONS, REAL_QUALITY
 from affine_sr.data import to_tensor
-from affine_sr.deblock import deblock, ijg_table, luminance_table
+from affine_sr.deblock import deblock, ijg_table, luminance_table, remove_noise
 from affine_sr.model import AffineSR, _upscale
 from affine_sr.refiner import Refiner
 from affine_sr.tiling import tiled_apply
@@ -80,16 +80,20 @@ def upscale_image(
     seed: int = 0,
     refine: bool = True,
     jpeg_table: np.ndarray | None = None,
+    clean_noise: bool = False,
 ) -> np.ndarray:
     """``uint8 [h, w, 3]`` → ``uint8 [h·scale, w·scale, 3]``. ``tile`` and ``overlap`` are in
     input pixels (0 disables tiling); tile ``k`` draws its noise from ``seed + k``, so a run
     repeats exactly. ``refine``: apply the model's refiner, if it has one for this scale.
     ``jpeg_table``: the ``[8, 8]`` luminance quantisation table of the JPEG the image was
-    decoded from; the image is deblocked with it first (:func:`affine_sr.deblock.deblock`)."""
+    decoded from; the image is deblocked with it first (:func:`affine_sr.deblock.deblock`).
+    ``clean_noise``: denoise it before that (:func:`affine_sr.deblock.remove_noise`)."""
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an RGB image [H, W, 3], got shape {image.shape}")
     if scale < 1:
         raise ValueError(f"scale must be >= 1, got {scale}")
+    if clean_noise:
+        image = remove_noise(image)
     if jpeg_table is not None:
         image = deblock(image, jpeg_table)
     device = next(model.parameters()).device
@@ -179,7 +183,8 @@ def upscale_files(
     it (another model family in the same batch job); a ``process`` that returns ``(image, info)``
     also gets ``info`` written as JSON beside the output (``<name>.json``). ``degradation``
     (:data:`~affine_sr.constants.DEGRADATIONS`) says which inputs are deblocked first
-    (:func:`jpeg_table_for`). Returns ``{"written", "skipped", "failed"}``."""
+    (:func:`jpeg_table_for`), and, under "real", denoised before; "clean" by default here (and
+    ignored with ``process``), "auto" on the command line. Returns ``{"written", "skipped", "failed"}``."""
     if degradation not in DEGRADATIONS:
         raise ValueError(
             f"degradation must be one of {', '.join(DEGRADATIONS)}, got {degradation!r}"
@@ -198,8 +203,13 @@ def upscale_files(
     items = [item for item in found if item.kind == "image"]
     if not items:
         raise ValueError("no images found in " + ", ".join(map(str, inputs)))
+    tables = (
+        {} if process else {item.path: jpeg_table_for(item.path, degradation) for item in items}
+    )
     settings = {"model": module_fingerprint(model), "suffix": suffix, **options}
-    if degradation != "clean":  # absent from the records of runs before the option existed
+    if degradation == "real" or any(table is not None for table in tables.values()):
+        # recorded only when it changes an output, so that runs recorded before the option
+        # existed resume where it changes nothing (a folder without JPEG files)
         settings["degradation"] = degradation
     manifest = RunManifest(out_dir, settings, overwrite=overwrite)
     try:  # an interrupted run keeps the record of what it finished
@@ -213,8 +223,10 @@ def upscale_files(
                 if process:
                     result = process(image)
                 else:
-                    table = jpeg_table_for(item.path, degradation)
-                    result = upscale_image(model, image, jpeg_table=table, **options)
+                    table, noisy = tables[item.path], degradation == "real"
+                    result = upscale_image(
+                        model, image, jpeg_table=table, clean_noise=noisy, **options
+                    )
             except MediaError as err:
                 log.warning("skipped %s: %s", item.path, err)
                 report["failed"].append(str(item.path))

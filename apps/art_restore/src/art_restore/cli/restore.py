@@ -61,12 +61,15 @@ def run(args: argparse.Namespace) -> int:
 
     # the run's settings, recorded in the output folder: a rerun with other ones is refused (the
     # network's weights are part of them already; the detector, which routes images to experts,
-    # by its own fingerprint, and so the water-stain model)
+    # by its own fingerprint, the experts' rules by theirs, and so the water-stain model)
+    from art_restore.experts import rules_fingerprint
+
     detector = getattr(model, "detector", None)
     stains = getattr(model, "stains", None)
     settings = {
         **options,
         "detector": detector.fingerprint() if detector is not None else None,
+        "rules": rules_fingerprint() if detector is not None else None,
         "stains": module_fingerprint(stains) if stains is not None else None,
         "explain": args.explain,
     }

@@ -94,7 +94,7 @@ def add_degradation_argument(parser: argparse.ArgumentParser) -> None:
         choices=DEGRADATIONS,
         default="auto",
         help="auto: JPEG inputs are deblocked with their own quantisation table first, others "
-        "taken as clean; clean: nothing is deblocked; real: inputs without a table (e.g. a "
-        f"PNG saved from a JPEG) are deblocked as if saved at quality {REAL_QUALITY} "
-        "(default: %(default)s)",
+        "taken as clean; clean: nothing is deblocked; real: every input is denoised, then "
+        "deblocked, those without a table (e.g. a PNG saved from a JPEG) as if saved at "
+        f"quality {REAL_QUALITY}; it costs clean inputs much of the gain (default: %(default)s)",
     )
