@@ -117,16 +117,38 @@ def test_upscale_deblocks_jpeg_files_under_auto_only(tmp_path, tiny_model, low_r
 
 
 def test_a_run_recorded_before_the_switch_resumes_where_it_changes_nothing(tmp_path, tiny_model):
+    import json
+
     Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "a.png")
     upscale_files(tiny_model, [tmp_path / "a.png"], tmp_path / "out", progress=False)
+    record = tmp_path / "out" / "run-manifest.json"
+    manifest = json.loads(record.read_text())
+    del manifest["settings"]["degradation"]  # as written before the option existed
+    record.write_text(json.dumps(manifest))
     report = upscale_files(
         tiny_model, [tmp_path / "a.png"], tmp_path / "out", progress=False, degradation="auto"
-    )  # a folder without JPEG files: nothing recorded, nothing changed
+    )  # a folder without JPEG files: nothing changes, the run resumes
     assert report["skipped"] and not report["written"]
     with pytest.raises(ValueError, match="other settings"):  # real denoises every input
         upscale_files(
             tiny_model, [tmp_path / "a.png"], tmp_path / "out", progress=False, degradation="real"
         )
+
+
+def test_adding_a_jpeg_to_the_inputs_keeps_the_run(tmp_path, tiny_model):
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in" / "a.png")
+    options = {"progress": False, "degradation": "auto"}
+    upscale_files(tiny_model, [tmp_path / "in"], tmp_path / "out", **options)
+    Image.fromarray(np.full((16, 16, 3), 99, np.uint8)).save(tmp_path / "in" / "b.jpg")
+    report = upscale_files(tiny_model, [tmp_path / "in"], tmp_path / "out", **options)
+    assert len(report["skipped"]) == 1 and len(report["written"]) == 1
+
+
+def test_a_jpeg_too_large_to_read_has_no_table(tmp_path, low_res, monkeypatch):
+    Image.fromarray(low_res).save(tmp_path / "a.jpg", quality=70)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses it as a bomb
+    assert luminance_table(tmp_path / "a.jpg") is None
 
 
 def test_the_command_line_takes_the_switch_and_refuses_a_rerun_with_another(

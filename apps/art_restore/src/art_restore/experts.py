@@ -32,9 +32,10 @@ and an image (or region) without measured damage is returned exactly as it came.
   is strong enough that clean images rarely measure it and not stronger than a dulling can be
   (decided here, not by the detector, whose dullness output overlaps with clean flat images),
   on colour images only, and not where another kind found (fade, stains, Gaussian or motion
-  blur, pixelation) or a stain removal kept also keeps an image from the gamut's edge. Unlike
-  the other experts it can act on an image in which the detector found nothing (on 4% of clean
-  or re-toned training crops: muted, lifted-black ones).
+  blur, pixelation) or a stain removal kept also keeps an image from the gamut's edge. Like
+  the stain removal (tried from half the detector's certainty) it can act on an image in which
+  the detector found nothing (on 4% of clean or re-toned training crops: muted, lifted-black
+  ones).
 
 Every decision is returned in a report (kinds found with their probabilities, experts run, the
 share of the image each one changed).
@@ -302,15 +303,28 @@ ROUTING = 2
 
 def rules_fingerprint() -> str:
     """SHA-256 of the routing's version and every threshold and setting of the experts and of the
-    measures they take (:mod:`art_restore.detect`'s): part of a batch's recorded settings, as the
-    detector's and networks' fingerprints are."""
+    measures they take (the constants of this module, :mod:`art_restore.detect` and
+    :mod:`art_restore.degrade`, arrays and tables included, functions left out): part of a
+    batch's recorded settings, as the detector's and networks' fingerprints are."""
     import hashlib
     import json
 
-    from art_restore import detect
+    from art_restore import degrade, detect
 
-    rules = {name: value for name, value in {**vars(detect), **globals()}.items()
-             if name.isupper() and isinstance(value, (int, float, str, tuple))}  # fmt: skip
+    def plain(value):
+        if isinstance(value, np.ndarray | np.generic):
+            return value.tolist()
+        raise TypeError(type(value).__name__)
+
+    rules = {}
+    for module in (degrade, detect):
+        for name, value in {**vars(module), **globals()}.items():
+            if not name.isupper() or callable(value):
+                continue
+            try:
+                rules[name] = json.dumps(value, sort_keys=True, default=plain)
+            except TypeError:  # a table of functions (the damage generator's kinds)
+                continue
     return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
 
 

@@ -12,7 +12,9 @@ unchanged).
 
 Measured on the training photographs' ×4 reductions saved as JPEG (OpenCV, 4:2:0), the shipped
 model's PSNR-Y gain from deblocking first: +0.45, +0.42, +0.30, +0.06, +0.01 dB at qualities 30,
-50, 70, 90, 95 (the filter's strength as a share of the DC step, 1.0, chosen there among 0.6-1.3).
+50, 70, 90, 95 (the filter's strength as a share of the DC step, 1.0, chosen there among 0.6-1.3;
+at quality 30 with a table a step off in some entries, before libjpeg's integer scaling was
+matched).
 
 :func:`remove_noise` is non-local means (OpenCV) with a strength of 1.5 times the noise level measured
 in the luma (Immerkær's estimate): on the training photographs' reductions under the Real-ESRGAN
@@ -45,7 +47,7 @@ _DCT = np.array(
 )  # fmt: skip
 _LUMA = np.array([0.299, 0.587, 0.114])  # JPEG's Y (full range)
 STRENGTH = 1.0  # the bilateral filter's range sigma, as a share of the table's DC step
-STRIP = 256  # rows of blocks projected at a time
+STRIP = 256  # pixel rows (whole blocks) projected at a time
 DENOISE = 1.5  # non-local means' strength, as a multiple of the measured noise level
 
 
@@ -68,12 +70,14 @@ def luminance_table(path: str | os.PathLike) -> np.ndarray | None:
         with Image.open(path) as image:
             if not isinstance(image, JpegImagePlugin.JpegImageFile):  # also MPO (multi-picture)
                 return None
-            if image.mode not in ("L", "RGB") or image.info.get("adobe_transform") == 0:
+            if image.mode not in ("L", "RGB"):
                 return None
-            if image.getexif().get(0x0112, 1) != 1:  # orientation
+            if image.mode == "RGB" and image.info.get("adobe_transform") == 0:  # RGB, not YCbCr
+                return None
+            if image.getexif().get(0x0112, 1) in range(2, 9):  # turned or mirrored
                 return None
             table = image.quantization.get(image.layer[0][3])
-    except (OSError, SyntaxError, KeyError, IndexError, ValueError, TypeError):
+    except Exception:  # any file Pillow cannot describe (damaged, too large): no table
         return None
     if table is None or len(table) != 64:
         return None
@@ -94,7 +98,9 @@ def deblock(image: np.ndarray, table: np.ndarray) -> np.ndarray:
     """``image`` (``uint8 [H, W, 3]`` RGB, decoded from a JPEG whose luminance steps were
     ``table`` ``[8, 8]``) with its blocks and ringing smoothed out of the luma, every whole 8×8
     block kept within what the file recorded (a partial block at the right or bottom edge is
-    only smoothed)."""
+    only smoothed). The intervals are those of ``image`` itself: after :func:`remove_noise`
+    (``--degradation real``) those of the denoised image, a quantisation-aware smoothing rather
+    than a projection onto the file's images (measured so, see the module's docstring)."""
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an RGB image [H, W, 3], got shape {list(image.shape)}")
     table = np.asarray(table, np.float64)
@@ -111,13 +117,16 @@ def deblock(image: np.ndarray, table: np.ndarray) -> np.ndarray:
         coefficients = _blockwise(smooth[rows, :w] - 128, _DCT)
         coefficients = np.clip(coefficients, (recorded - 0.5) * steps, (recorded + 0.5) * steps)
         smooth[rows, :w] = _blockwise(coefficients, _DCT.T) + 128
-    out = image + (smooth - luma)[..., None]  # the luma's change, colour kept
-    return np.clip(out, 0, 255).round().astype(np.uint8)
+    out = image.astype(np.float32)
+    out += (smooth - luma)[..., None]  # the luma's change, colour kept
+    return np.round(np.clip(out, 0, 255, out=out), out=out).astype(np.uint8)
 
 
 def remove_noise(image: np.ndarray) -> np.ndarray:
     """``image`` (``uint8 [H, W, 3]`` RGB) denoised by non-local means as strong as ``DENOISE``
-    times the noise level measured in its luma; the image itself where none is measured."""
+    times the noise level measured in its luma; the image itself where none is measured. (OpenCV
+    takes the colours as BGR; they are given as RGB, as when the strength was chosen, which only
+    changes how its Lab conversion weighs red and blue.)"""
     from affine_sr.metrics import noise_sigma
 
     if image.ndim != 3 or image.shape[2] != 3:

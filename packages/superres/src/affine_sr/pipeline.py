@@ -207,9 +207,11 @@ def upscale_files(
         {} if process else {item.path: jpeg_table_for(item.path, degradation) for item in items}
     )
     settings = {"model": module_fingerprint(model), "suffix": suffix, **options}
-    if degradation == "real" or any(table is not None for table in tables.values()):
-        # recorded only when it changes an output, so that runs recorded before the option
-        # existed resume where it changes nothing (a folder without JPEG files)
+    if not process and (
+        degradation == "real"
+        or any(table is not None for table in tables.values())
+        or not _recorded_before_degradation(out_dir)
+    ):  # a run recorded before the option existed resumes where the option changes nothing
         settings["degradation"] = degradation
     manifest = RunManifest(out_dir, settings, overwrite=overwrite)
     try:  # an interrupted run keeps the record of what it finished
@@ -240,6 +242,19 @@ def upscale_files(
     finally:
         manifest.save()
     return report
+
+
+def _recorded_before_degradation(out_dir: Path) -> bool:
+    """Whether ``out_dir`` holds a run recorded without the ``degradation`` setting."""
+    import json
+
+    from app_toolkit.manifest import MANIFEST_NAME
+
+    try:
+        settings = json.loads((out_dir / MANIFEST_NAME).read_text())["settings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return isinstance(settings, dict) and "degradation" not in settings
 
 
 def jpeg_table_for(path: str | os.PathLike, degradation: str) -> np.ndarray | None:
