@@ -26,6 +26,7 @@ from art_restore.detect import (
     zoom_blur_estimate,
 )
 from art_restore.experts import (
+    DULL_MAX,
     DULL_MIN,
     STAIN_EVIDENCE,
     TIDE_EVIDENCE,
@@ -98,6 +99,17 @@ def only(detector: DamageDetector, kind: str) -> DamageDetector:
     thresholds = np.where(np.array(detector.kinds) == kind, 0.0, 2.0)
     return DamageDetector(detector.kinds, detector.mean, detector.scale, detector.weights,
                           detector.biases, thresholds)  # fmt: skip
+
+
+def test_a_dulling_stronger_than_any_is_declined_and_reported(model):
+    vivid = np.random.default_rng(0).uniform(0, 255, (64, 64, 3))  # every colour, to the gamut
+    flat = dull(vivid, 0.86).round().astype(np.uint8)
+    out, strength = remove_dullness(flat)
+    assert out is flat and strength > DULL_MAX
+    out, report = restore_guarded(model, only(model.detector, "none"), flat)
+    assert np.array_equal(out, flat) and report["experts"] == []
+    (declined,) = report["declined"]
+    assert declined["expert"] == "remove_dullness" and declined["dulling"] > DULL_MAX
 
 
 def test_a_kind_found_but_not_measured_is_reported_and_left_alone(model, held_out):

@@ -238,14 +238,17 @@ def colourfulness(image: np.ndarray) -> float:
 def remove_dullness(image: np.ndarray) -> tuple[np.ndarray, float]:
     """Undo a dulling (:func:`art_restore.degrade.dull`) of the strength
     :func:`~art_restore.detect.dull_strength` measures, where it lies within ``DULL_MIN`` and
-    ``DULL_MAX`` on an image with colour (``colourfulness`` ≥ ``COLOUR_MIN``). Returns the image and the strength; the
-    image itself and 0 otherwise (and on images under ``MIN_SIDE`` pixels a side, as the
-    detector)."""
+    ``DULL_MAX`` on an image with colour (``colourfulness`` ≥ ``COLOUR_MIN``). Returns the image
+    and the strength measured. Where nothing is undone the image itself (the same object) comes
+    back, with 0, or with the strength where it exceeds ``DULL_MAX`` (declined: not a dulling);
+    images under ``MIN_SIDE`` pixels a side, as for the detector, are not measured."""
     if min(image.shape[:2]) < MIN_SIDE or colourfulness(image) < COLOUR_MIN:
         return image, 0.0
     a = dull_strength(image)
-    if not DULL_MIN <= a <= DULL_MAX:
+    if a < DULL_MIN:
         return image, 0.0
+    if a > DULL_MAX:
+        return image, a
     out = undull(image.astype(np.float32), a)
     return np.clip(out, 0, 255).round().astype(np.uint8), a
 
@@ -364,10 +367,14 @@ def restore_guarded(
         else:
             report.setdefault("declined", []).append({**entry, "reason": "no tide line"})
     if not set(found) & set(NOT_DULL) and not any(e["kinds"] == ["water_damage"] for e in experts):
-        out, dulling = remove_dullness(out)
-        if dulling > 0:
-            experts.append({"expert": "remove_dullness", "kinds": ["dull"],
-                            "dulling": round(dulling, 3), "share": 1.0})  # fmt: skip
+        restored, dulling = remove_dullness(out)
+        entry = {"expert": "remove_dullness", "kinds": ["dull"], "dulling": round(dulling, 3)}
+        if restored is not out:
+            out = restored
+            experts.append({**entry, "share": 1.0})
+        elif dulling > 0:
+            reason = f"stronger than a dulling can be (above {DULL_MAX})"
+            report.setdefault("declined", []).append({**entry, "reason": reason})
     kinds = [k for k in (*NETWORK_KINDS, *LINE_KINDS) if k in found]
     if set(kinds) - set(LINE_KINDS):  # the whole-image network repairs the lines too
         out = restore_residual(model, out, tone=False)
