@@ -13,15 +13,15 @@ unchanged).
 Measured on the training photographs' ×4 reductions saved as JPEG (OpenCV, 4:2:0), the shipped
 model's PSNR-Y gain from deblocking first: +0.45, +0.42, +0.30, +0.06, +0.01 dB at qualities 30,
 50, 70, 90, 95 (the filter's strength as a share of the DC step, 1.0, chosen there among 0.6-1.3;
-at quality 30 with a table a step off in some entries, before libjpeg's integer scaling was
-matched).
+`tools/tune_sr_cleanup.py deblock`).
 
 :func:`remove_noise` is non-local means (OpenCV) with a strength of 1.5 times the noise level measured
 in the luma (Immerkær's estimate): on the training photographs' reductions under the Real-ESRGAN
 second-order degradation (blur, resize, noise, JPEG, twice) it took the shipped model from
 −0.58 to +0.31 dB over bicubic, and with deblocking after it (as at quality 75) to +0.49 dB;
-strengths 0.5, 1 and 2 gave −0.17, +0.32, +0.43 with deblocking. It costs clean inputs dearly
-(+1.55 → +0.27 dB), so only `--degradation real` runs it.
+strengths 0.5, 1 and 2 gave −0.17, +0.32, +0.43 with deblocking (`tools/tune_sr_cleanup.py
+denoise`). It costs clean inputs dearly (with deblocking, +1.55 → −0.24 dB), so only
+`--degradation real` runs it.
 """
 
 from __future__ import annotations
