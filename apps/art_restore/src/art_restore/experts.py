@@ -320,14 +320,13 @@ def rules_fingerprint() -> str:
         raise TypeError(type(value).__name__)
 
     rules = {}
-    for module in (degrade, detect):
-        for name, value in {**vars(module), **globals()}.items():
-            if not name.isupper() or callable(value):
-                continue
-            try:
-                rules[name] = json.dumps(value, sort_keys=True, default=plain)
-            except TypeError:  # a table of functions (the damage generator's kinds)
-                continue
+    for name, value in {**vars(degrade), **vars(detect), **globals()}.items():
+        if not name.isupper() or callable(value):
+            continue
+        try:
+            rules[name] = json.dumps(value, sort_keys=True, default=plain)
+        except TypeError:  # a table of functions (the damage generator's kinds)
+            continue
     return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()
 
 
